@@ -1,0 +1,153 @@
+/**
+ * The environment variables the product reads: one entry each, with its rule, its help text and the
+ * file it belongs in. This table is the single source for validation (./load.ts), for
+ * `.env.example` / `.env.sip.example` and for the README's table (a unit test keeps them in step).
+ */
+import { isValidPhoneNumber } from 'libphonenumber-js/max';
+import { z } from 'zod';
+
+/** Which consumer needs a variable; a command asks for the groups it uses. */
+export type VariableGroup = 'livekit' | 'telnyx' | 'inbound' | 'outbound' | 'optional';
+
+/** One environment variable. */
+export interface VariableSpec {
+  /** The variable's name, e.g. `LIVEKIT_URL`. */
+  readonly name: string;
+  /** The group that makes it required; `optional` is never required. */
+  readonly group: VariableGroup;
+  /** The file it is kept in: `.env` (LiveKit, models, logging) or `.env.sip` (trunks and numbers). */
+  readonly file: '.env' | '.env.sip';
+  /** Secret values are never echoed in errors or logs. */
+  readonly secret: boolean;
+  /** What is expected, phrased to complete "X: expected …" in an error line. */
+  readonly expected: string;
+  /** Validates a present value (already trimmed, never empty). */
+  readonly schema: z.ZodType<unknown>;
+  /** Default used when the variable is unset (optional variables only). */
+  readonly default?: string;
+}
+
+const url = (protocols: readonly string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  });
+
+/**
+ * E.164: "+" then 8–15 digits (ITU-T E.164 §6), and a number libphonenumber-js considers valid
+ * for its country.
+ */
+export const e164 = z
+  .string()
+  .regex(/^\+[1-9]\d{7,14}$/)
+  .refine((v) => isValidPhoneNumber(v));
+
+/** `host` or `host:port` with a port of 1–65535 (a SIP server address). */
+export const hostPort = z.string().regex(/^[A-Za-z0-9.-]+(:([1-9]\d{0,4}))?$/).refine((v) => {
+  const port = v.split(':')[1];
+  return port === undefined || Number(port) <= 65535;
+});
+
+export const VARIABLES: readonly VariableSpec[] = [
+  {
+    name: 'LIVEKIT_URL',
+    group: 'livekit',
+    file: '.env',
+    secret: false,
+    expected: 'the LiveKit server URL, e.g. wss://<project>.livekit.cloud or ws://127.0.0.1:7880',
+    schema: url(['ws:', 'wss:', 'http:', 'https:']),
+  },
+  {
+    name: 'LIVEKIT_API_KEY',
+    group: 'livekit',
+    file: '.env',
+    secret: false,
+    expected: 'the API key of your LiveKit project (Settings → Keys), e.g. APIxxxxxxxx',
+    schema: z.string().regex(/^\S+$/),
+  },
+  {
+    name: 'LIVEKIT_API_SECRET',
+    group: 'livekit',
+    file: '.env',
+    secret: true,
+    expected: 'the API secret that belongs to LIVEKIT_API_KEY',
+    schema: z.string().regex(/^\S+$/),
+  },
+  {
+    name: 'GOOGLE_API_KEY',
+    group: 'optional',
+    file: '.env',
+    secret: true,
+    expected: 'a Gemini API key from Google AI Studio (unset: the agent runs in keypad mode)',
+    schema: z.string().regex(/^\S+$/),
+  },
+  {
+    name: 'LOG_LEVEL',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'one of trace, debug, info, warn, error, fatal',
+    schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+    default: 'info',
+  },
+  {
+    name: 'LOG_FORMAT',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'json (one JSON object per line) or pretty (coloured, for development)',
+    schema: z.enum(['json', 'pretty']),
+    default: 'json',
+  },
+  {
+    name: 'TELNYX_PHONE_NUMBER',
+    group: 'telnyx',
+    file: '.env.sip',
+    secret: false,
+    expected: 'the business phone number in E.164, e.g. +14155550123',
+    schema: e164,
+  },
+  {
+    name: 'TELNYX_SIP_SERVER',
+    group: 'telnyx',
+    file: '.env.sip',
+    secret: false,
+    expected: 'the Telnyx SIP server as host or host:port, e.g. sip.telnyx.com:5060',
+    schema: hostPort,
+  },
+  {
+    name: 'TELNYX_SIP_USER',
+    group: 'telnyx',
+    file: '.env.sip',
+    secret: false,
+    expected: 'the SIP connection username from the Telnyx portal (letters and digits, no underscores)',
+    schema: z.string().regex(/^[^\s_]+$/),
+  },
+  {
+    name: 'TELNYX_SIP_PASSWORD',
+    group: 'telnyx',
+    file: '.env.sip',
+    secret: true,
+    expected: 'the SIP connection password from the Telnyx portal',
+    schema: z.string().min(1),
+  },
+  {
+    name: 'INBOUND_TRUNK_ID',
+    group: 'inbound',
+    file: '.env.sip',
+    secret: false,
+    expected: 'a LiveKit inbound trunk id (ST_…), written by `make setup-sip`',
+    schema: z.string().regex(/^ST_\w+$/),
+  },
+  {
+    name: 'OUTBOUND_TRUNK_ID',
+    group: 'outbound',
+    file: '.env.sip',
+    secret: false,
+    expected: 'a LiveKit outbound trunk id (ST_…), written by `make setup-sip`',
+    schema: z.string().regex(/^ST_\w+$/),
+  },
+];

@@ -1,0 +1,54 @@
+/**
+ * Logging: owns the pino logger every part of the product writes through — JSON lines by default,
+ * pretty-printed for development — and the redaction of secrets and phone numbers in every line.
+ */
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
+import { redactText, redactValue } from './redact.js';
+
+export { redactText, redactValue, maskPhoneNumber, isPhoneKey, isSecretKey, REDACTED } from './redact.js';
+export type { Logger } from 'pino';
+
+/** Options of {@link createLogger}. */
+export interface LoggerSettings {
+  /** pino level: trace, debug, info, warn, error, fatal. Default `info`. */
+  readonly level?: string;
+  /** `json` (default): one JSON object per line; `pretty`: coloured, human-readable (pino-pretty). */
+  readonly format?: 'json' | 'pretty';
+  /** Value of the `name` field on every line, e.g. `worker` or `setup-sip`. */
+  readonly name?: string;
+  /** Where lines go. Default: standard output (JSON) or standard error (pretty). */
+  readonly destination?: DestinationStream;
+}
+
+/**
+ * Creates a logger whose every line — message, merged object and child bindings — passes through
+ * the redaction rules of ./redact.ts before it is written.
+ */
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options: LoggerOptions = {
+    level: settings.level ?? 'info',
+    base: settings.name ? { name: settings.name } : {},
+    formatters: {
+      log: (object) => redactValue(object) as Record<string, unknown>,
+      bindings: (bindings) => redactValue(bindings) as Record<string, unknown>,
+    },
+    hooks: {
+      logMethod(args, method) {
+        const cleaned = args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg));
+        method.apply(this, cleaned as Parameters<typeof method>);
+      },
+    },
+  };
+  const destination =
+    settings.destination ??
+    (settings.format === 'pretty' ? pretty({ colorize: process.stderr.isTTY, destination: 2 }) : pino.destination(1));
+  const logger = pino(options, destination);
+  // pino applies `formatters.bindings` to the base bindings only, not to child(): redact those here.
+  // Children inherit this method from the root through their prototype chain.
+  const child = logger.child;
+  logger.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactValue(bindings) as typeof bindings, childOptions);
+  } as typeof logger.child;
+  return logger;
+}

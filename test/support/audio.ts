@@ -1,0 +1,29 @@
+/**
+ * Test speech: sentences synthesized with Debian's flite and converted by sox to the raw 8 kHz
+ * µ-law SIPp streams. Files are cached under .stack/audio by a hash of voice and text.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { STACK_DIR } from './stack.js';
+
+const AUDIO_DIR = join(STACK_DIR, 'audio');
+
+/**
+ * Returns the path of a raw 8 kHz mono µ-law file (no header) saying `text`, made once.
+ * @param voice a flite voice: `rms`, `slt`, `awb`, `kal16` (16 kHz) or `kal` (8 kHz).
+ * @throws Error when flite or sox fail (both are installed by `make stack-up`).
+ */
+export function speechUlaw(text: string, voice = 'rms'): string {
+  const key = createHash('sha256').update(`${voice}\n${text}`).digest('hex').slice(0, 16);
+  const out = join(AUDIO_DIR, `${key}.ulaw`);
+  if (existsSync(out)) return out;
+  mkdirSync(AUDIO_DIR, { recursive: true });
+  const wav = join(AUDIO_DIR, `${key}.${process.pid}.wav`);
+  const tmp = `${out}.${process.pid}`;
+  execFileSync('flite', ['-voice', voice, '-t', text, '-o', wav]);
+  execFileSync('sox', [wav, '-r', '8000', '-c', '1', '-e', 'u-law', '-t', 'raw', tmp]);
+  renameSync(tmp, out);
+  return out;
+}

@@ -1,0 +1,304 @@
+/**
+ * SIPp scenario XML for the test phone: a caller (UAC) that dials, streams audio, presses keys and
+ * hangs up; a callee (UAS) that answers, refuses or never answers. Pure string builders, so the
+ * timing and DTMF rules are unit-tested without SIPp.
+ *
+ * DTMF goes out as RFC 2833/4733 `telephone-event` RTP with payload type 96: SIPp 3.6's
+ * `play_dtmf` hard-codes 96, so the SDP offers `a=rtpmap:96 telephone-event/8000`.
+ */
+
+/** Keys one `play_dtmf` action sends, `atMs` after the call was answered. */
+export interface DtmfPress {
+  /** Digits, of `0-9 * # A-D`. */
+  readonly digits: string;
+  /** Offset from the answer (200 OK / ACK), in ms. */
+  readonly atMs: number;
+}
+
+/** A DTMF action as SIPp will run it: the digits actually written into `play_dtmf`. */
+export interface DtmfAction {
+  readonly atMs: number;
+  /** Digits passed to `play_dtmf`, a filler included when needed (see {@link planDtmf}). */
+  readonly play: string;
+}
+
+/** Tone length of each digit, in ms (SIPp's default is 200). */
+export const DTMF_TONE_MS = 160;
+
+/**
+ * Orders presses by time and adds, where needed, a filler digit that livekit-sip drops.
+ *
+ * SIPp builds every `play_dtmf` the same way: digit k of an action carries RTP timestamp
+ * 24400 + 2·k·tone (SIPp src/prepare_pcap.c, prepare_dtmf), so the first digit of every action has
+ * the same timestamp. livekit-sip drops an event whose timestamp equals the previous event's
+ * (pkg/sip/media_port.go, dtmfHandler: "RFC 4733 requires all packets of a given digit to share
+ * identical timestamps"). So after an action of exactly one digit, the next action's first digit
+ * would be lost; we put a filler `D` in front of it instead, which is the one dropped.
+ */
+export function planDtmf(presses: readonly DtmfPress[]): DtmfAction[] {
+  const sorted = [...presses].sort((a, b) => a.atMs - b.atMs);
+  const actions: DtmfAction[] = [];
+  let previousLength = 0;
+  for (const press of sorted) {
+    if (!/^[0-9*#A-D]+$/.test(press.digits)) {
+      throw new Error(`DTMF digits "${press.digits}": use only 0-9, *, # and A-D`);
+    }
+    if (!(press.atMs >= 0)) throw new Error(`DTMF offset ${press.atMs} ms: must be 0 or more`);
+    const play = previousLength === 1 ? `D${press.digits}` : press.digits;
+    actions.push({ atMs: press.atMs, play });
+    previousLength = play.length;
+  }
+  return actions;
+}
+
+const sdp = (direction: 'sendrecv') => `v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 96
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:96 telephone-event/8000
+      a=fmtp:96 0-16
+      a=ptime:20
+      a=${direction}`;
+
+/** Waits `ms` for a BYE from the far end: BYE → label `remote_bye`, timeout → label `next`. */
+const waitForBye = (ms: number, next: string) =>
+  `  <recv request="BYE" timeout="${Math.max(1, Math.round(ms))}" ontimeout="${next}" next="remote_bye"/>\n`;
+
+const answerBye = `  <label id="remote_bye"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+    ]]>
+  </send>
+`;
+
+/**
+ * The in-call part shared by caller and callee: start streaming, press keys at their offsets,
+ * then hang up after `hangupAfterMs` unless the far end sends BYE first. `byeHeaders` are the
+ * dialog headers of our own BYE.
+ */
+function inCall(opts: {
+  audioFile?: string;
+  dtmf: readonly DtmfPress[];
+  hangupAfterMs: number;
+  byeHeaders: string;
+}): string {
+  let xml = '';
+  if (opts.audioFile) {
+    // -1 loops forever: livekit-sip hangs up a call that sends no RTP for ~15 s.
+    xml += `  <nop><action><exec rtp_stream="${opts.audioFile},-1,0"/></action></nop>\n`;
+  }
+  let now = 0;
+  planDtmf(opts.dtmf).forEach((action, i) => {
+    if (action.atMs >= opts.hangupAfterMs) return;
+    xml += waitForBye(action.atMs - now, `dtmf_${i}`);
+    xml += `  <label id="dtmf_${i}"/>\n`;
+    xml += `  <nop><action><exec play_dtmf="${action.play},${DTMF_TONE_MS}"/></action></nop>\n`;
+    now = action.atMs;
+  });
+  xml += waitForBye(opts.hangupAfterMs - now, 'local_bye');
+  xml += `  <label id="local_bye"/>
+  <send retrans="500">
+    <![CDATA[
+${opts.byeHeaders}
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" next="done"/>
+${answerBye}  <label id="done"/>
+  <nop><action><exec rtp_stream="pause"/></action></nop>
+`;
+  return xml;
+}
+
+/** What the test caller does once SIPp has dialed. */
+export interface CallerScript {
+  /** Caller ID put in From (becomes `sip.phoneNumber`), e.g. `+15550001234`. */
+  readonly callerId: string;
+  /** Raw 8 kHz µ-law file streamed for the whole call (looped). */
+  readonly audioFile?: string;
+  /** Key presses, offsets from the answer. */
+  readonly dtmf?: readonly DtmfPress[];
+  /** Hang up this long after the answer unless the far end hangs up first, in ms. */
+  readonly hangupAfterMs: number;
+}
+
+/** The caller scenario (UAC). The dialed number is SIPp's `-s` (`[service]`). */
+export function callerScenario(script: CallerScript): string {
+  const from = `"${script.callerId}" <sip:${script.callerId}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`;
+  const dialog = `      From: ${from}
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]`;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="test caller">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: ${from}
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:${script.callerId}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${sdp('sendrecv')}
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true" rrs="true"/>
+  <send>
+    <![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${dialog}
+      CSeq: 1 ACK
+      Contact: <sip:${script.callerId}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+${inCall({
+  audioFile: script.audioFile,
+  dtmf: script.dtmf ?? [],
+  hangupAfterMs: script.hangupAfterMs,
+  byeHeaders: `      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${dialog}
+      CSeq: 2 BYE
+      Max-Forwards: 70`,
+})}</scenario>
+`;
+}
+
+/** How the test callee answers an INVITE. */
+export type CalleeAnswer =
+  | { readonly kind: 'answer'; readonly afterMs: number }
+  | { readonly kind: 'reject'; readonly status: 486 | 480 | 603 | 503; readonly afterMs?: number }
+  | { readonly kind: 'never' };
+
+/** What the test callee does. */
+export interface CalleeScript {
+  readonly answer: CalleeAnswer;
+  readonly audioFile?: string;
+  readonly dtmf?: readonly DtmfPress[];
+  /** Hang up this long after answering unless the far end hangs up first, in ms. */
+  readonly hangupAfterMs?: number;
+}
+
+const REASONS: Record<number, string> = {
+  486: 'Busy Here',
+  480: 'Temporarily Unavailable',
+  603: 'Decline',
+  503: 'Service Unavailable',
+};
+
+const responseHeaders = (status: string, extra = '') => `      SIP/2.0 ${status}
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>${extra}`;
+
+/** The callee scenario (UAS), run with `sipp -sf … -p PORT` waiting for one INVITE. */
+export function calleeScenario(script: CalleeScript): string {
+  let xml = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="test callee">
+  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="invite_from"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="invite_to"/>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="invite_cseq"/>
+      <ereg regexp="sip:[^&gt;]*" search_in="hdr" header="Contact:" assign_to="remote_contact"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+${responseHeaders('180 Ringing')}
+      Content-Length: 0
+    ]]>
+  </send>
+`;
+  const answer = script.answer;
+  if (answer.kind === 'never') {
+    // Ring until the caller gives up: CANCEL → 200, then 487 for the INVITE, then its ACK.
+    xml += `  <recv request="CANCEL"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <send>
+    <![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [$invite_cseq] INVITE
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK"/>
+</scenario>
+`;
+    return xml;
+  }
+  if (answer.afterMs && answer.afterMs > 0) xml += `  <pause milliseconds="${answer.afterMs}"/>\n`;
+  if (answer.kind === 'reject') {
+    xml += `  <send>
+    <![CDATA[
+${responseHeaders(`${answer.status} ${REASONS[answer.status]}`)}
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK"/>
+</scenario>
+`;
+    return xml;
+  }
+  xml += `  <send retrans="500">
+    <![CDATA[
+${responseHeaders('200 OK', '\n      Content-Type: application/sdp')}
+      Content-Length: [len]
+
+      ${sdp('sendrecv')}
+    ]]>
+  </send>
+  <recv request="ACK" rtd="true"/>
+${inCall({
+  audioFile: script.audioFile,
+  dtmf: script.dtmf ?? [],
+  hangupAfterMs: script.hangupAfterMs ?? 30_000,
+  byeHeaders: `      BYE [$remote_contact] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$invite_to];tag=[pid]SIPpTag01[call_number]
+      To: [$invite_from]
+      Call-ID: [call_id]
+      CSeq: 1 BYE
+      Max-Forwards: 70`,
+})}</scenario>
+`;
+  return xml;
+}

@@ -1,0 +1,272 @@
+/**
+ * The test phone: SIPp placing (SipCaller) or taking (SipCallee) one real SIP call on loopback,
+ * streaming µ-law RTP, sending RFC 2833 DTMF, and — through tcpdump, since SIPp cannot record —
+ * capturing what comes back, decoded to a 16-bit PCM WAV.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  decodePcmu,
+  decodeTelephoneEvents,
+  encodeWav,
+  parsePcapUdp,
+  parseRtp,
+  sipMessages,
+  type DtmfEvent,
+  type RtpPacket,
+  type SipMessageSeen,
+} from './rtp.js';
+import { callerScenario, calleeScenario, type CalleeAnswer, type DtmfPress } from './sipp-scenarios.js';
+import { ensureStack, STACK_DIR } from './stack.js';
+
+/** What one call looked like from the test phone. */
+export interface CallResult {
+  /** SIPp's exit code: 0 when the scenario ran to its end. */
+  readonly exitCode: number | null;
+  /** RTP packets sent to the phone's media port. */
+  readonly rtp: readonly RtpPacket[];
+  /** The PCMU audio the phone received, 8 kHz PCM16. */
+  readonly audio: Int16Array;
+  /** WAV file of {@link audio}. */
+  readonly wavPath: string;
+  /** RFC 2833 events the phone received (payload type 96, as offered). */
+  readonly dtmf: readonly DtmfEvent[];
+  /** SIP messages to and from the phone, in order, with their capture times. */
+  readonly sip: readonly SipMessageSeen[];
+  /** Folder with the scenario, SIPp's logs and the capture. */
+  readonly dir: string;
+  /** SIPp's screen output and error log, for failure messages. */
+  readonly log: string;
+}
+
+/** Binds a UDP socket to 127.0.0.1:port to see whether it is free. */
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** An even port P with P..P+3 free (SIPp uses the media port and the ones above it for RTCP/video). */
+export async function freePorts(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = 30000 + 2 * Math.floor(Math.random() * 9000);
+    const free = await Promise.all([0, 1, 2, 3].map((d) => udpFree(p + d)));
+    if (free.every(Boolean)) return p;
+  }
+  throw new Error('no free UDP ports between 30000 and 48000');
+}
+
+let callCounter = 0;
+
+interface PhoneOptions {
+  /** A label for the log folder. */
+  readonly name: string;
+  readonly scenario: string;
+  /** Extra SIPp arguments (remote address, -s, …). */
+  readonly args: readonly string[];
+  /** Give up after this many seconds (SIPp -timeout). */
+  readonly timeoutS: number;
+  readonly sipPort: number;
+  readonly mediaPort: number;
+}
+
+/** One SIPp process and the tcpdump capture beside it. */
+class Phone {
+  readonly dir: string;
+  private sipp?: ChildProcess;
+  private tcpdump?: ChildProcess;
+  private exited?: Promise<number | null>;
+  private output = '';
+
+  constructor(private readonly o: PhoneOptions) {
+    this.dir = join(STACK_DIR, 'calls', `${Date.now()}-${process.pid}-${++callCounter}-${o.name}`);
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** Starts the capture, waits until tcpdump listens, then starts SIPp. */
+  async start(): Promise<void> {
+    const pcap = join(this.dir, 'capture.pcap');
+    const filter = `udp and (dst port ${this.o.mediaPort} or port ${this.o.sipPort})`;
+    this.tcpdump = spawn('tcpdump', ['-i', 'lo', '-n', '-U', '--immediate-mode', '-w', pcap, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 5000);
+      this.tcpdump!.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.includes('listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.tcpdump!.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`tcpdump exited (${code}): ${err}`));
+      });
+    });
+
+    const scenarioPath = join(this.dir, 'scenario.xml');
+    writeFileSync(scenarioPath, this.o.scenario);
+    const args = [
+      ...this.o.args,
+      '-sf', scenarioPath,
+      '-i', '127.0.0.1',
+      '-p', String(this.o.sipPort),
+      '-mi', '127.0.0.1',
+      '-mp', String(this.o.mediaPort),
+      '-m', '1',
+      '-nostdin',
+      '-timeout', `${this.o.timeoutS}s`,
+      '-timeout_error',
+      '-trace_err', '-error_file', join(this.dir, 'errors.log'),
+      '-trace_msg', '-message_file', join(this.dir, 'messages.log'),
+    ];
+    this.sipp = spawn('sipp', args, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.sipp.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.sipp.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((resolve) => this.sipp!.once('exit', (code) => resolve(code)));
+  }
+
+  /** Waits for SIPp to finish, stops the capture and decodes what the phone received. */
+  async wait(): Promise<CallResult> {
+    if (!this.exited) throw new Error('call not started');
+    const exitCode = await this.exited;
+    await new Promise((r) => setTimeout(r, 200)); // the last packets reach the capture
+    await this.stopCapture();
+    const datagrams = parsePcapUdp(readFileSync(join(this.dir, 'capture.pcap')));
+    const rtp = datagrams.filter((d) => d.dstPort === this.o.mediaPort).flatMap((d) => parseRtp(d) ?? []);
+    const audio = decodePcmu(rtp);
+    const wavPath = join(this.dir, 'received.wav');
+    writeFileSync(wavPath, encodeWav(audio, 8000));
+    let log = this.output;
+    try {
+      log += readFileSync(join(this.dir, 'errors.log'), 'utf8');
+    } catch {
+      // no errors logged
+    }
+    return {
+      exitCode,
+      rtp,
+      audio,
+      wavPath,
+      dtmf: decodeTelephoneEvents(rtp, 96),
+      sip: sipMessages(datagrams.filter((d) => d.srcPort === this.o.sipPort || d.dstPort === this.o.sipPort)),
+      dir: this.dir,
+      log,
+    };
+  }
+
+  private async stopCapture(): Promise<void> {
+    const t = this.tcpdump;
+    if (!t || t.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      t.once('exit', () => resolve());
+      t.kill('SIGINT');
+    });
+  }
+
+  /** Kills SIPp and the capture (for cleanup after a failed test). */
+  async kill(): Promise<void> {
+    if (this.sipp && this.sipp.exitCode === null) this.sipp.kill('SIGKILL');
+    await this.stopCapture();
+  }
+}
+
+/** Options of {@link SipCaller}. */
+export interface SipCallerOptions {
+  /** Number dialed (Request-URI user), e.g. the test trunk's `+1555…`. */
+  readonly to: string;
+  /** Caller ID (From user), e.g. `+14157774444`. */
+  readonly from: string;
+  /** Raw 8 kHz µ-law file streamed, looped, for the whole call (see audio.ts). */
+  readonly audioFile?: string;
+  /** Keys to press, at offsets from the answer. */
+  readonly dtmf?: readonly DtmfPress[];
+  /** Hang up this long after the answer unless the far end hangs up first, in ms. */
+  readonly hangupAfterMs: number;
+  /** Overall limit in s (default: hang-up time + 20 s). */
+  readonly timeoutS?: number;
+}
+
+/**
+ * Places one call into livekit-sip: `const call = await SipCaller.dial({...}); const r = await call.result();`
+ */
+export class SipCaller {
+  private constructor(private readonly phone: Phone) {}
+
+  /** Starts the call (resolves once SIPp runs, not when it is answered). */
+  static async dial(o: SipCallerOptions): Promise<SipCaller> {
+    const stack = ensureStack();
+    const mediaPort = await freePorts();
+    const phone = new Phone({
+      name: 'caller',
+      scenario: callerScenario({ callerId: o.from, audioFile: o.audioFile, dtmf: o.dtmf, hangupAfterMs: o.hangupAfterMs }),
+      args: [`${stack.sipHost}:${stack.sipPort}`, '-s', o.to],
+      timeoutS: o.timeoutS ?? Math.ceil(o.hangupAfterMs / 1000) + 20,
+      sipPort: mediaPort + 3,
+      mediaPort,
+    });
+    await phone.start();
+    return new SipCaller(phone);
+  }
+
+  /** Waits for the call to end and returns what the caller received. */
+  result(): Promise<CallResult> {
+    return this.phone.wait();
+  }
+
+  /** Ends the call abruptly (SIPp killed, no BYE). */
+  kill(): Promise<void> {
+    return this.phone.kill();
+  }
+}
+
+/** Options of {@link SipCallee}. */
+export interface SipCalleeOptions {
+  /** Answer after N ms, refuse with a status code, or never answer. */
+  readonly answer: CalleeAnswer;
+  readonly audioFile?: string;
+  readonly dtmf?: readonly DtmfPress[];
+  /** Hang up this long after answering unless the far end hangs up first, in ms. */
+  readonly hangupAfterMs?: number;
+  /** Overall limit in s (default 60). */
+  readonly timeoutS?: number;
+}
+
+/**
+ * Waits for one call on 127.0.0.1:`port` (point an outbound trunk there):
+ * `const callee = await SipCallee.listen({...}); …dial…; const r = await callee.result();`
+ */
+export class SipCallee {
+  private constructor(
+    private readonly phone: Phone,
+    /** The SIP port the callee listens on. */
+    readonly port: number,
+  ) {}
+
+  static async listen(o: SipCalleeOptions): Promise<SipCallee> {
+    const mediaPort = await freePorts();
+    const port = mediaPort + 3;
+    const phone = new Phone({
+      name: 'callee',
+      scenario: calleeScenario({ answer: o.answer, audioFile: o.audioFile, dtmf: o.dtmf, hangupAfterMs: o.hangupAfterMs }),
+      args: [],
+      timeoutS: o.timeoutS ?? 60,
+      sipPort: port,
+      mediaPort,
+    });
+    await phone.start();
+    return new SipCallee(phone, port);
+  }
+
+  result(): Promise<CallResult> {
+    return this.phone.wait();
+  }
+
+  kill(): Promise<void> {
+    return this.phone.kill();
+  }
+}
