@@ -35,4 +35,4 @@ pid_alive() { # pid_alive NAME -> 0 when the pid file names a live process
 
 redis_ok() { redis-cli -h "$STACK_HOST" -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 livekit_ok() { [[ $(curl -s -m 1 "http://$STACK_HOST:$LIVEKIT_PORT/" 2>/dev/null) == OK ]]; }
-sip_ok() { pid_alive livekit-sip && ss -Hlun "sport = :$SIP_PORT" 2>/dev/null | grep -q "$STACK_HOST:$SIP_PORT"; }
+sip_ok() { ss -Hlun "sport = :$SIP_PORT" 2>/dev/null | grep -q "$STACK_HOST:$SIP_PORT"; }

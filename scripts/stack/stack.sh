@@ -95,7 +95,21 @@ wait_for() {
   die "$name not healthy after ${limit}s (log: $STACK_LOGS/$name.log)"
 }
 
-all_ok() { redis_ok && livekit_ok && sip_ok; }
+all_ok() { pid_alive redis && redis_ok && pid_alive livekit-server && livekit_ok && pid_alive livekit-sip && sip_ok; }
+
+# ensure NAME CHECK PORT_VAR PORT SECONDS CMD...: starts NAME unless this checkout's copy already runs.
+# Something else answering on its port (another checkout's stack, a system service) is an error:
+# our credentials would not work there.
+ensure() {
+  local name=$1 check=$2 port_var=$3 port=$4 limit=$5
+  shift 5
+  if pid_alive "$name" && $check; then return 0; fi
+  if ! pid_alive "$name" && $check; then
+    die "port $port already answers but not from this checkout's $name: stop that process, or move this stack with $port_var=<port>"
+  fi
+  start "$name" "$@"
+  wait_for "$name" "$check" "$limit"
+}
 
 cmd_up() {
   if [[ -f $STACK_CREDENTIALS ]] && all_ok; then
@@ -106,12 +120,10 @@ cmd_up() {
   "$STACK_ROOT/scripts/stack/install.sh"
   ensure_credentials
   write_configs
-  redis_ok || { start redis redis-server "$STACK_CONF/redis.conf"; wait_for redis redis_ok 10; }
-  livekit_ok || {
-    start livekit-server "$STACK_BIN/server" --config "$STACK_CONF/livekit.yaml" --bind "$STACK_HOST"
-    wait_for livekit-server livekit_ok 30
-  }
-  sip_ok || { start livekit-sip "$STACK_BIN/livekit-sip" --config "$STACK_CONF/sip.yaml"; wait_for livekit-sip sip_ok 30; }
+  ensure redis redis_ok STACK_REDIS_PORT "$REDIS_PORT" 10 redis-server "$STACK_CONF/redis.conf"
+  ensure livekit-server livekit_ok STACK_LIVEKIT_PORT "$LIVEKIT_PORT" 30 \
+    "$STACK_BIN/server" --config "$STACK_CONF/livekit.yaml" --bind "$STACK_HOST"
+  ensure livekit-sip sip_ok STACK_SIP_PORT "$SIP_PORT" 30 "$STACK_BIN/livekit-sip" --config "$STACK_CONF/sip.yaml"
   say "up in $((SECONDS - started)) s (livekit ws://$STACK_HOST:$LIVEKIT_PORT, sip udp $STACK_HOST:$SIP_PORT, redis $STACK_HOST:$REDIS_PORT; logs in $STACK_LOGS)"
 }
 

@@ -1,0 +1,40 @@
+# Everyday commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+STACK := scripts/stack/stack.sh
+
+.PHONY: help install stack-up stack-down stack-status stack-logs test test-unit test-e2e typecheck
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## npm dependencies (npm ci)
+
+stack-up: ## start Redis, livekit-server and livekit-sip on 127.0.0.1 (installs what is missing)
+	@$(STACK) up
+
+stack-down: ## stop the local stack
+	@$(STACK) down
+
+stack-status: ## one line per server of the local stack
+	@$(STACK) status
+
+stack-logs: ## the tail of every local stack log
+	@$(STACK) logs
+
+typecheck: install ## TypeScript, strict
+	npx tsc -p tsconfig.json --noEmit
+
+test-unit: install ## unit tests only, no servers (same as npm test)
+	npx vitest run --project unit
+
+test-e2e: install stack-up ## end-to-end tests on the local stack
+	npx vitest run --project e2e
+
+test: install typecheck stack-up ## everything: typecheck, unit tests, end-to-end tests on the local stack
+	npx vitest run --project unit
+	npx vitest run --project e2e

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { calleeScenario, callerScenario, planDtmf } from '../support/sipp-scenarios.js';
+
+describe('planDtmf', () => {
+  it('orders presses by time', () => {
+    expect(planDtmf([{ digits: '12', atMs: 5000 }, { digits: '34', atMs: 1000 }])).toEqual([
+      { atMs: 1000, play: '34' },
+      { atMs: 5000, play: '12' },
+    ]);
+  });
+
+  it('puts a filler in front of an action that follows a single digit, and only there', () => {
+    expect(
+      planDtmf([
+        { digits: '1', atMs: 1000 },
+        { digits: '2', atMs: 2000 },
+        { digits: '34', atMs: 3000 },
+        { digits: '5', atMs: 4000 },
+        { digits: '#', atMs: 5000 },
+      ]).map((a) => a.play),
+    ).toEqual(['1', 'D2', '34', '5', 'D#']);
+  });
+
+  it('rejects digits outside 0-9 * # A-D and negative offsets', () => {
+    expect(() => planDtmf([{ digits: '1x', atMs: 0 }])).toThrow('DTMF digits "1x": use only 0-9, *, # and A-D');
+    expect(() => planDtmf([{ digits: '1', atMs: -5 }])).toThrow('DTMF offset -5 ms: must be 0 or more');
+  });
+});
+
+describe('callerScenario', () => {
+  const xml = callerScenario({
+    callerId: '+15550001234',
+    audioFile: '/tmp/a.ulaw',
+    dtmf: [
+      { digits: '1', atMs: 2000 },
+      { digits: '2', atMs: 3500 },
+    ],
+    hangupAfterMs: 8000,
+  });
+
+  it('dials from the caller ID and offers PCMU and telephone-event 96', () => {
+    expect(xml).toContain('From: "+15550001234" <sip:+15550001234@[local_ip]:[local_port]>');
+    expect(xml).toContain('m=audio [media_port] RTP/AVP 0 96');
+    expect(xml).toContain('a=rtpmap:96 telephone-event/8000');
+  });
+
+  it('streams the audio in a loop and presses keys at their offsets, listening for BYE in between', () => {
+    expect(xml).toContain('<exec rtp_stream="/tmp/a.ulaw,-1,0"/>');
+    const waits = [...xml.matchAll(/<recv request="BYE" timeout="(\d+)" ontimeout="(\w+)"/g)].map((m) => [m[1], m[2]]);
+    expect(waits).toEqual([
+      ['2000', 'dtmf_0'],
+      ['1500', 'dtmf_1'],
+      ['4500', 'local_bye'],
+    ]);
+    expect(xml).toContain('play_dtmf="1,160"');
+    expect(xml).toContain('play_dtmf="D2,160"');
+  });
+
+  it('drops presses planned after the hang-up', () => {
+    const late = callerScenario({ callerId: '+15550001234', dtmf: [{ digits: '9', atMs: 9000 }], hangupAfterMs: 5000 });
+    expect(late).not.toContain('play_dtmf');
+  });
+});
+
+describe('calleeScenario', () => {
+  it('answers after the delay with SDP and hangs up later', () => {
+    const xml = calleeScenario({ answer: { kind: 'answer', afterMs: 1500 }, hangupAfterMs: 4000 });
+    expect(xml).toContain('<pause milliseconds="1500"/>');
+    expect(xml).toContain('SIP/2.0 200 OK');
+    expect(xml).toContain('BYE [$remote_contact] SIP/2.0');
+    expect(xml).toMatch(/timeout="4000" ontimeout="local_bye"/);
+  });
+
+  it('refuses with the given code and reason', () => {
+    expect(calleeScenario({ answer: { kind: 'reject', status: 486 } })).toContain('SIP/2.0 486 Busy Here');
+    expect(calleeScenario({ answer: { kind: 'reject', status: 480 } })).toContain('SIP/2.0 480 Temporarily Unavailable');
+    expect(calleeScenario({ answer: { kind: 'reject', status: 603 } })).toContain('SIP/2.0 603 Decline');
+    expect(calleeScenario({ answer: { kind: 'reject', status: 503 } })).toContain('SIP/2.0 503 Service Unavailable');
+  });
+
+  it('never answers: rings until CANCEL, then 487', () => {
+    const xml = calleeScenario({ answer: { kind: 'never' } });
+    expect(xml).not.toContain('application/sdp');
+    expect(xml).toContain('<recv request="CANCEL"/>');
+    expect(xml).toContain('487 Request Terminated');
+  });
+
+  it('assigns only the variables its path uses (SIPp refuses unused ones)', () => {
+    for (const answer of [{ kind: 'answer', afterMs: 0 }, { kind: 'never' }, { kind: 'reject', status: 486 }] as const) {
+      const xml = calleeScenario({ answer });
+      for (const [, name] of xml.matchAll(/assign_to="(\w+)"/g)) {
+        expect(xml.split(`[$${name}]`).length - 1, `${answer.kind}: $${name} used`).toBeGreaterThan(0);
+      }
+    }
+  });
+});
