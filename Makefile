@@ -3,7 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STACK := scripts/stack/stack.sh
 
-.PHONY: help install stack-up stack-down stack-status stack-logs test test-unit test-e2e typecheck
+.PHONY: help install stack-up stack-down stack-status stack-logs setup-sip list-sip-trunks list-sip-dispatch \
+	test test-unit test-e2e typecheck
+TSX := node --import tsx
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,6 +28,15 @@ stack-status: ## one line per server of the local stack
 stack-logs: ## the tail of every local stack log
 	@$(STACK) logs
 
+setup-sip: install ## create or update the trunks and dispatch rule of sip_config/ in LiveKit (ARGS=--dry-run)
+	@$(TSX) scripts/setup-sip.ts $(ARGS)
+
+list-sip-trunks: install ## the SIP trunks LiveKit holds (ARGS=--json)
+	@$(TSX) scripts/list-sip.ts trunks $(ARGS)
+
+list-sip-dispatch: install ## the SIP dispatch rules LiveKit holds (ARGS=--json)
+	@$(TSX) scripts/list-sip.ts dispatch $(ARGS)
+
 typecheck: install ## TypeScript, strict
 	npx tsc -p tsconfig.json --noEmit
 
@@ -35,6 +46,10 @@ test-unit: install ## unit tests only, no servers (same as npm test)
 test-e2e: install stack-up ## end-to-end tests on the local stack
 	npx vitest run --project e2e
 
+REPORTS := .stack/reports
+
 test: install typecheck stack-up ## everything: typecheck, unit tests, end-to-end tests on the local stack
-	npx vitest run --project unit
-	npx vitest run --project e2e
+	@mkdir -p $(REPORTS)
+	npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/unit.json
+	npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json=$(REPORTS)/e2e.json
+	@node scripts/test-summary.mjs $(REPORTS)/unit.json $(REPORTS)/e2e.json

@@ -12,6 +12,7 @@ export type AppConfig = Readonly<Record<string, string | undefined>> & {
   readonly LIVEKIT_URL: string;
   readonly LIVEKIT_API_KEY: string;
   readonly LIVEKIT_API_SECRET: string;
+  readonly AGENT_NAME: string;
   readonly LOG_LEVEL: string;
   readonly LOG_FORMAT: 'json' | 'pretty';
   readonly GOOGLE_API_KEY?: string;
@@ -21,6 +22,7 @@ export type AppConfig = Readonly<Record<string, string | undefined>> & {
   readonly TELNYX_SIP_PASSWORD?: string;
   readonly INBOUND_TRUNK_ID?: string;
   readonly OUTBOUND_TRUNK_ID?: string;
+  readonly DISPATCH_RULE_ID?: string;
 };
 
 /** Thrown when the configuration is incomplete or malformed; `problems` holds one line each. */

@@ -85,6 +85,15 @@ export const VARIABLES: readonly VariableSpec[] = [
     schema: z.string().regex(/^\S+$/),
   },
   {
+    name: 'AGENT_NAME',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the agent name the worker registers under and dispatch rules name (letters, digits, - and _)',
+    schema: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    default: 'gemini-sip-agent',
+  },
+  {
     name: 'LOG_LEVEL',
     group: 'optional',
     file: '.env',
@@ -149,5 +158,13 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: false,
     expected: 'a LiveKit outbound trunk id (ST_…), written by `make setup-sip`',
     schema: z.string().regex(/^ST_\w+$/),
+  },
+  {
+    name: 'DISPATCH_RULE_ID',
+    group: 'optional',
+    file: '.env.sip',
+    secret: false,
+    expected: 'a LiveKit dispatch rule id (SDR_…), written by `make setup-sip`',
+    schema: z.string().regex(/^SDR_\w+$/),
   },
 ];

@@ -28,14 +28,18 @@ export function clients(): Clients {
 
 const used = new Set<string>();
 
+/** US area codes in service, so the numbers pass libphonenumber-js's validity check. */
+const AREA_CODES = ['206', '212', '303', '312', '415', '512', '617', '646', '702', '917'];
+
 /**
- * A NANP-shaped number (+1 555 xxx xxxx: the 555 exchange is kept for fiction) that no other test
- * of this process uses; random digits keep parallel test processes apart too.
+ * A valid-looking US number in the 555 exchange (+1 AAA 555 xxxx; 555 numbers are kept for
+ * fiction and directory services, never a real subscriber) that no other test of this process
+ * uses; random digits keep parallel test processes apart too.
  */
 export function uniqueNumber(): string {
   for (;;) {
-    const digits = String(Math.floor(Math.random() * 1e7)).padStart(7, '0');
-    const number = `+1555${digits}`;
+    const area = AREA_CODES[Math.floor(Math.random() * AREA_CODES.length)]!;
+    const number = `+1${area}555${String(Math.floor(Math.random() * 1e4)).padStart(4, '0')}`;
     if (!used.has(number)) {
       used.add(number);
       return number;

@@ -1,0 +1,40 @@
+/**
+ * Command-line entry helpers: parse flags, and turn expected failures (bad configuration, bad
+ * files, LiveKit refusing) into plain lines on stderr and exit code 1 — never a stack trace.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError } from '../config/index.js';
+import { SipConfigError } from '../sip/files.js';
+
+/** An error whose message is meant for the operator as it is (one line or several). */
+export class UserError extends Error {
+  override name = 'UserError';
+}
+
+/**
+ * Parses argv with node:util parseArgs. Unknown flags print `usage` and exit 1.
+ */
+export function flags<T extends NonNullable<ParseArgsConfig['options']>>(options: T, usage: string, argv = process.argv.slice(2)) {
+  try {
+    return parseArgs({ options, args: argv, allowPositionals: true, strict: true });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${usage}\n`);
+    process.exit(1);
+  }
+}
+
+/** Runs `main`; known errors print their lines to stderr and exit 1, anything else is a bug. */
+export async function runCli(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof SipConfigError) {
+      process.stderr.write(`${err.problems.join('\n')}\n`);
+    } else if (err instanceof UserError) {
+      process.stderr.write(`${err.message}\n`);
+    } else {
+      process.stderr.write(`unexpected error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+    }
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,200 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SIPInboundTrunkInfo, SIPTransport } from '@livekit/protocol';
+import { describe, expect, it } from 'vitest';
+import {
+  changedFields,
+  dispatchRows,
+  dispatchRuleType,
+  fillPlaceholders,
+  formatTrunks,
+  loadSipConfig,
+  planItem,
+  SipConfigError,
+  trunkRows,
+  upsertEnvText,
+  validateDispatchRule,
+  validateInboundTrunk,
+  validateOutboundTrunk,
+} from '../../src/sip/index.js';
+
+const IN = 'sip_config/inbound_trunk.json';
+const OUT = 'sip_config/outbound_trunk.json';
+const RULE = 'sip_config/dispatch_rule.json';
+
+const outbound = (trunk: Record<string, unknown>) => ({
+  trunk: { name: 'out', address: 'sip.telnyx.com:5060', transport: 'UDP', numbers: ['+14155550123'], ...trunk },
+});
+const rule = (r: Record<string, unknown>) => ({
+  dispatch_rule: {
+    name: 'rule',
+    rule: { dispatchRuleIndividual: { roomPrefix: 'call-' } },
+    roomConfig: { agents: [{ agentName: 'gemini-sip-agent' }] },
+    ...r,
+  },
+});
+const checks = { agentName: 'gemini-sip-agent' };
+
+describe('trunk validation', () => {
+  it('accepts a valid inbound trunk, snake_case keys included', () => {
+    const t = validateInboundTrunk(
+      { trunk: { name: 'in', numbers: ['+14155550123'], allowed_addresses: ['192.76.120.10', '10.0.0.0/24'] } },
+      IN,
+    );
+    expect(t).toBeInstanceOf(SIPInboundTrunkInfo);
+    expect((t as SIPInboundTrunkInfo).allowedAddresses).toEqual(['192.76.120.10', '10.0.0.0/24']);
+  });
+
+  it('requires numbers in E.164', () => {
+    expect(validateInboundTrunk({ trunk: { name: 'in', numbers: ['415-555-0123'] } }, IN)).toEqual([
+      `${IN}: trunk.numbers[0] "415-555-0123" is not an E.164 number; write it as + country code and digits, e.g. +14155550123`,
+    ]);
+    expect(validateInboundTrunk({ trunk: { name: 'in', numbers: [] } }, IN)).toEqual([
+      `${IN}: trunk.numbers is empty; list the number(s) this trunk serves, e.g. ["+14155550123"]`,
+    ]);
+  });
+
+  it('requires a name', () => {
+    expect(validateInboundTrunk({ trunk: { numbers: ['+14155550123'] } }, IN)).toEqual([
+      `${IN}: trunk.name is required: setup-sip finds existing trunks and rules by name`,
+    ]);
+  });
+
+  it('requires the outbound address to carry its port', () => {
+    expect(validateOutboundTrunk(outbound({ address: 'sip.telnyx.com' }), OUT)).toEqual([
+      `${OUT}: trunk.address "sip.telnyx.com" has no port; add it, e.g. sip.telnyx.com:5060 (LiveKit dials the wrong port without it)`,
+    ]);
+    expect(validateOutboundTrunk(outbound({ address: 'sip.telnyx.com:70000' }), OUT)).toEqual([
+      `${OUT}: trunk.address "sip.telnyx.com:70000" has port 70000, outside 1–65535`,
+    ]);
+  });
+
+  it('accepts UDP, TCP or TLS in any case, and nothing else', () => {
+    for (const [given, wanted] of [
+      ['udp', SIPTransport.SIP_TRANSPORT_UDP],
+      ['TCP', SIPTransport.SIP_TRANSPORT_TCP],
+      ['SIP_TRANSPORT_TLS', SIPTransport.SIP_TRANSPORT_TLS],
+    ] as const) {
+      const t = validateOutboundTrunk(outbound({ transport: given }), OUT);
+      expect(Array.isArray(t) ? t : t.transport).toBe(wanted);
+    }
+    expect(validateOutboundTrunk(outbound({ transport: 'SCTP' }), OUT)).toEqual([
+      `${OUT}: trunk.transport "SCTP" is not a transport LiveKit dials; use one of UDP, TCP, TLS`,
+    ]);
+  });
+
+  it('refuses auth usernames with underscores (Telnyx)', () => {
+    expect(validateOutboundTrunk(outbound({ authUsername: 'clinic_main', authPassword: 'x' }), OUT)).toEqual([
+      `${OUT}: trunk.authUsername "clinic_main" contains an underscore, which Telnyx does not allow in SIP usernames; rename the credential in the Telnyx portal`,
+    ]);
+  });
+
+  it('names fields LiveKit does not know', () => {
+    const r = validateInboundTrunk({ trunk: { name: 'in', numbers: ['+14155550123'], numbrs: [] } }, IN);
+    expect(r).toHaveLength(1);
+    expect((r as string[])[0]).toMatch(/^sip_config\/inbound_trunk.json: .*numbrs/);
+  });
+
+  it('wants the lk file shape', () => {
+    expect(validateInboundTrunk({ name: 'in' }, IN)).toEqual([`${IN}: expected an object {"trunk": {…}} as \`lk sip\` files have it`]);
+  });
+});
+
+describe('dispatch rule validation', () => {
+  it('accepts an individual rule that names the agent', () => {
+    const r = validateDispatchRule(rule({}), RULE, checks);
+    expect(Array.isArray(r)).toBe(false);
+    expect(dispatchRuleType(r as never)).toBe('individual');
+  });
+
+  it('refuses a direct rule unless shared rooms are allowed, saying why', () => {
+    const direct = rule({ rule: { dispatchRuleDirect: { roomName: 'lobby' } } });
+    expect(validateDispatchRule(direct, RULE, checks)).toEqual([
+      `${RULE}: dispatch_rule.rule is "direct", which puts every caller into one shared room where they hear each other; use dispatchRuleIndividual (one room per call), or pass --allow-shared-room if that is really wanted`,
+    ]);
+    const allowed = validateDispatchRule(direct, RULE, { ...checks, allowSharedRoom: true });
+    expect(dispatchRuleType(allowed as never)).toBe('direct');
+  });
+
+  it('requires roomConfig.agents to name the worker', () => {
+    expect(validateDispatchRule(rule({ roomConfig: undefined }), RULE, checks)).toEqual([
+      `${RULE}: dispatch_rule.roomConfig.agents does not name the agent "gemini-sip-agent" (AGENT_NAME); add {"agentName": "gemini-sip-agent"} or the worker is never dispatched to calls`,
+    ]);
+  });
+
+  it('requires exactly one rule kind and a room prefix', () => {
+    expect(validateDispatchRule(rule({ rule: {} }), RULE, checks)).toEqual([
+      `${RULE}: dispatch_rule.rule must hold exactly one of dispatchRuleIndividual, dispatchRuleDirect, dispatchRuleCallee; use {"dispatchRuleIndividual": {"roomPrefix": "call-"}}`,
+    ]);
+    expect(validateDispatchRule(rule({ rule: { dispatchRuleIndividual: {} } }), RULE, checks)).toEqual([
+      `${RULE}: dispatch_rule.rule.dispatchRuleIndividual.roomPrefix is required, e.g. "call-" (room names start with it)`,
+    ]);
+  });
+});
+
+describe('placeholders and files', () => {
+  it('fills ${VAR} at any depth and names each one without a value', () => {
+    const problems: string[] = [];
+    const out = fillPlaceholders({ a: ['${X}', 'x-${Y}-y'], b: { c: '${MISSING}' } }, { X: '1', Y: '2' }, IN, problems);
+    expect(out).toEqual({ a: ['1', 'x-2-y'], b: { c: '${MISSING}' } });
+    expect(problems).toEqual([`${IN}: placeholder \${MISSING} has no value; set MISSING in .env.sip (or .env)`]);
+  });
+
+  it('reports every problem of every file at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipcfg-'));
+    mkdirSync(join(dir, 'sip_config'));
+    writeFileSync(join(dir, IN), '{"trunk": {"name": "in", "numbers": ["${NUMBER}"]}}');
+    writeFileSync(join(dir, OUT), '{ not json');
+    let error: unknown;
+    try {
+      loadSipConfig(dir, {}, checks);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SipConfigError);
+    const problems = (error as SipConfigError).problems;
+    expect(problems[0]).toBe(`${IN}: placeholder \${NUMBER} has no value; set NUMBER in .env.sip (or .env)`);
+    expect(problems[1]).toMatch(/^sip_config\/outbound_trunk.json: not valid JSON/);
+    expect(problems[2]).toBe(`${RULE}: file not found; create it (see sip_config/ in the repository for the shape)`);
+  });
+});
+
+describe('plan', () => {
+  const desired = new SIPInboundTrunkInfo({ name: 'in', numbers: ['+14155550123'] });
+  it('creates what is missing, leaves what matches, updates what differs', () => {
+    expect(planItem('inbound trunk', desired, []).action).toBe('create');
+    const same = new SIPInboundTrunkInfo({ sipTrunkId: 'ST_1', name: 'in', numbers: ['+14155550123'] });
+    expect(planItem('inbound trunk', desired, [same])).toEqual({ kind: 'inbound trunk', name: 'in', action: 'unchanged', id: 'ST_1', changed: [] });
+    const other = new SIPInboundTrunkInfo({ sipTrunkId: 'ST_1', name: 'in', numbers: ['+14155550999'], authPassword: 'old' });
+    expect(planItem('inbound trunk', desired, [other])).toMatchObject({ action: 'update', id: 'ST_1', changed: ['authPassword', 'numbers'] });
+    expect(changedFields(desired, same)).toEqual([]);
+  });
+  it('refuses to guess between two items of one name', () => {
+    const a = new SIPInboundTrunkInfo({ sipTrunkId: 'ST_a', name: 'in' });
+    const b = new SIPInboundTrunkInfo({ sipTrunkId: 'ST_b', name: 'in' });
+    expect(() => planItem('inbound trunk', desired, [a, b])).toThrow('LiveKit has 2 inbound trunks named "in" (ST_a, ST_b)');
+  });
+});
+
+describe('upsertEnvText', () => {
+  it('replaces in place, fills commented placeholders, appends the rest, keeps everything else', () => {
+    const before = '# trunks\nTELNYX_SIP_USER=clinic\n\nINBOUND_TRUNK_ID=ST_old\n# OUTBOUND_TRUNK_ID=\nOTHER=1\n';
+    expect(upsertEnvText(before, { INBOUND_TRUNK_ID: 'ST_in', OUTBOUND_TRUNK_ID: 'ST_out', DISPATCH_RULE_ID: 'SDR_r' })).toBe(
+      '# trunks\nTELNYX_SIP_USER=clinic\n\nINBOUND_TRUNK_ID=ST_in\nOUTBOUND_TRUNK_ID=ST_out\nOTHER=1\nDISPATCH_RULE_ID=SDR_r\n',
+    );
+    expect(upsertEnvText('', { A: '1' })).toBe('A=1\n');
+  });
+});
+
+describe('listing', () => {
+  it('shows a password only as set, never its value', () => {
+    const table = formatTrunks(
+      trunkRows([new SIPInboundTrunkInfo({ sipTrunkId: 'ST_1', name: 'in', numbers: ['+14155550123'], authUsername: 'u', authPassword: 'hunter2' })], []),
+    );
+    expect(table).toContain('u (password set)');
+    expect(table).not.toContain('hunter2');
+    expect(table.split('\n')[0]).toMatch(/^ID\s+DIRECTION\s+NAME\s+NUMBERS\s+ADDRESS\s+TRANSPORT\s+AUTH$/);
+    expect(dispatchRows([])).toEqual([]);
+  });
+});
