@@ -13,6 +13,17 @@ export type AppConfig = Readonly<Record<string, string | undefined>> & {
   readonly LIVEKIT_API_KEY: string;
   readonly LIVEKIT_API_SECRET: string;
   readonly AGENT_NAME: string;
+  readonly DATABASE_PATH: string;
+  readonly CLINIC_NAME: string;
+  readonly CLINIC_TIMEZONE: string;
+  readonly PHONE_DEFAULT_COUNTRY: string;
+  readonly MENU_TIMEOUT_MS: string;
+  readonly WORKER_PORT: string;
+  readonly GEMINI_MODEL: string;
+  readonly GEMINI_VOICE: string;
+  readonly SIP_LANGUAGE: string;
+  readonly WEB_LANGUAGE: string;
+  readonly GOOGLE_GEMINI_BASE_URL?: string;
   readonly LOG_LEVEL: string;
   readonly LOG_FORMAT: 'json' | 'pretty';
   readonly GOOGLE_API_KEY?: string;

@@ -3,7 +3,8 @@
  * file it belongs in. This table is the single source for validation (./load.ts), for
  * `.env.example` / `.env.sip.example` and for the README's table (a unit test keeps them in step).
  */
-import { isValidPhoneNumber } from 'libphonenumber-js/max';
+import { getCountries, isValidPhoneNumber, type CountryCode } from 'libphonenumber-js/max';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /** Which consumer needs a variable; a command asks for the groups it uses. */
@@ -92,6 +93,104 @@ export const VARIABLES: readonly VariableSpec[] = [
     expected: 'the agent name the worker registers under and dispatch rules name (letters, digits, - and _)',
     schema: z.string().regex(/^[A-Za-z0-9_-]+$/),
     default: 'gemini-sip-agent',
+  },
+  {
+    name: 'DATABASE_PATH',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the SQLite file of the appointment store, e.g. data/appointments.db (created with its folder)',
+    schema: z.string().min(1),
+    default: 'data/appointments.db',
+  },
+  {
+    name: 'CLINIC_NAME',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the business name the agent says, e.g. Main Street Dental',
+    schema: z.string().min(1),
+    default: 'the clinic',
+  },
+  {
+    name: 'CLINIC_TIMEZONE',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the IANA time zone of the clinic, e.g. America/New_York',
+    schema: z.string().refine((v) => IANAZone.isValidZone(v)),
+    default: 'America/Los_Angeles',
+  },
+  {
+    name: 'PHONE_DEFAULT_COUNTRY',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the ISO 3166 country numbers without a + belong to, e.g. US or GB',
+    schema: z.string().refine((v) => (getCountries() as string[]).includes(v)),
+    default: 'US',
+  },
+  {
+    name: 'MENU_TIMEOUT_MS',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'milliseconds of silence before the keypad menu is repeated (once) and the call ends, e.g. 8000',
+    schema: z.string().regex(/^\d+$/).refine((v) => Number(v) >= 1000 && Number(v) <= 120000),
+    default: '8000',
+  },
+  {
+    name: 'WORKER_PORT',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the TCP port of the worker health endpoint (GET / answers 200), 0 for any free port',
+    schema: z.string().regex(/^\d+$/).refine((v) => Number(v) <= 65535),
+    default: '8081',
+  },
+  {
+    name: 'GEMINI_MODEL',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'a Gemini Live model id, e.g. gemini-2.5-flash-native-audio-preview-12-2025',
+    schema: z.string().regex(/^[\w.-]+$/),
+    default: 'gemini-2.5-flash-native-audio-preview-12-2025',
+  },
+  {
+    name: 'GEMINI_VOICE',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'a Gemini prebuilt voice name, e.g. Puck, Charon, Kore',
+    schema: z.string().regex(/^[A-Za-z]+$/),
+    default: 'Puck',
+  },
+  {
+    name: 'SIP_LANGUAGE',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the BCP-47 language spoken on phone calls, e.g. en-US',
+    schema: z.string().regex(/^[a-z]{2,3}-[A-Z]{2}$/),
+    default: 'en-US',
+  },
+  {
+    name: 'WEB_LANGUAGE',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the BCP-47 language spoken with web visitors, e.g. ar-XA',
+    schema: z.string().regex(/^[a-z]{2,3}-[A-Z]{2}$/),
+    default: 'ar-XA',
+  },
+  {
+    name: 'GOOGLE_GEMINI_BASE_URL',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'another Gemini Live API endpoint (http:// or https://); unset for Google',
+    schema: url(['http:', 'https:', 'ws:', 'wss:']),
   },
   {
     name: 'LOG_LEVEL',

@@ -26,14 +26,19 @@ export interface ObservedDtmf {
   readonly atMs: number;
 }
 
+/** Sample rate the observer asks its audio streams for, in Hz. */
+export const OBSERVER_RATE = 16000;
+
 /** Audio heard from one remote participant. */
 export interface ObservedAudio {
-  /** Samples received (48 kHz mono as requested from the stream). */
+  /** Samples received ({@link OBSERVER_RATE} mono). */
   samples: number;
   /** Largest absolute sample value seen. */
   peak: number;
   /** Sum of squares, for the RMS level. */
   energy: number;
+  /** The samples themselves, in the order received. */
+  chunks: Int16Array[];
 }
 
 /** Joins `room` as `identity` and watches it until {@link RoomObserver.close}. */
@@ -61,13 +66,14 @@ export class RoomObserver {
 
   private listen(track: RemoteTrack, participant: RemoteParticipant): void {
     if (track.kind !== TrackKind.KIND_AUDIO) return;
-    const stats: ObservedAudio = { samples: 0, peak: 0, energy: 0 };
+    const stats: ObservedAudio = { samples: 0, peak: 0, energy: 0, chunks: [] };
     this.audio.set(participant.identity, stats);
-    const stream = new AudioStream(track, { sampleRate: 48000, numChannels: 1 });
+    const stream = new AudioStream(track, { sampleRate: OBSERVER_RATE, numChannels: 1 });
     this.streams.push(stream);
     void (async () => {
       try {
         for await (const frame of stream) {
+          stats.chunks.push(Int16Array.from(frame.data));
           for (const s of frame.data) {
             stats.samples++;
             stats.energy += s * s;
@@ -118,14 +124,26 @@ export class RoomObserver {
   }
 
   /** Polls `probe` every 50 ms until it returns a value. @throws Error naming `what` on timeout. */
-  async waitFor<T>(probe: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  async waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const v = probe();
+      const v = await probe();
       if (v !== undefined && v !== false) return v;
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Everything `identity` sent, {@link OBSERVER_RATE} mono PCM16. */
+  audioOf(identity: string): Int16Array {
+    const chunks = this.audio.get(identity)?.chunks ?? [];
+    const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
   }
 
   /** RMS level of what `identity` sent, in dBFS (−Infinity when nothing or silence). */

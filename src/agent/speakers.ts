@@ -1,0 +1,95 @@
+/**
+ * The two ways the agent speaks, both over an agents-framework AgentSession in the room:
+ * keypad mode (fixed sentences, local flite TTS, no cloud) and Gemini realtime (the model is told
+ * the facts and speaks in its own words).
+ */
+import { voice } from '@livekit/agents';
+import * as google from '@livekit/agents-plugin-google';
+import type { Room } from '@livekit/rtc-node';
+import type { Logger } from 'pino';
+import { FliteTTS } from '../speech/flite.js';
+import type { Speaker } from './call-flow.js';
+
+/** Options shared by both session kinds. */
+interface SessionTarget {
+  readonly room: Room;
+  /** The caller's participant identity: the session listens to and answers only them. */
+  readonly participantIdentity: string;
+  readonly log: Logger;
+}
+
+/** Speaker over a started AgentSession; `speak` starts one utterance. */
+class SessionSpeaker implements Speaker {
+  private current?: voice.SpeechHandle;
+
+  constructor(
+    readonly mode: string,
+    readonly session: voice.AgentSession,
+    private readonly speak: (text: string, facts: string) => voice.SpeechHandle,
+  ) {}
+
+  async say(text: string, facts: string): Promise<void> {
+    const handle = this.speak(text, facts);
+    this.current = handle;
+    await handle.waitForPlayout();
+  }
+
+  interrupt(): void {
+    if (this.current && !this.current.done()) this.current.interrupt(true);
+  }
+}
+
+const roomIo = (t: SessionTarget, audioIn: boolean) => ({
+  room: t.room,
+  inputOptions: {
+    participantIdentity: t.participantIdentity,
+    audioEnabled: audioIn,
+    textEnabled: false,
+    // The job ends the call itself (see job.ts): every disconnect reason, not just some, must close the record.
+    closeOnDisconnect: false,
+  },
+  outputOptions: { transcriptionEnabled: false },
+});
+
+/**
+ * Keypad mode: exact sentences spoken by flite. No model, no speech recognition: the caller
+ * answers with keys.
+ */
+export async function startKeypadSpeaker(t: SessionTarget, tts = new FliteTTS()): Promise<SessionSpeaker> {
+  const session = new voice.AgentSession({ tts });
+  const agent = new voice.Agent({ instructions: 'Keypad mode: speak the given sentences.', allowInterruptions: true });
+  await session.start({ agent, ...roomIo(t, false) });
+  return new SessionSpeaker('keypad', session, (text) => session.say(text, { allowInterruptions: true }));
+}
+
+/** Settings of the Gemini realtime model. */
+export interface GeminiSettings {
+  readonly apiKey: string;
+  readonly model: string;
+  readonly voice: string;
+  /** BCP-47, e.g. en-US on phone calls, ar-XA on the web. */
+  readonly language: string;
+  readonly instructions: string;
+  /** Another Live API endpoint (tests point this at a local stand-in). */
+  readonly baseUrl?: string;
+}
+
+/**
+ * Gemini realtime: the model hears the caller and answers by voice; key presses and their effects
+ * are passed to it as instructions for its next reply.
+ */
+export async function startGeminiSpeaker(t: SessionTarget, g: GeminiSettings): Promise<SessionSpeaker> {
+  const llm = new google.realtime.RealtimeModel({
+    apiKey: g.apiKey,
+    model: g.model,
+    voice: g.voice,
+    language: g.language,
+    instructions: g.instructions,
+    ...(g.baseUrl ? { httpOptions: { baseUrl: g.baseUrl } } : {}),
+  });
+  const session = new voice.AgentSession({ llm });
+  session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
+  const agent = new voice.Agent({ instructions: g.instructions });
+  await session.start({ agent, ...roomIo(t, true) });
+  return new SessionSpeaker('gemini', session, (_text, facts) => session.generateReply({ instructions: facts }));
+}

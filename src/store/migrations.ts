@@ -1,0 +1,122 @@
+/**
+ * Schema migrations, applied in order by Kysely's Migrator when the store opens. Never edit a
+ * migration that has shipped: add the next one.
+ */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/** 001: who, with whom, when. */
+const initial: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('patients')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('phone_e164', 'text', (c) => c.notNull().unique())
+      .addColumn('language', 'text', (c) => c.notNull().defaultTo('en-US'))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('providers')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('appointments')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('patient_id', 'text', (c) => c.notNull().references('patients.id'))
+      .addColumn('provider_id', 'text', (c) => c.notNull().references('providers.id'))
+      .addColumn('slot_id', 'text')
+      .addColumn('starts_at', 'text', (c) => c.notNull())
+      .addColumn('timezone', 'text', (c) => c.notNull())
+      .addColumn('duration_min', 'integer', (c) => c.notNull().defaultTo(30))
+      .addColumn('service', 'text', (c) => c.notNull())
+      .addColumn('location', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().defaultTo('scheduled'))
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('appointments_patient_start').on('appointments').columns(['patient_id', 'starts_at']).execute();
+    await db.schema
+      .createTable('slots')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('provider_id', 'text', (c) => c.notNull().references('providers.id'))
+      .addColumn('starts_at', 'text', (c) => c.notNull())
+      .addColumn('timezone', 'text', (c) => c.notNull())
+      .addColumn('duration_min', 'integer', (c) => c.notNull().defaultTo(30))
+      .addColumn('location', 'text', (c) => c.notNull())
+      .addColumn('appointment_id', 'text')
+      .execute();
+    await db.schema.createIndex('slots_provider_start').on('slots').columns(['provider_id', 'starts_at']).unique().execute();
+  },
+};
+
+/** 002: every call and every key pressed in it. */
+const calls: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('call_records')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('room', 'text', (c) => c.notNull())
+      .addColumn('sip_call_id', 'text')
+      .addColumn('direction', 'text', (c) => c.notNull())
+      .addColumn('phone_e164', 'text')
+      .addColumn('trunk_number', 'text')
+      .addColumn('patient_id', 'text')
+      .addColumn('appointment_id', 'text')
+      .addColumn('mode', 'text', (c) => c.notNull())
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('ended_at', 'text')
+      .addColumn('outcome', 'text', (c) => c.notNull().defaultTo('in_progress'))
+      .addColumn('sip_status', 'integer')
+      .addColumn('transfer_status', 'text')
+      .addColumn('error', 'text')
+      .execute();
+    await db.schema.createIndex('call_records_room').on('call_records').column('room').execute();
+    await db.schema.createIndex('call_records_appointment').on('call_records').column('appointment_id').execute();
+    await db.schema
+      .createTable('call_digits')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('call_id', 'text', (c) => c.notNull().references('call_records.id'))
+      .addColumn('digit', 'text', (c) => c.notNull())
+      .addColumn('pressed_at', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
+/** 003: what patients told us beyond yes and no. */
+const preferences: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('walkin_preferences')
+      .addColumn('patient_id', 'text', (c) => c.primaryKey())
+      .addColumn('flexible', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('specific_times', 'text')
+      .addColumn('notice_minutes', 'integer')
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('reminder_preferences')
+      .addColumn('patient_id', 'text', (c) => c.primaryKey())
+      .addColumn('lead_minutes', 'integer')
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('callbacks')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('patient_id', 'text', (c) => c.notNull())
+      .addColumn('appointment_id', 'text')
+      .addColumn('call_id', 'text')
+      .addColumn('callback_at', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(sql`CURRENT_TIMESTAMP`))
+      .execute();
+  },
+};
+
+/** All migrations by name; names sort in the order they apply. */
+export const MIGRATIONS: Record<string, Migration> = {
+  '001_initial': initial,
+  '002_calls': calls,
+  '003_preferences': preferences,
+};

@@ -1,0 +1,147 @@
+/**
+ * The tables of the appointment store, as Kysely types. Times are ISO-8601 UTC text
+ * (`2026-11-23T17:30:00.000Z`); each appointment and slot also keeps the IANA zone it is booked in.
+ * Keys are app-generated text ids, so the same schema runs on SQLite and PostgreSQL.
+ */
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/** Status of an appointment. */
+export type AppointmentStatus = 'scheduled' | 'confirmed' | 'reschedule_requested' | 'cancelled';
+
+/** How a call ended up (call_records.outcome). */
+export type CallOutcome =
+  | 'in_progress'
+  | 'confirmed'
+  | 'reschedule_requested'
+  | 'rescheduled'
+  | 'cancelled'
+  | 'operator_requested'
+  | 'unknown_caller'
+  | 'no_appointment'
+  | 'hung_up'
+  | 'no_response'
+  | 'completed'
+  | 'busy'
+  | 'no_answer'
+  | 'rejected'
+  | 'trunk_failure'
+  | 'invalid_number'
+  | 'failed';
+
+/** Who started the call: a caller through the inbound trunk, our dialer, or a browser. */
+export type CallDirection = 'inbound' | 'outbound' | 'web';
+
+export interface PatientsTable {
+  id: string;
+  name: string;
+  /** E.164, unique. */
+  phone_e164: string;
+  /** BCP-47 language the patient prefers, e.g. en-US. */
+  language: string;
+  created_at: string;
+}
+
+export interface ProvidersTable {
+  id: string;
+  name: string;
+}
+
+export interface SlotsTable {
+  id: string;
+  provider_id: string;
+  starts_at: string;
+  timezone: string;
+  duration_min: number;
+  location: string;
+  /** The appointment holding this slot; null when free. */
+  appointment_id: string | null;
+}
+
+export interface AppointmentsTable {
+  id: string;
+  patient_id: string;
+  provider_id: string;
+  slot_id: string | null;
+  starts_at: string;
+  timezone: string;
+  duration_min: number;
+  service: string;
+  location: string;
+  status: AppointmentStatus;
+  updated_at: string;
+}
+
+export interface CallRecordsTable {
+  id: string;
+  room: string;
+  sip_call_id: string | null;
+  direction: CallDirection;
+  /** E.164 of the caller (inbound) or the callee (outbound); null on the web. */
+  phone_e164: string | null;
+  trunk_number: string | null;
+  patient_id: string | null;
+  appointment_id: string | null;
+  /** keypad, gemini or openai. */
+  mode: string;
+  started_at: string;
+  ended_at: string | null;
+  outcome: CallOutcome;
+  /** SIP status code of a failed outbound call (486, 480, 603, 5xx…). */
+  sip_status: number | null;
+  transfer_status: string | null;
+  error: string | null;
+}
+
+export interface CallDigitsTable {
+  id: Generated<number>;
+  call_id: string;
+  digit: string;
+  pressed_at: string;
+  /** What the press did: confirm, reschedule, operator, ignored. */
+  action: string;
+}
+
+export interface WalkinPreferencesTable {
+  patient_id: string;
+  flexible: number;
+  /** JSON array of ISO times or free text the patient gave. */
+  specific_times: string | null;
+  notice_minutes: number | null;
+  updated_at: string;
+}
+
+export interface ReminderPreferencesTable {
+  patient_id: string;
+  /** Minutes before the appointment; null means no reminders. */
+  lead_minutes: number | null;
+  updated_at: string;
+}
+
+export interface CallbacksTable {
+  id: string;
+  patient_id: string;
+  appointment_id: string | null;
+  call_id: string | null;
+  callback_at: string;
+  reason: string;
+  status: string;
+  created_at: string;
+}
+
+export interface Database {
+  patients: PatientsTable;
+  providers: ProvidersTable;
+  slots: SlotsTable;
+  appointments: AppointmentsTable;
+  call_records: CallRecordsTable;
+  call_digits: CallDigitsTable;
+  walkin_preferences: WalkinPreferencesTable;
+  reminder_preferences: ReminderPreferencesTable;
+  callbacks: CallbacksTable;
+}
+
+export type Patient = Selectable<PatientsTable>;
+export type Appointment = Selectable<AppointmentsTable>;
+export type CallRecord = Selectable<CallRecordsTable>;
+export type CallDigit = Selectable<CallDigitsTable>;
+export type NewCallRecord = Insertable<CallRecordsTable>;

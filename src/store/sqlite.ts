@@ -1,0 +1,27 @@
+/**
+ * The embedded default: SQLite through better-sqlite3, in WAL mode so the worker's job processes
+ * can read and write the same file at once.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { CountryCode } from '../phone/index.js';
+import type { Database } from './schema.js';
+import { SqlStore } from './store.js';
+
+/**
+ * Opens (creating if needed) the SQLite file at `path` and migrates it to the latest schema.
+ * `:memory:` gives a private in-memory database.
+ * @throws Error when the file cannot be opened or a migration fails.
+ */
+export async function openSqliteStore(path: string, defaultCountry: CountryCode = 'US'): Promise<SqlStore> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new BetterSqlite3(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const store = new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), defaultCountry);
+  await store.migrate();
+  return store;
+}

@@ -1,0 +1,37 @@
+/**
+ * The worker: registers with LiveKit under AGENT_NAME (explicit dispatch only) and runs each call
+ * in a job process (./agent.ts). `start` for production, `dev` for development.
+ * SIGTERM: stop taking jobs, let active calls finish, exit.
+ */
+import { fileURLToPath } from 'node:url';
+import { cli, ServerOptions } from '@livekit/agents';
+import { ConfigError, loadConfig } from '../config/index.js';
+import { createLogger } from '../logging/index.js';
+import { chooseVoice } from '../agent/job.js';
+import { openSqliteStore } from '../store/index.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.problems.join('\n')}\n`);
+  process.exit(1);
+}
+const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'worker' });
+// Migrate once here, before any job process opens the file.
+await (await openSqliteStore(config.DATABASE_PATH)).close();
+const voice = chooseVoice(config);
+log.info({ agentName: config.AGENT_NAME, mode: voice.mode, database: config.DATABASE_PATH }, `worker starting in ${voice.mode} mode: ${voice.reason}`);
+
+cli.runApp(
+  new ServerOptions({
+    agent: fileURLToPath(new URL('./agent.ts', import.meta.url)),
+    agentName: config.AGENT_NAME,
+    wsURL: config.LIVEKIT_URL,
+    apiKey: config.LIVEKIT_API_KEY,
+    apiSecret: config.LIVEKIT_API_SECRET,
+    port: Number(config.WORKER_PORT),
+    numIdleProcesses: 1,
+  }),
+);

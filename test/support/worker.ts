@@ -1,0 +1,86 @@
+/**
+ * The product's worker as tests run it: a real `src/worker/main.ts start` process registered with
+ * the local stack under an agent name of its own, with its own SQLite file, so test files never
+ * receive each other's jobs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CountryCode } from '../../src/phone/index.js';
+import { openSqliteStore, type SqlStore } from '../../src/store/index.js';
+import { ensureStack, REPO_ROOT, STACK_DIR } from './stack.js';
+
+/** A running worker and the store it writes to. */
+export interface TestWorker {
+  readonly agentName: string;
+  readonly dbPath: string;
+  /** The same SQLite file, opened by the test (WAL mode allows both). */
+  readonly store: SqlStore;
+  /** Everything the worker printed so far. */
+  output(): string;
+  /** SIGTERM, then wait for the process to exit. */
+  stop(): Promise<void>;
+  readonly process: ChildProcess;
+}
+
+/**
+ * Starts a worker in keypad mode (no GOOGLE_API_KEY) unless `env` says otherwise, and waits until
+ * it has registered with LiveKit.
+ * @throws Error with the worker's output when it exits or does not register within 60 s.
+ */
+export async function startWorker(name: string, env: Record<string, string> = {}): Promise<TestWorker> {
+  const stack = ensureStack();
+  const agentName = `${name}-${Date.now().toString(36)}`;
+  const dir = join(STACK_DIR, 'workers', agentName);
+  mkdirSync(dir, { recursive: true });
+  const dbPath = join(dir, 'appointments.db');
+  const store = await openSqliteStore(dbPath, 'US' as CountryCode);
+  let output = '';
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'src', 'worker', 'main.ts'), 'start'], {
+    cwd: dir, // no .env here: the test's environment is the whole configuration
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_OPTIONS: `--import ${join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')}`,
+      LIVEKIT_URL: stack.url,
+      LIVEKIT_API_KEY: stack.apiKey,
+      LIVEKIT_API_SECRET: stack.apiSecret,
+      AGENT_NAME: agentName,
+      DATABASE_PATH: dbPath,
+      WORKER_PORT: '0',
+      CLINIC_NAME: 'Main Street Clinic',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('registered worker')) {
+    if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}):\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`worker did not register within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    agentName,
+    dbPath,
+    store,
+    process: child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await store.close();
+    },
+  };
+}
