@@ -4,7 +4,7 @@ SHELL := /bin/bash
 STACK := scripts/stack/stack.sh
 
 .PHONY: help install stack-up stack-down stack-status stack-logs setup-sip list-sip-trunks list-sip-dispatch \
-	test test-unit test-e2e typecheck
+	gemini-sip gemini-sip-dev seed demo test test-unit test-e2e typecheck
 TSX := node --import tsx
 
 help: ## list the targets
@@ -27,6 +27,18 @@ stack-status: ## one line per server of the local stack
 
 stack-logs: ## the tail of every local stack log
 	@$(STACK) logs
+
+demo: install ## a real call on this machine, no keys: stack, trunk, seed, worker, SIPp call pressing 1, result
+	@$(TSX) scripts/demo.ts
+
+gemini-sip: install ## run the agent worker (production: drains calls on SIGTERM)
+	@$(TSX) src/worker/main.ts start
+
+gemini-sip-dev: install ## run the agent worker, restarting when src/ changes
+	@node --watch-path=src --import tsx src/worker/main.ts start
+
+seed: install ## load the demo patients and appointments into DATABASE_PATH
+	@$(TSX) scripts/seed.ts
 
 setup-sip: install ## create or update the trunks and dispatch rule of sip_config/ in LiveKit (ARGS=--dry-run)
 	@$(TSX) scripts/setup-sip.ts $(ARGS)

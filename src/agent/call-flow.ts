@@ -20,6 +20,8 @@ export interface Speaker {
   say(text: string, facts: string): Promise<void>;
   /** Stops what is being said (a key pressed during the greeting). */
   interrupt(): void;
+  /** Ends the voice session: nothing more is said, pending speech resolves. */
+  close(): Promise<void>;
 }
 
 /** What the flow needs from the room and the job. */

@@ -74,12 +74,16 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
   // However the call ends — hang-up, any disconnect reason, our own hang-up, a crash of the
   // session — the record is closed and the job shuts down.
   let flow: CallFlow | undefined;
+  let speaker: Speaker | undefined;
   let ended = false;
   const finish = async (why: string, error?: string) => {
     if (ended) return;
     ended = true;
     const final = flow ? await flow.end(error) : await store.endCall(record.id, { error });
     log.info({ outcome: final?.outcome, why }, 'call ended');
+    // Stop speaking to an empty room, and release the room, so the job process can exit now.
+    await speaker?.close().catch((err: unknown) => log.warn({ err }, 'closing the voice session failed'));
+    await ctx.deleteRoom().catch(() => undefined);
     ctx.shutdown(why);
   };
   ctx.addShutdownCallback(() => finish('job shutdown'));
@@ -98,7 +102,6 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
     else early.push({ digit, at: new Date() });
   });
 
-  let speaker: Speaker;
   try {
     speaker =
       voiceChoice.mode === 'gemini'
@@ -117,6 +120,10 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
     return;
   }
 
+  if (ended) {
+    await speaker.close();
+    return;
+  }
   flow = new CallFlow({
     store,
     speaker,

@@ -24,11 +24,13 @@ class SessionSpeaker implements Speaker {
 
   constructor(
     readonly mode: string,
+    private readonly log: Logger,
     readonly session: voice.AgentSession,
     private readonly speak: (text: string, facts: string) => voice.SpeechHandle,
   ) {}
 
   async say(text: string, facts: string): Promise<void> {
+    this.log.debug({ text: this.mode === 'keypad' ? text : facts }, this.mode === 'keypad' ? 'agent says' : 'agent is asked to say');
     const handle = this.speak(text, facts);
     this.current = handle;
     await handle.waitForPlayout();
@@ -36,6 +38,11 @@ class SessionSpeaker implements Speaker {
 
   interrupt(): void {
     if (this.current && !this.current.done()) this.current.interrupt(true);
+  }
+
+  async close(): Promise<void> {
+    this.interrupt();
+    await this.session.close();
   }
 }
 
@@ -59,7 +66,7 @@ export async function startKeypadSpeaker(t: SessionTarget, tts = new FliteTTS())
   const session = new voice.AgentSession({ tts });
   const agent = new voice.Agent({ instructions: 'Keypad mode: speak the given sentences.', allowInterruptions: true });
   await session.start({ agent, ...roomIo(t, false) });
-  return new SessionSpeaker('keypad', session, (text) => session.say(text, { allowInterruptions: true }));
+  return new SessionSpeaker('keypad', t.log, session, (text) => session.say(text, { allowInterruptions: true }));
 }
 
 /** Settings of the Gemini realtime model. */
@@ -91,5 +98,5 @@ export async function startGeminiSpeaker(t: SessionTarget, g: GeminiSettings): P
   session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
   const agent = new voice.Agent({ instructions: g.instructions });
   await session.start({ agent, ...roomIo(t, true) });
-  return new SessionSpeaker('gemini', session, (_text, facts) => session.generateReply({ instructions: facts }));
+  return new SessionSpeaker('gemini', t.log, session, (_text, facts) => session.generateReply({ instructions: facts }));
 }

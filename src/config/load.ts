@@ -19,6 +19,7 @@ export type AppConfig = Readonly<Record<string, string | undefined>> & {
   readonly PHONE_DEFAULT_COUNTRY: string;
   readonly MENU_TIMEOUT_MS: string;
   readonly WORKER_PORT: string;
+  readonly WORKER_MAX_CALLS: string;
   readonly GEMINI_MODEL: string;
   readonly GEMINI_VOICE: string;
   readonly SIP_LANGUAGE: string;

@@ -28,7 +28,7 @@ export interface LoggerSettings {
 export function createLogger(settings: LoggerSettings = {}): Logger {
   const options: LoggerOptions = {
     level: settings.level ?? 'info',
-    base: settings.name ? { name: settings.name } : {},
+    base: settings.name ? { name: settings.name, pid: process.pid } : { pid: process.pid },
     formatters: {
       log: (object) => redactValue(object) as Record<string, unknown>,
       bindings: (bindings) => redactValue(bindings) as Record<string, unknown>,

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import { chooseVoice } from '../agent/job.js';
 import { openSqliteStore } from '../store/index.js';
+import { callLoad, TARGET_LOAD } from './load.js';
 
 let config;
 try {
@@ -33,5 +34,12 @@ cli.runApp(
     apiSecret: config.LIVEKIT_API_SECRET,
     port: Number(config.WORKER_PORT),
     numIdleProcesses: 1,
+    // Load by calls, not CPU: a call's own start-up pushes a small server's CPU past 0.7 and the
+    // next caller would be turned away (see ./load.ts).
+    loadFunc: async (server) => callLoad(server.activeJobs.length, Number(config.WORKER_MAX_CALLS)),
+    loadThreshold: TARGET_LOAD,
+    // After draining, an idle process started during the drain may never acknowledge the shutdown
+    // request (agents 1.9.0); the default 60 s wait for it only delays the exit.
+    shutdownProcessTimeout: 10_000,
   }),
 );

@@ -163,6 +163,24 @@ describe('inbound calls in keypad mode', () => {
     const { record } = await closedRecordFor(p.phone);
     expect(record.outcome).toBe('hung_up');
     expect(record.ended_at).not.toBeNull();
+    // The job process of that call is gone too.
+    const started = worker
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"call started') && l.includes(record.room.slice(-12)));
+    expect(started).toHaveLength(1);
+    const pid = (JSON.parse(started[0]!) as { pid: number }).pid;
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const until = Date.now() + 10_000;
+    while (alive() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(), `job process ${pid} still running after its call`).toBe(false);
     expect((await worker.store.getAppointment(p.appointmentId))!.status).toBe('scheduled');
 
     const q = await patient('Aisha Rahman');

@@ -4,16 +4,31 @@
  * receive each other's jobs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CountryCode } from '../../src/phone/index.js';
 import { openSqliteStore, type SqlStore } from '../../src/store/index.js';
 import { ensureStack, REPO_ROOT, STACK_DIR } from './stack.js';
 
+/** A TCP port nothing listens on now (the OS picks it). */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** A running worker and the store it writes to. */
 export interface TestWorker {
   readonly agentName: string;
   readonly dbPath: string;
+  /** Health endpoint port (as text, as the worker logs it). */
+  readonly port: string;
   /** The same SQLite file, opened by the test (WAL mode allows both). */
   readonly store: SqlStore;
   /** Everything the worker printed so far. */
@@ -36,6 +51,7 @@ export async function startWorker(name: string, env: Record<string, string> = {}
   const dbPath = join(dir, 'appointments.db');
   const store = await openSqliteStore(dbPath, 'US' as CountryCode);
   let output = '';
+  const port = String(await freeTcpPort());
   const child = spawn(process.execPath, [join(REPO_ROOT, 'src', 'worker', 'main.ts'), 'start'], {
     cwd: dir, // no .env here: the test's environment is the whole configuration
     env: {
@@ -47,15 +63,21 @@ export async function startWorker(name: string, env: Record<string, string> = {}
       LIVEKIT_API_SECRET: stack.apiSecret,
       AGENT_NAME: agentName,
       DATABASE_PATH: dbPath,
-      WORKER_PORT: '0',
+      WORKER_PORT: port,
       CLINIC_NAME: 'Main Street Clinic',
       LOG_LEVEL: 'info',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  // Kept in .stack/workers/<agent>/worker.log too, for reading after a failed run.
+  const logFile = createWriteStream(join(dir, 'worker.log'));
+  const collect = (d: Buffer) => {
+    output += d.toString();
+    logFile.write(d);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const deadline = Date.now() + 60_000;
@@ -70,6 +92,7 @@ export async function startWorker(name: string, env: Record<string, string> = {}
   return {
     agentName,
     dbPath,
+    port,
     store,
     process: child,
     output: () => output,

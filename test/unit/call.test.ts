@@ -1,0 +1,127 @@
+import { ParticipantKind } from '@livekit/rtc-node';
+import { DateTime } from 'luxon';
+import { describe, expect, it } from 'vitest';
+import { chooseVoice } from '../../src/agent/job.js';
+import { classifyParticipant } from '../../src/call/classify.js';
+import { KeypadMachine } from '../../src/call/dtmf.js';
+import { toE164 } from '../../src/phone/index.js';
+import { appointmentInWords, timeInWords } from '../../src/speech/words.js';
+
+describe('classifyParticipant', () => {
+  const sipAttributes = {
+    'sip.phoneNumber': '+14157774444',
+    'sip.trunkPhoneNumber': '+14155550123',
+    'sip.callID': 'SCL_abc',
+    'sip.trunkID': 'ST_in',
+    'sip.ruleID': 'SDR_rule',
+    'sip.callStatus': 'active',
+  };
+
+  it('reads a SIP participant routed by a dispatch rule as an inbound call with its facts', () => {
+    expect(classifyParticipant({ identity: 'sip_+14157774444', kind: ParticipantKind.SIP, attributes: sipAttributes })).toEqual({
+      kind: 'sip',
+      identity: 'sip_+14157774444',
+      sip: {
+        phoneNumber: '+14157774444',
+        trunkPhoneNumber: '+14155550123',
+        callId: 'SCL_abc',
+        trunkId: 'ST_in',
+        ruleId: 'SDR_rule',
+        direction: 'inbound',
+      },
+    });
+  });
+
+  it('reads a SIP participant without sip.ruleID as an outbound call', () => {
+    const { 'sip.ruleID': _, ...outbound } = sipAttributes;
+    const c = classifyParticipant({ identity: 'patient', kind: ParticipantKind.SIP, attributes: { ...outbound, 'sip.ruleID': '' } });
+    expect(c.kind === 'sip' && c.sip.direction).toBe('outbound');
+    expect(c.kind === 'sip' && c.sip.ruleId).toBeUndefined();
+  });
+
+  it('reads STANDARD (and anything not SIP) as web, keeping its attributes', () => {
+    expect(classifyParticipant({ identity: 'browser', kind: ParticipantKind.STANDARD, attributes: { phoneNumber: '+14157774444' } })).toEqual({
+      kind: 'web',
+      identity: 'browser',
+      attributes: { phoneNumber: '+14157774444' },
+    });
+    expect(classifyParticipant({ identity: 'x', attributes: {} }).kind).toBe('web');
+  });
+});
+
+describe('toE164', () => {
+  it('reads the same patient from every way of writing the number', () => {
+    for (const raw of ['+1 (415) 777-4444', '14157774444', '+14157774444', '(415) 777-4444', '415.777.4444', ' 001 415 777 4444 ']) {
+      expect(toE164(raw), raw).toBe('+14157774444');
+    }
+  });
+  it('reads numbers of other countries, and refuses what is not a number', () => {
+    expect(toE164('+44 20 7183 8750')).toBe('+442071838750');
+    expect(toE164('020 7183 8750', 'GB')).toBe('+442071838750');
+    expect(toE164('12345')).toBeUndefined();
+    expect(toE164('')).toBeUndefined();
+    expect(toE164(undefined)).toBeUndefined();
+    expect(toE164('call me')).toBeUndefined();
+  });
+});
+
+describe('KeypadMachine', () => {
+  it('1 confirms, 2 asks to reschedule, 0 asks for the operator', () => {
+    expect(new KeypadMachine(true).press('1')).toEqual({ action: 'confirm', state: 'confirmed', changes: true });
+    expect(new KeypadMachine(true).press('2')).toEqual({ action: 'reschedule', state: 'reschedule_requested', changes: true });
+    expect(new KeypadMachine(true).press('0')).toEqual({ action: 'operator', state: 'operator_requested', changes: true });
+  });
+  it('acknowledges any other key without changing anything', () => {
+    const k = new KeypadMachine(true);
+    for (const d of ['3', '9', '*', '#', 'A']) expect(k.press(d)).toEqual({ action: 'ignored', state: 'awaiting_choice', changes: false });
+  });
+  it('a repeated choice changes nothing the second time; a new choice does', () => {
+    const k = new KeypadMachine(true);
+    k.press('1');
+    expect(k.press('1')).toEqual({ action: 'confirm', state: 'confirmed', changes: false });
+    expect(k.press('2')).toEqual({ action: 'reschedule', state: 'reschedule_requested', changes: true });
+  });
+  it('without an appointment only the operator is a choice', () => {
+    const k = new KeypadMachine(false);
+    expect(k.press('1').action).toBe('ignored');
+    expect(k.press('2').action).toBe('ignored');
+    expect(k.press('0')).toEqual({ action: 'operator', state: 'operator_requested', changes: true });
+  });
+});
+
+describe('words', () => {
+  const at = (h: number, m: number) => DateTime.fromObject({ year: 2026, month: 11, day: 23, hour: h, minute: m }, { zone: 'America/New_York' });
+  it('says times as people do', () => {
+    expect(timeInWords(at(10, 30))).toBe('ten thirty a.m.');
+    expect(timeInWords(at(9, 5))).toBe('nine oh five a.m.');
+    expect(timeInWords(at(14, 0))).toBe('two p.m.');
+    expect(timeInWords(at(12, 0))).toBe('twelve noon');
+    expect(timeInWords(at(0, 0))).toBe('twelve midnight');
+    expect(timeInWords(at(23, 45))).toBe('eleven forty-five p.m.');
+  });
+  it('reads the appointment in its own time zone, not the machine\'s', () => {
+    expect(appointmentInWords('2026-11-23T15:30:00.000Z', 'America/New_York')).toBe('Monday, November twenty-third at ten thirty a.m.');
+    expect(appointmentInWords('2026-11-23T15:30:00.000Z', 'Asia/Dubai')).toBe('Monday, November twenty-third at seven thirty p.m.');
+    expect(appointmentInWords('2026-03-08T10:00:00.000Z', 'America/Los_Angeles')).toBe('Sunday, March eighth at three a.m.');
+    expect(() => appointmentInWords('not a time', 'UTC')).toThrow('cannot read not a time in UTC');
+  });
+});
+
+describe('chooseVoice', () => {
+  it('runs Gemini with a key and keypad mode without, saying why', () => {
+    expect(chooseVoice({ GOOGLE_API_KEY: 'k' })).toEqual({ mode: 'gemini', reason: 'GOOGLE_API_KEY is set' });
+    expect(chooseVoice({}).mode).toBe('keypad');
+    expect(chooseVoice({}).reason).toContain('GOOGLE_API_KEY is not set');
+  });
+});
+
+describe('callLoad', () => {
+  it('reports calls against livekit-server\'s 0.7 target: idle 0, full at the maximum, never above', async () => {
+    const { callLoad, TARGET_LOAD } = await import('../../src/worker/load.js');
+    expect(callLoad(0, 8)).toBe(0);
+    expect(callLoad(4, 8)).toBeCloseTo(0.35);
+    expect(callLoad(7, 8)).toBeLessThan(TARGET_LOAD);
+    expect(callLoad(8, 8)).toBe(TARGET_LOAD);
+    expect(callLoad(12, 8)).toBe(TARGET_LOAD);
+  });
+});
