@@ -4,7 +4,6 @@
  * the facts and speaks in its own words).
  */
 import { voice } from '@livekit/agents';
-import * as google from '@livekit/agents-plugin-google';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import { FliteTTS } from '../speech/flite.js';
@@ -86,6 +85,8 @@ export interface GeminiSettings {
  * are passed to it as instructions for its next reply.
  */
 export async function startGeminiSpeaker(t: SessionTarget, g: GeminiSettings): Promise<SessionSpeaker> {
+  // Loaded only when a key is set: keypad-mode job processes start faster and smaller without it.
+  const google = await import('@livekit/agents-plugin-google');
   const llm = new google.realtime.RealtimeModel({
     apiKey: g.apiKey,
     model: g.model,

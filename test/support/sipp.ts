@@ -33,6 +33,8 @@ export interface CallResult {
   readonly wavPath: string;
   /** RFC 2833 events the phone received (payload type 96, as offered). */
   readonly dtmf: readonly DtmfEvent[];
+  /** RFC 2833 events the phone sent, with the capture time of each event's first packet. */
+  readonly dtmfSent: readonly DtmfEvent[];
   /** SIP messages to and from the phone, in order, with their capture times. */
   readonly sip: readonly SipMessageSeen[];
   /** Folder with the scenario, SIPp's logs and the capture. */
@@ -90,7 +92,8 @@ class Phone {
   /** Starts the capture, waits until tcpdump listens, then starts SIPp. */
   async start(): Promise<void> {
     const pcap = join(this.dir, 'capture.pcap');
-    const filter = `udp and (dst port ${this.o.mediaPort} or port ${this.o.sipPort})`;
+    // Both directions of RTP: what the phone receives, and the DTMF it sends (for timing).
+    const filter = `udp and (port ${this.o.mediaPort} or port ${this.o.sipPort})`;
     this.tcpdump = spawn('tcpdump', ['-i', 'lo', '-n', '-U', '--immediate-mode', '-w', pcap, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       let err = '';
@@ -153,6 +156,10 @@ class Phone {
       audio,
       wavPath,
       dtmf: decodeTelephoneEvents(rtp, 96),
+      dtmfSent: decodeTelephoneEvents(
+        datagrams.filter((d) => d.srcPort === this.o.mediaPort).flatMap((d) => parseRtp(d) ?? []),
+        96,
+      ),
       sip: sipMessages(datagrams.filter((d) => d.srcPort === this.o.sipPort || d.dstPort === this.o.sipPort)),
       dir: this.dir,
       log,
