@@ -35,7 +35,7 @@ gemini-sip: install ## run the agent worker (production: drains calls on SIGTERM
 	@$(TSX) src/worker/main.ts start
 
 gemini-sip-dev: install ## run the agent worker, restarting when src/ changes
-	@node --watch-path=src --import tsx src/worker/main.ts start
+	@npx tsx watch src/worker/main.ts start
 
 seed: install ## load the demo patients and appointments into DATABASE_PATH
 	@$(TSX) scripts/seed.ts
