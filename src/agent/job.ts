@@ -76,6 +76,12 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
   let flow: CallFlow | undefined;
   let speaker: Speaker | undefined;
   let ended = false;
+  let roomDeleted = false;
+  const deleteRoom = async () => {
+    if (roomDeleted) return;
+    roomDeleted = true;
+    await ctx.deleteRoom().catch((err: unknown) => log.debug({ err }, 'room already gone'));
+  };
   const finish = async (why: string, error?: string) => {
     if (ended) return;
     ended = true;
@@ -83,7 +89,7 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
     log.info({ outcome: final?.outcome, why }, 'call ended');
     // Stop speaking to an empty room, and release the room, so the job process can exit now.
     await speaker?.close().catch((err: unknown) => log.warn({ err }, 'closing the voice session failed'));
-    await ctx.deleteRoom().catch(() => undefined);
+    await deleteRoom();
     ctx.shutdown(why);
   };
   ctx.addShutdownCallback(() => finish('job shutdown'));
@@ -131,7 +137,7 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
     record,
     lookup,
     direction,
-    hangup: () => ctx.deleteRoom(),
+    hangup: deleteRoom,
     log,
     menuTimeoutMs: Number(config.MENU_TIMEOUT_MS),
   });

@@ -1,0 +1,89 @@
+/**
+ * Gemini mode end to end: the real worker with the real Google plugin, pointed at a local Gemini
+ * Live stand-in (GOOGLE_GEMINI_BASE_URL), answering a real SIP call. The caller hears the model's
+ * audio; a key press is saved and then told to the model, whose reply the caller hears too.
+ */
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
+import { speechUlaw } from '../support/audio.js';
+import { GeminiStandIn } from '../support/gemini-standin.js';
+import { clients, provisionInbound, uniqueNumber, type InboundRoute } from '../support/livekit.js';
+import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
+import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
+import { SipCaller } from '../support/sipp.js';
+import { startWorker, type TestWorker } from '../support/worker.js';
+
+const GREETING = 'Hello Maria, this is the clinic assistant. Would you like to confirm your appointment?';
+const CONFIRMED = 'Thank you, your appointment is confirmed. Goodbye.';
+
+describe('Gemini mode with a local Live API stand-in', () => {
+  let standIn: GeminiStandIn;
+  let worker: TestWorker;
+  let route: InboundRoute;
+
+  beforeAll(async () => {
+    standIn = await GeminiStandIn.start((text) => (/pressed 1/.test(text) ? CONFIRMED : GREETING));
+    worker = await startWorker('gemini', { GOOGLE_API_KEY: 'test-key-not-a-secret', GOOGLE_GEMINI_BASE_URL: standIn.baseUrl });
+    route = await provisionInbound(clients(), { agentName: worker.agentName });
+  });
+  afterAll(async () => {
+    await route?.remove();
+    await worker?.stop();
+    await standIn?.close();
+  });
+
+  it('greets with the model\'s voice, saves a press, then tells the model what it did', async () => {
+    await upsertProvider(worker.store, { id: 'dr', name: 'Doctor Chen' });
+    const phone = uniqueNumber();
+    await upsertPatient(worker.store, { id: 'g1', name: 'Maria Garcia', phoneE164: phone });
+    await upsertAppointment(worker.store, {
+      id: 'ga1',
+      patientId: 'g1',
+      providerId: 'dr',
+      start: DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).set({ hour: 10, minute: 30 }),
+      service: 'dental cleaning',
+      location: 'the Main Street clinic',
+    });
+
+    const call = await SipCaller.dial({
+      to: route.number,
+      from: phone,
+      audioFile: speechUlaw('Hello, I am calling about my appointment.'),
+      dtmf: [{ digits: '1', atMs: 9000 }],
+      hangupAfterMs: 40_000,
+    });
+    const result = await call.result();
+    expect(result.exitCode, result.log).toBe(0);
+
+    // Saved, before and regardless of what the model says.
+    expect((await worker.store.getAppointment('ga1'))?.status).toBe('confirmed');
+    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
+    expect(record).toMatchObject({ mode: 'gemini', outcome: 'confirmed' });
+
+    // The plugin's session setup carried our model, voice, language and the caller's real facts.
+    const setup = standIn.messages().find((m) => m.setup)?.setup as {
+      model: string;
+      generationConfig: { speechConfig: { languageCode?: string; voiceConfig: { prebuiltVoiceConfig: { voiceName: string } } } };
+      systemInstruction: { parts: { text: string }[] };
+    };
+    expect(setup.model).toBe('models/gemini-2.5-flash-native-audio-preview-12-2025');
+    expect(setup.generationConfig.speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName).toBe('Puck');
+    expect(setup.generationConfig.speechConfig.languageCode).toBe('en-US');
+    const instructions = standIn.messages().flatMap((m) => ((m.setup as typeof setup | undefined)?.systemInstruction?.parts ?? []).map((p) => p.text)).join('\n');
+    expect(instructions).toContain('Maria Garcia');
+    expect(instructions).toContain('dental cleaning with Doctor Chen');
+
+    // The model was asked to greet, then told about the press and its effect.
+    const texts = standIn.clientTexts().join('\n');
+    expect(texts).toMatch(/Greet Maria Garcia/);
+    expect(texts).toMatch(/pressed 1\. Their appointment is now confirmed/);
+    // The caller's audio reached the model as 16 kHz PCM.
+    expect(standIn.messages().some((m) => (m.realtimeInput as { audio?: { mimeType: string } } | undefined)?.audio?.mimeType === 'audio/pcm')).toBe(true);
+
+    // What the caller heard was the model's voice: the stand-in's greeting.
+    expect(rmsDbfs(result.audio)).toBeGreaterThan(SILENCE_DBFS);
+    const speech = firstSpeech(result.audio, 8000)!;
+    expect(await recognizeAmong(result.audio.subarray(speech.start, speech.end), 8000, [GREETING, CONFIRMED])).toBe(speechWords(GREETING));
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * A local stand-in for the Gemini Live API (BidiGenerateContent over a websocket), enough for
+ * @livekit/agents-plugin-google to run unchanged against it: it answers `setup` with
+ * `setupComplete`, takes realtime audio, and answers each turn the client completes with a scripted
+ * reply — audio synthesized with flite at 24 kHz (the rate the plugin assumes), its transcription,
+ * then `turnComplete`. Everything the client sent is kept for assertions.
+ * Protocol facts: ../../../shared/notes/gemini-live-protocol.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+/** A client message as JSON. */
+export type ClientMessage = Record<string, unknown>;
+
+/** How the stand-in answers a completed client turn: the text it speaks. */
+export type ReplyScript = (turnText: string, turn: number) => string;
+
+/** 24 kHz mono PCM16 of `text`, spoken by flite (resampled by sox). */
+export function speech24k(text: string): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'gemini-'));
+  execFileSync('flite', ['-voice', 'slt', '-t', text, '-o', join(dir, 'a.wav')]);
+  execFileSync('sox', [join(dir, 'a.wav'), '-r', '24000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-t', 'raw', join(dir, 'a.raw')]);
+  return readFileSync(join(dir, 'a.raw'));
+}
+
+/** The stand-in server. */
+export class GeminiStandIn {
+  /** Every message received, per connection, in order. */
+  readonly connections: ClientMessage[][] = [];
+  private readonly wss: WebSocketServer;
+  private turns = 0;
+
+  private constructor(
+    wss: WebSocketServer,
+    private readonly reply: ReplyScript,
+  ) {
+    this.wss = wss;
+    wss.on('connection', (ws) => this.serve(ws));
+  }
+
+  /** Listens on 127.0.0.1 on a free port. */
+  static async start(reply: ReplyScript): Promise<GeminiStandIn> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    return new GeminiStandIn(wss, reply);
+  }
+
+  /** The base URL to give the plugin (GOOGLE_GEMINI_BASE_URL / httpOptions.baseUrl). */
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.wss.address() as AddressInfo).port}`;
+  }
+
+  /** All messages of all connections. */
+  messages(): ClientMessage[] {
+    return this.connections.flat();
+  }
+
+  /** The text of every `clientContent` turn received, in order. */
+  clientTexts(): string[] {
+    return this.messages()
+      .filter((m) => m.clientContent)
+      .flatMap((m) => ((m.clientContent as { turns?: { parts?: { text?: string }[] }[] }).turns ?? []).flatMap((t) => (t.parts ?? []).map((p) => p.text ?? '')));
+  }
+
+  private serve(ws: WebSocket): void {
+    const received: ClientMessage[] = [];
+    this.connections.push(received);
+    // The client's close() sends no status code; a 1005 echo makes the plugin report an error.
+    (ws as unknown as { _receiver: { prependListener(e: string, f: (code: number) => void): void } })._receiver.prependListener('conclude', (code) => {
+      if (code === 1005) ws.close(1000);
+    });
+    ws.on('message', (data) => {
+      let msg: ClientMessage;
+      try {
+        msg = JSON.parse(data.toString()) as ClientMessage;
+      } catch {
+        return;
+      }
+      received.push(msg);
+      if (msg.setup) ws.send(JSON.stringify({ setupComplete: {} }));
+      const content = msg.clientContent as { turnComplete?: boolean; turns?: { role: string; parts: { text?: string }[] }[] } | undefined;
+      if (content?.turnComplete) {
+        const text = (content.turns ?? []).flatMap((t) => t.parts.map((p) => p.text ?? '')).join(' ');
+        this.speak(ws, this.reply(text, ++this.turns));
+      }
+    });
+  }
+
+  /** Sends one spoken reply: audio chunks of 100 ms, the transcription, generationComplete, turnComplete. */
+  speak(ws: WebSocket, text: string): void {
+    const pcm = speech24k(text);
+    const chunk = 4800; // 100 ms at 24 kHz, 16-bit
+    for (let i = 0; i < pcm.length; i += chunk) {
+      const data = pcm.subarray(i, Math.min(pcm.length, i + chunk)).toString('base64');
+      ws.send(JSON.stringify({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data } }] } } }));
+    }
+    ws.send(JSON.stringify({ serverContent: { outputTranscription: { text } } }));
+    ws.send(JSON.stringify({ serverContent: { generationComplete: true } }));
+    ws.send(JSON.stringify({ serverContent: { turnComplete: true }, usageMetadata: { totalTokenCount: 1 } }));
+  }
+
+  /** Closes every connection with `code` (1011 simulates a server failure), then the server. */
+  async close(code = 1000): Promise<void> {
+    for (const c of this.wss.clients) c.close(code);
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+}
