@@ -4,7 +4,7 @@ SHELL := /bin/bash
 STACK := scripts/stack/stack.sh
 
 .PHONY: help install stack-up stack-down stack-status stack-logs setup-sip list-sip-trunks list-sip-dispatch \
-	gemini-sip gemini-sip-dev seed demo test test-unit test-e2e typecheck
+	gemini-sip gemini-sip-dev seed demo outbound-calls test test-unit test-e2e typecheck
 TSX := node --import tsx
 
 help: ## list the targets
@@ -36,6 +36,9 @@ gemini-sip: install ## run the agent worker (production: drains calls on SIGTERM
 
 gemini-sip-dev: install ## run the agent worker, restarting when src/ changes
 	@npx tsx watch src/worker/main.ts start
+
+outbound-calls: install ## call patients to confirm tomorrow's appointments (ARGS="file.csv --delay-s 30 --concurrency 1 --json")
+	@$(TSX) scripts/outbound-calls.ts $(ARGS)
 
 seed: install ## load the demo patients and appointments into DATABASE_PATH
 	@$(TSX) scripts/seed.ts

@@ -10,7 +10,10 @@ import { classifyParticipant, type Connection } from '../call/classify.js';
 import type { AppConfig } from '../config/index.js';
 import { toE164, type CountryCode } from '../phone/index.js';
 import { keypadPrompts } from '../speech/prompts.js';
-import type { AppointmentStore, CallerLookup } from '../store/index.js';
+import type { AppointmentStore, CallerLookup, CallOutcome } from '../store/index.js';
+import { SipCallError } from 'livekit-server-sdk';
+import { liveKitApi } from '../livekit/index.js';
+import { dialFailureOutcome, parseOutboundMetadata } from '../outbound/outcome.js';
 import { CallFlow, type Speaker } from './call-flow.js';
 import { phoneInstructions } from './instructions.js';
 import { startGeminiSpeaker, startKeypadSpeaker } from './speakers.js';
@@ -48,12 +51,25 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
   const room = ctx.room.name ?? 'unknown-room';
   const log = state.log.child({ room, job: ctx.job.id });
 
-  const participant: RemoteParticipant = await ctx.waitForParticipant();
-  const connection = classifyParticipant(participant);
-  const direction = connection.kind === 'web' ? 'web' : connection.sip.direction;
+  const outbound = parseOutboundMetadata(ctx.job.metadata);
   const country = config.PHONE_DEFAULT_COUNTRY as CountryCode;
-  const phone = callerNumber(connection, country);
-  const lookup: CallerLookup | undefined = phone ? await store.lookupCaller(phone) : undefined;
+  let connection: Connection;
+  let phone: string | undefined;
+  let lookup: CallerLookup | undefined;
+  if (outbound) {
+    // We call the patient: the appointment comes with the job; the SIP participant comes later.
+    phone = toE164(outbound.phoneNumber, country);
+    connection = { kind: 'sip', identity: PATIENT_IDENTITY, sip: { phoneNumber: phone, direction: 'outbound' } };
+    const appointment = await store.getAppointment(outbound.appointmentId);
+    const patient = appointment ? await store.getPatient(appointment.patient_id) : undefined;
+    lookup = patient ? { patient, appointment } : undefined;
+  } else {
+    const participant: RemoteParticipant = await ctx.waitForParticipant();
+    connection = classifyParticipant(participant);
+    phone = callerNumber(connection, country);
+    lookup = phone ? await store.lookupCaller(phone) : undefined;
+  }
+  const direction = connection.kind === 'web' ? 'web' : connection.sip.direction;
   const voiceChoice = chooseVoice(config);
   log.info(
     { kind: connection.kind, direction, phoneNumber: phone, known: Boolean(lookup), appointment: lookup?.appointment?.id, mode: voiceChoice.mode },
@@ -68,7 +84,7 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
     phoneE164: phone ?? null,
     trunkNumber: connection.kind === 'sip' ? connection.sip.trunkPhoneNumber : null,
     patientId: lookup?.patient.id ?? null,
-    appointmentId: lookup?.appointment?.id ?? null,
+    appointmentId: lookup?.appointment?.id ?? outbound?.appointmentId ?? null,
   });
 
   // However the call ends — hang-up, any disconnect reason, our own hang-up, a crash of the
@@ -82,10 +98,10 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
     roomDeleted = true;
     await ctx.deleteRoom().catch((err: unknown) => log.debug({ err }, 'room already gone'));
   };
-  const finish = async (why: string, error?: string) => {
+  const finish = async (why: string, error?: string, failure?: { outcome: CallOutcome; sipStatus?: number }) => {
     if (ended) return;
     ended = true;
-    const final = flow ? await flow.end(error) : await store.endCall(record.id, { error });
+    const final = flow ? await flow.end(error) : await store.endCall(record.id, { error, ...failure });
     log.info({ outcome: final?.outcome, why }, 'call ended');
     // Stop speaking to an empty room, and release the room, so the job process can exit now.
     await speaker?.close().catch((err: unknown) => log.warn({ err }, 'closing the voice session failed'));
@@ -93,8 +109,11 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
     ctx.shutdown(why);
   };
   ctx.addShutdownCallback(() => finish('job shutdown'));
+  // While an outbound call rings, the SIP participant leaving means the dial failed: dialPatient
+  // reports that with its SIP status, so it is not a hang-up.
+  let dialing = Boolean(outbound);
   ctx.room.on(RoomEvent.ParticipantDisconnected, (p) => {
-    if (p.identity === connection.identity) void finish(`participant left (reason ${p.disconnectReason ?? 'unknown'})`);
+    if (p.identity === connection.identity && !dialing) void finish(`participant left (reason ${p.disconnectReason ?? 'unknown'})`);
   });
   ctx.room.on(RoomEvent.Disconnected, () => void finish('room closed'));
 
@@ -130,6 +149,20 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
     await speaker.close();
     return;
   }
+  if (outbound) {
+    // The session is up before the phone rings, so the patient hears us from their first word.
+    const dialed = await dialPatient(ctx, config, phone, log);
+    if (!dialed.ok) {
+      await finish(`dial failed: ${dialed.reason}`, dialed.reason, { outcome: dialed.outcome, sipStatus: dialed.sipStatus });
+      return;
+    }
+    dialing = false;
+    if (ended) return;
+    if (!ctx.room.remoteParticipants.has(PATIENT_IDENTITY)) {
+      await finish('patient left as the call was answered');
+      return;
+    }
+  }
   flow = new CallFlow({
     store,
     speaker,
@@ -145,6 +178,36 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
   for (const p of early.splice(0)) void flow.onDigit(p.digit, p.at);
   if (ended) return;
   await flow.greet();
+}
+
+/** Participant identity of the patient we dial. */
+export const PATIENT_IDENTITY = 'patient';
+
+/** Result of dialing the patient. */
+type DialResult = { ok: true } | { ok: false; outcome: CallOutcome; sipStatus?: number; reason: string };
+
+/**
+ * Dials the patient through OUTBOUND_TRUNK_ID into this room and waits until they answer (or the
+ * ringing timeout passes). Failures come back as the outcome to save, with the SIP status code.
+ */
+async function dialPatient(ctx: JobContext, config: AppConfig, phone: string | undefined, log: Logger): Promise<DialResult> {
+  if (!phone) return { ok: false, outcome: 'invalid_number', reason: 'the phone number in the job metadata is not a valid number' };
+  if (!config.OUTBOUND_TRUNK_ID) return { ok: false, outcome: 'failed', reason: 'OUTBOUND_TRUNK_ID is not set: run make setup-sip' };
+  try {
+    await liveKitApi(config).sip.createSipParticipant(config.OUTBOUND_TRUNK_ID, phone, ctx.room.name!, {
+      participantIdentity: PATIENT_IDENTITY,
+      waitUntilAnswered: true,
+      ringingTimeout: Number(config.OUTBOUND_RINGING_TIMEOUT_S),
+      maxCallDuration: Number(config.OUTBOUND_MAX_CALL_S),
+    });
+    log.info({ phoneNumber: phone }, 'patient answered');
+    return { ok: true };
+  } catch (err) {
+    const status = err instanceof SipCallError ? err.sipStatusCode : undefined;
+    const outcome = dialFailureOutcome(status);
+    log.info({ phoneNumber: phone, sipStatus: status, outcome, err }, 'dial failed');
+    return { ok: false, outcome, sipStatus: status, reason: (err as Error).message };
+  }
 }
 
 /** Prewarm of a job process: configuration, logger and an open, migrated store. */

@@ -20,6 +20,8 @@ export type AppConfig = Readonly<Record<string, string | undefined>> & {
   readonly MENU_TIMEOUT_MS: string;
   readonly WORKER_PORT: string;
   readonly WORKER_MAX_CALLS: string;
+  readonly OUTBOUND_RINGING_TIMEOUT_S: string;
+  readonly OUTBOUND_MAX_CALL_S: string;
   readonly GEMINI_MODEL: string;
   readonly GEMINI_VOICE: string;
   readonly SIP_LANGUAGE: string;

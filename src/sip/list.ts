@@ -4,7 +4,7 @@
  */
 import type { SIPDispatchRuleInfo, SIPInboundTrunkInfo, SIPOutboundTrunkInfo } from '@livekit/protocol';
 import { SIPTransport } from '@livekit/protocol';
-import Table from 'cli-table3';
+import { table } from '../cli/table.js';
 
 /** One row of the trunk listing. */
 export interface TrunkRow {
@@ -70,21 +70,6 @@ export function dispatchRows(rules: readonly SIPDispatchRuleInfo[]): DispatchRow
       agents: (r.roomConfig?.agents ?? []).map((a) => a.agentName),
     };
   });
-}
-
-/** A table with no borders, columns aligned with two spaces between them. */
-function table(head: string[], rows: string[][]): string {
-  const t = new Table({
-    head,
-    chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-      left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-  });
-  t.push(...rows);
-  return t.toString().split('\n').map((l) => l.trimEnd()).join('\n');
 }
 
 export function formatTrunks(rows: readonly TrunkRow[]): string {

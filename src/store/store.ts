@@ -48,6 +48,7 @@ export interface AppointmentStore {
   /** The patient with this number (any format libphonenumber-js reads) and their next appointment from `now`. */
   lookupCaller(phone: string, now?: Date): Promise<CallerLookup | undefined>;
   getAppointment(id: string): Promise<AppointmentDetails | undefined>;
+  getPatient(id: string): Promise<Patient | undefined>;
   /** Sets an appointment's status. @returns false when no such appointment exists. */
   setAppointmentStatus(id: string, status: AppointmentStatus): Promise<boolean>;
   startCall(start: CallStart): Promise<CallRecord>;
@@ -112,6 +113,10 @@ export class SqlStore implements AppointmentStore {
       .select('providers.name as provider_name')
       .where('appointments.id', '=', id)
       .executeTakeFirst();
+  }
+
+  async getPatient(id: string): Promise<Patient | undefined> {
+    return this.db.selectFrom('patients').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async setAppointmentStatus(id: string, status: AppointmentStatus): Promise<boolean> {

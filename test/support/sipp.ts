@@ -120,7 +120,7 @@ class Phone {
       '-p', String(this.o.sipPort),
       '-mi', '127.0.0.1',
       '-mp', String(this.o.mediaPort),
-      '-m', '1',
+      ...(this.o.args.includes('-m') ? [] : ['-m', '1']),
       '-nostdin',
       '-timeout', `${this.o.timeoutS}s`,
       '-timeout_error',
@@ -241,6 +241,10 @@ export interface SipCalleeOptions {
   readonly hangupAfterMs?: number;
   /** Overall limit in s (default 60). */
   readonly timeoutS?: number;
+  /** The SIP port to listen on (default: a free one). */
+  readonly port?: number;
+  /** How many calls to take before exiting, each with the same script (default 1). */
+  readonly calls?: number;
 }
 
 /**
@@ -256,11 +260,11 @@ export class SipCallee {
 
   static async listen(o: SipCalleeOptions): Promise<SipCallee> {
     const mediaPort = await freePorts();
-    const port = mediaPort + 3;
+    const port = o.port ?? mediaPort + 3;
     const phone = new Phone({
       name: 'callee',
       scenario: calleeScenario({ answer: o.answer, audioFile: o.audioFile, dtmf: o.dtmf, hangupAfterMs: o.hangupAfterMs }),
-      args: [],
+      args: o.calls && o.calls > 1 ? ['-m', String(o.calls)] : [],
       timeoutS: o.timeoutS ?? 60,
       sipPort: port,
       mediaPort,

@@ -1,0 +1,201 @@
+/**
+ * Outbound confirmation calls end to end: `make outbound-calls` (the real script) creates a room
+ * per call and dispatches the real worker with the appointment; the worker dials through an
+ * outbound trunk that points at a SIPp callee on 127.0.0.1, and saves every outcome.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DateTime } from 'luxon';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { keypadPrompts } from '../../src/speech/prompts.js';
+import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
+import { speechUlaw } from '../support/audio.js';
+import { clients, provisionOutbound, uniqueNumber, type Clients, type OutboundRoute } from '../support/livekit.js';
+import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
+import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
+import { freePorts, SipCallee } from '../support/sipp.js';
+import { REPO_ROOT } from '../support/stack.js';
+import { startWorker, type TestWorker } from '../support/worker.js';
+
+const run = promisify(execFile);
+const prompts = keypadPrompts('Main Street Clinic');
+
+describe('outbound confirmation calls', () => {
+  let c: Clients;
+  let worker: TestWorker;
+  let trunk: OutboundRoute;
+  let calleePort: number;
+  let n = 0;
+  const cleanup: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    c = clients();
+    calleePort = (await freePorts()) + 3;
+    trunk = await provisionOutbound(c, calleePort);
+    worker = await startWorker('outbound', { OUTBOUND_TRUNK_ID: trunk.trunkId, OUTBOUND_RINGING_TIMEOUT_S: '6' });
+    await upsertProvider(worker.store, { id: 'dr', name: 'Doctor Chen' });
+  });
+  afterEach(async () => {
+    while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await trunk?.remove();
+  });
+
+  async function appointment(name = 'Maria Garcia') {
+    const i = ++n;
+    const phone = uniqueNumber();
+    await upsertPatient(worker.store, { id: `op${i}`, name, phoneE164: phone });
+    await upsertAppointment(worker.store, {
+      id: `oa${i}`,
+      patientId: `op${i}`,
+      providerId: 'dr',
+      start: DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).startOf('day').plus({ hours: 8, minutes: 15 * i }),
+      service: 'dental cleaning',
+      location: 'the Main Street clinic',
+    });
+    return { id: `oa${i}`, phone, name, details: (await worker.store.getAppointment(`oa${i}`))! };
+  }
+
+  async function callee(opts: Omit<Parameters<typeof SipCallee.listen>[0], 'port'>) {
+    const cal = await SipCallee.listen({ ...opts, port: calleePort });
+    cleanup.push(() => cal.kill());
+    return cal;
+  }
+
+  /** Runs `make outbound-calls` with a CSV of `rows` and --json; returns its exit code and output. */
+  async function outboundCalls(rows: string[], args: string[] = []) {
+    const dir = mkdtempSync(join(tmpdir(), 'outbound-'));
+    const csv = join(dir, 'calls.csv');
+    writeFileSync(csv, ['phone_number,appointment_id', ...rows].join('\n') + '\n');
+    try {
+      const r = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'outbound-calls.ts'), csv, '--json', '--delay-s', '0', ...args], {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          LIVEKIT_URL: c.stack.url,
+          LIVEKIT_API_KEY: c.stack.apiKey,
+          LIVEKIT_API_SECRET: c.stack.apiSecret,
+          AGENT_NAME: worker.agentName,
+          DATABASE_PATH: worker.dbPath,
+          OUTBOUND_TRUNK_ID: trunk.trunkId,
+          OUTBOUND_RINGING_TIMEOUT_S: '6',
+        },
+      });
+      return { code: 0, stdout: r.stdout, stderr: r.stderr, csv };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr, csv };
+    }
+  }
+
+  type Report = {
+    summary: { placed: number; answered: number; confirmed: number; failed: Record<string, number>; skipped: number };
+    calls: { appointmentId: string; room: string; outcome: string; sipStatus: number | null; startedAt: string; endedAt: string }[];
+  };
+
+  it('the patient answers and presses 1: confirmed and saved; they heard the greeting; the agent was there first', async () => {
+    const a = await appointment();
+    const other = await appointment('James Wilson');
+    const phone = await callee({
+      answer: { kind: 'answer', afterMs: 1500 },
+      audioFile: speechUlaw('Hello?'),
+      dtmf: [{ digits: '1', atMs: 15_000 }],
+      hangupAfterMs: 40_000,
+    });
+    const r = await outboundCalls([`${a.phone},${a.id}`]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.calls.map((x) => x.outcome)).toEqual(['confirmed']);
+    expect(report.summary).toMatchObject({ placed: 1, answered: 1, confirmed: 1, skipped: 0 });
+    expect((await worker.store.getAppointment(a.id))?.status).toBe('confirmed');
+
+    const result = await phone.result();
+    expect(result.exitCode, result.log).toBe(0);
+    const record = (await worker.store.callsInRoom(report.calls[0]!.room))[0]!;
+    expect(record).toMatchObject({ direction: 'outbound', outcome: 'confirmed', appointment_id: a.id, phone_e164: a.phone });
+    // The agent's job started (and opened the record) before the phone even rang.
+    const invite = result.sip.find((m) => m.firstLine.startsWith('INVITE'))!;
+    expect(invite.firstLine).toContain(a.phone);
+    expect(Date.parse(record.started_at)).toBeLessThan(invite.timeMs);
+    // The callee heard the agent speak first, and it was the outbound greeting.
+    expect(rmsDbfs(result.audio)).toBeGreaterThan(SILENCE_DBFS);
+    const speech = firstSpeech(result.audio, 8000)!;
+    expect(
+      await recognizeAmong(result.audio.subarray(speech.start, speech.end), 8000, [
+        prompts.greeting(a.name, a.details, 'outbound'),
+        prompts.greeting(other.name, other.details, 'outbound'),
+        prompts.greeting(a.name, a.details, 'inbound'),
+      ]),
+    ).toBe(speechWords(prompts.greeting(a.name, a.details, 'outbound')));
+    // The room is gone.
+    expect((await c.rooms.listRooms([report.calls[0]!.room])).length).toBe(0);
+  });
+
+  it.each([
+    [{ kind: 'reject', status: 486 } as const, 'busy', 486],
+    [{ kind: 'reject', status: 480 } as const, 'no_answer', 480],
+    [{ kind: 'never' } as const, 'no_answer', null],
+  ])('%j → %s, saved with its SIP status; job and room gone', async (answer, outcome, status) => {
+    const a = await appointment();
+    await callee({ answer });
+    const r = await outboundCalls([`${a.phone},${a.id}`]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.calls[0]).toMatchObject({ outcome, sipStatus: status });
+    expect(report.summary.failed).toEqual({ [outcome]: 1 });
+    expect((await worker.store.getAppointment(a.id))?.status).toBe('scheduled');
+    expect((await c.rooms.listRooms([report.calls[0]!.room])).length).toBe(0);
+    const ended = worker.output().split('\n').filter((l) => l.includes('"msg":"call ended"') && l.includes('dial failed'));
+    expect(ended.length).toBeGreaterThan(0);
+  });
+
+  it('a CSV with one invalid and two valid rows: two calls, the bad line named, the summary right', async () => {
+    const [a, b] = [await appointment(), await appointment()];
+    await callee({ answer: { kind: 'reject', status: 486, afterMs: 200 }, calls: 2 });
+    const r = await outboundCalls([`${a.phone},${a.id}`, `555-not-a-number,${b.id}`, `${b.phone},${b.id}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`skipped ${r.csv} line 3: phone_number "555-not-a-number" is not a valid phone number`);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.calls.map((x) => x.appointmentId).sort()).toEqual([a.id, b.id].sort());
+    expect(report.summary).toMatchObject({ placed: 2, answered: 0, confirmed: 0, failed: { busy: 2 }, skipped: 1 });
+  });
+
+  it('pacing: starts at least the delay apart; never more calls at once than the cap', async () => {
+    const three = [await appointment(), await appointment(), await appointment()];
+    await callee({ answer: { kind: 'reject', status: 486, afterMs: 200 }, calls: 3 });
+    const paced = await outboundCalls(three.map((x) => `${x.phone},${x.id}`), ['--delay-s', '2']);
+    expect(paced.code, paced.stderr).toBe(0);
+    const starts = (JSON.parse(paced.stdout) as Report).calls.map((x) => Date.parse(x.startedAt)).sort((p, q) => p - q);
+    expect(starts).toHaveLength(3);
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(2000);
+    expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(2000);
+
+    const four = [await appointment(), await appointment(), await appointment(), await appointment()];
+    await callee({ answer: { kind: 'answer', afterMs: 500 }, audioFile: speechUlaw('Hello?'), hangupAfterMs: 2500, calls: 4 });
+    const capped = await outboundCalls(four.map((x) => `${x.phone},${x.id}`), ['--concurrency', '2']);
+    expect(capped.code, capped.stderr).toBe(0);
+    const spans = (JSON.parse(capped.stdout) as Report).calls.map((x) => [Date.parse(x.startedAt), Date.parse(x.endedAt)] as const);
+    expect(spans).toHaveLength(4);
+    const overlapAt = (t: number) => spans.filter(([s, e]) => s <= t && t < e).length;
+    const most = Math.max(...spans.map(([s]) => overlapAt(s)));
+    expect(most).toBe(2);
+  });
+
+  it('exits 1 with one line when the outbound trunk id is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outbound-'));
+    const r = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'outbound-calls.ts'), '--cwd', dir], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, LIVEKIT_URL: c.stack.url, LIVEKIT_API_KEY: c.stack.apiKey, LIVEKIT_API_SECRET: c.stack.apiSecret },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('OUTBOUND_TRUNK_ID: missing; expected a LiveKit outbound trunk id (ST_…), written by `make setup-sip` (set it in .env.sip)');
+  });
+});
