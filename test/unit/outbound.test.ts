@@ -8,7 +8,7 @@ import { openSqliteStore, type CallOutcome } from '../../src/store/index.js';
 import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
 
 const ZONE = 'America/Los_Angeles';
-const now = DateTime.fromISO('2026-11-22T15:00:00', { zone: ZONE });
+const now = DateTime.fromISO('2026-11-22T15:00:00', { zone: ZONE }) as DateTime<true>;
 
 async function store() {
   const s = await openSqliteStore(':memory:');

@@ -1,0 +1,103 @@
+/**
+ * Outbound calls on the local stack, keypad mode, warm worker: the real `outbound-calls` script
+ * places 20 calls (one at a time, no delay) to a SIPp callee that answers after 300 ms. Prints JSON:
+ *   start_to_invite_ms        p50/p95 of the dialer starting a call → INVITE at the callee
+ *   answer_to_first_audio_ms  p50/p95 of the callee's 200 OK → first audible agent audio at the callee
+ * Target (issue 5): answer → first audio p95 ≤ 800 ms.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DateTime } from 'luxon';
+import { upsertAppointment, upsertPatient, upsertProvider } from '../src/store/seed.js';
+import { speechUlaw } from '../test/support/audio.js';
+import { clients, provisionOutbound, uniqueNumber } from '../test/support/livekit.js';
+import { ulawToLinear } from '../test/support/rtp.js';
+import { freePorts, SipCallee } from '../test/support/sipp.js';
+import { REPO_ROOT } from '../test/support/stack.js';
+import { startWorker } from '../test/support/worker.js';
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 20);
+const log = (m: string) => process.stderr.write(`bench outbound: ${m}\n`);
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
+const summary = (xs: number[]) => ({ n: xs.length, p50: Math.round(percentile(xs, 50)), p95: Math.round(percentile(xs, 95)), max: Math.round(Math.max(...xs)) });
+
+const c = clients();
+const port = (await freePorts()) + 3;
+const trunk = await provisionOutbound(c, port);
+const worker = await startWorker('bench-out', { OUTBOUND_TRUNK_ID: trunk.trunkId });
+await upsertProvider(worker.store, { id: 'dr', name: 'Doctor Chen' });
+const dir = mkdtempSync(join(tmpdir(), 'bench-out-'));
+const env = {
+  ...process.env,
+  LIVEKIT_URL: c.stack.url,
+  LIVEKIT_API_KEY: c.stack.apiKey,
+  LIVEKIT_API_SECRET: c.stack.apiSecret,
+  AGENT_NAME: worker.agentName,
+  DATABASE_PATH: worker.dbPath,
+  OUTBOUND_TRUNK_ID: trunk.trunkId,
+};
+
+async function campaign(count: number, tag: string) {
+  const rows: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const phone = uniqueNumber();
+    await upsertPatient(worker.store, { id: `${tag}p${i}`, name: 'Maria Garcia', phoneE164: phone });
+    const start = DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).startOf('day').plus({ minutes: 7 * i + (tag === 'w' ? 600 : 0) });
+    await upsertAppointment(worker.store, { id: `${tag}a${i}`, patientId: `${tag}p${i}`, providerId: 'dr', start, service: 'check-up', location: 'the clinic' });
+    rows.push(`${phone},${tag}a${i}`);
+  }
+  const csv = join(dir, `${tag}.csv`);
+  writeFileSync(csv, `phone_number,appointment_id\n${rows.join('\n')}\n`);
+  const callee = await SipCallee.listen({ port, answer: { kind: 'answer', afterMs: 300 }, audioFile: speechUlaw('Hello?'), hangupAfterMs: 4000, calls: count, timeoutS: 60 * count });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'outbound-calls.ts'), csv, '--json', '--delay-s', '0'], { cwd: REPO_ROOT, env });
+  const report = JSON.parse(stdout) as { calls: { startedAt: string; outcome: string }[] };
+  const result = await callee.result();
+  return { report, result };
+}
+
+try {
+  log('warm-up call');
+  await campaign(1, 'w');
+  log(`${CALLS} calls`);
+  const { report, result } = await campaign(CALLS, 'm');
+  const invites = result.sip.filter((m) => m.firstLine.startsWith('INVITE')).map((m) => m.timeMs).sort((a, b) => a - b);
+  const answers = result.sip.filter((m) => m.srcPort === port && m.firstLine.startsWith('SIP/2.0 200')).map((m) => m.timeMs).sort((a, b) => a - b);
+  const starts = report.calls.map((x) => Date.parse(x.startedAt)).sort((a, b) => a - b);
+  const loud = result.rtp
+    .filter((p) => {
+      if (p.payloadType !== 0) return false;
+      let sum = 0;
+      for (const b of p.payload) sum += ulawToLinear(b) ** 2;
+      return 20 * Math.log10(Math.sqrt(sum / p.payload.length) / 32768) > -45;
+    })
+    .map((p) => p.timeMs);
+  const startToInvite = starts.map((s, i) => (invites[i] ?? NaN) - s).filter(Number.isFinite);
+  const answerToAudio = answers
+    .map((a, i) => {
+      const next = invites[i + 1] ?? Infinity;
+      const first = loud.find((t) => t >= a && t < next);
+      return first === undefined ? NaN : first - a;
+    })
+    .filter(Number.isFinite);
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        benchmark: 'outbound',
+        mode: 'keypad',
+        calls: CALLS,
+        outcomes: report.calls.reduce<Record<string, number>>((acc, x) => ({ ...acc, [x.outcome]: (acc[x.outcome] ?? 0) + 1 }), {}),
+        start_to_invite_ms: summary(startToInvite),
+        answer_to_first_audio_ms: summary(answerToAudio),
+        targets: { answer_to_first_audio_p95_ms: 800 },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+} finally {
+  await worker.stop();
+  await trunk.remove();
+}

@@ -1,0 +1,17 @@
+/**
+ * npm run bench — runs the benchmarks one after another on the local stack and prints one JSON
+ * object: {"inbound": …, "outbound": …}. BENCH=inbound or BENCH=outbound runs one; BENCH_CALLS
+ * changes the number of measured calls (default 20). Progress goes to stderr.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT, ensureStack } from '../test/support/stack.js';
+
+ensureStack();
+const which = (process.env.BENCH ?? 'inbound,outbound').split(',');
+const results: Record<string, unknown> = {};
+for (const name of which) {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', `${name}.ts`)], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  results[name] = JSON.parse(out.toString());
+}
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
