@@ -3,12 +3,11 @@
  * Live stand-in (GOOGLE_GEMINI_BASE_URL), answering a real SIP call. The caller hears the model's
  * audio; a key press is saved and then told to the model, whose reply the caller hears too.
  */
-import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
 import { speechUlaw } from '../support/audio.js';
 import { GeminiStandIn } from '../support/gemini-standin.js';
-import { clients, provisionInbound, uniqueNumber, type InboundRoute } from '../support/livekit.js';
+import { clients, provisionInbound, type InboundRoute } from '../support/livekit.js';
+import { addPatient } from '../support/patients.js';
 import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
 import { SipCaller } from '../support/sipp.js';
@@ -34,18 +33,8 @@ describe('Gemini mode with a local Live API stand-in', () => {
   });
 
   it('greets with the model\'s voice, saves a press, then tells the model what it did', async () => {
-    await upsertProvider(worker.store, { id: 'dr', name: 'Doctor Chen' });
-    const phone = uniqueNumber();
-    await upsertPatient(worker.store, { id: 'g1', name: 'Maria Garcia', phoneE164: phone });
-    await upsertAppointment(worker.store, {
-      id: 'ga1',
-      patientId: 'g1',
-      providerId: 'dr',
-      start: DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).set({ hour: 10, minute: 30 }),
-      service: 'dental cleaning',
-      location: 'the Main Street clinic',
-    });
-
+    const p = await addPatient(worker.store, { time: { hour: 10, minute: 30 } });
+    const phone = p.phone;
     const call = await SipCaller.dial({
       to: route.number,
       from: phone,
@@ -57,7 +46,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect(result.exitCode, result.log).toBe(0);
 
     // Saved, before and regardless of what the model says.
-    expect((await worker.store.getAppointment('ga1'))?.status).toBe('confirmed');
+    expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
     const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
     expect(record).toMatchObject({ mode: 'gemini', outcome: 'confirmed' });
 

@@ -4,10 +4,9 @@
  * the caller up in SQLite, greets with flite, and acts on RFC 2833 key presses.
  */
 import { AgentDispatchClient } from 'livekit-server-sdk';
-import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keypadPrompts } from '../../src/speech/prompts.js';
-import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
+import { addPatient } from '../support/patients.js';
 import { speechUlaw } from '../support/audio.js';
 import { clients, provisionInbound, uniqueNumber, waitForRoom, type Clients, type InboundRoute } from '../support/livekit.js';
 import { OBSERVER_RATE, RoomObserver } from '../support/room-observer.js';
@@ -26,7 +25,6 @@ describe('inbound calls in keypad mode', () => {
   let c: Clients;
   let worker: TestWorker;
   let route: InboundRoute;
-  let patientCount = 0;
   const cleanup: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
@@ -34,7 +32,6 @@ describe('inbound calls in keypad mode', () => {
     mkdirSync(join(STACK_DIR, 'calls'), { recursive: true });
     worker = await startWorker('inbound');
     route = await provisionInbound(c, { agentName: worker.agentName });
-    await upsertProvider(worker.store, { id: 'dr-chen', name: 'Doctor Chen' });
   });
 
   afterEach(async () => {
@@ -46,24 +43,8 @@ describe('inbound calls in keypad mode', () => {
     await worker?.stop();
   });
 
-  /** A patient with an appointment tomorrow in Los Angeles (each patient at another hour, unless `time` is given). */
-  async function patient(name = 'Maria Garcia', time?: { hour: number; minute: number }) {
-    const n = ++patientCount;
-    time ??= { hour: 7 + (n % 12), minute: 30 };
-    const phone = uniqueNumber();
-    await upsertPatient(worker.store, { id: `p${n}`, name, phoneE164: phone });
-    const start = DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).set({ ...time, second: 0, millisecond: 0 });
-    await upsertAppointment(worker.store, {
-      id: `a${n}`,
-      patientId: `p${n}`,
-      providerId: 'dr-chen',
-      start,
-      service: 'dental cleaning',
-      location: 'the Main Street clinic',
-    });
-    const appointment = (await worker.store.getAppointment(`a${n}`))!;
-    return { phone, appointmentId: `a${n}`, appointment, name };
-  }
+  /** A patient with an appointment tomorrow (see test/support/patients.ts). */
+  const patient = (name?: string, time?: { hour: number; minute: number }) => addPatient(worker.store, { name, time });
 
   async function call(from: string, dtmf: { digits: string; atMs: number }[], hangupAfterMs: number) {
     const caller = await SipCaller.dial({

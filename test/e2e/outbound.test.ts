@@ -8,12 +8,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keypadPrompts } from '../../src/speech/prompts.js';
-import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
+import { addPatient } from '../support/patients.js';
 import { speechUlaw } from '../support/audio.js';
-import { clients, provisionOutbound, uniqueNumber, type Clients, type OutboundRoute } from '../support/livekit.js';
+import { clients, provisionOutbound, type Clients, type OutboundRoute } from '../support/livekit.js';
 import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
 import { freePorts, SipCallee } from '../support/sipp.js';
@@ -28,7 +27,6 @@ describe('outbound confirmation calls', () => {
   let worker: TestWorker;
   let trunk: OutboundRoute;
   let calleePort: number;
-  let n = 0;
   const cleanup: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
@@ -36,7 +34,6 @@ describe('outbound confirmation calls', () => {
     calleePort = (await freePorts()) + 3;
     trunk = await provisionOutbound(c, calleePort);
     worker = await startWorker('outbound', { OUTBOUND_TRUNK_ID: trunk.trunkId, OUTBOUND_RINGING_TIMEOUT_S: '6' });
-    await upsertProvider(worker.store, { id: 'dr', name: 'Doctor Chen' });
   });
   afterEach(async () => {
     while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
@@ -46,20 +43,7 @@ describe('outbound confirmation calls', () => {
     await trunk?.remove();
   });
 
-  async function appointment(name = 'Maria Garcia') {
-    const i = ++n;
-    const phone = uniqueNumber();
-    await upsertPatient(worker.store, { id: `op${i}`, name, phoneE164: phone });
-    await upsertAppointment(worker.store, {
-      id: `oa${i}`,
-      patientId: `op${i}`,
-      providerId: 'dr',
-      start: DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).startOf('day').plus({ hours: 8, minutes: 15 * i }),
-      service: 'dental cleaning',
-      location: 'the Main Street clinic',
-    });
-    return { id: `oa${i}`, phone, name, details: (await worker.store.getAppointment(`oa${i}`))! };
-  }
+  const appointment = (name?: string) => addPatient(worker.store, { name });
 
   async function callee(opts: Omit<Parameters<typeof SipCallee.listen>[0], 'port'>) {
     const cal = await SipCallee.listen({ ...opts, port: calleePort });
@@ -107,17 +91,17 @@ describe('outbound confirmation calls', () => {
       dtmf: [{ digits: '1', atMs: 15_000 }],
       hangupAfterMs: 40_000,
     });
-    const r = await outboundCalls([`${a.phone},${a.id}`]);
+    const r = await outboundCalls([`${a.phone},${a.appointmentId}`]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.calls.map((x) => x.outcome)).toEqual(['confirmed']);
     expect(report.summary).toMatchObject({ placed: 1, answered: 1, confirmed: 1, skipped: 0 });
-    expect((await worker.store.getAppointment(a.id))?.status).toBe('confirmed');
+    expect((await worker.store.getAppointment(a.appointmentId))?.status).toBe('confirmed');
 
     const result = await phone.result();
     expect(result.exitCode, result.log).toBe(0);
     const record = (await worker.store.callsInRoom(report.calls[0]!.room))[0]!;
-    expect(record).toMatchObject({ direction: 'outbound', outcome: 'confirmed', appointment_id: a.id, phone_e164: a.phone });
+    expect(record).toMatchObject({ direction: 'outbound', outcome: 'confirmed', appointment_id: a.appointmentId, phone_e164: a.phone });
     // The agent's job started (and opened the record) before the phone even rang.
     const invite = result.sip.find((m) => m.firstLine.startsWith('INVITE'))!;
     expect(invite.firstLine).toContain(a.phone);
@@ -127,11 +111,11 @@ describe('outbound confirmation calls', () => {
     const speech = firstSpeech(result.audio, 8000)!;
     expect(
       await recognizeAmong(result.audio.subarray(speech.start, speech.end), 8000, [
-        prompts.greeting(a.name, a.details, 'outbound'),
-        prompts.greeting(other.name, other.details, 'outbound'),
-        prompts.greeting(a.name, a.details, 'inbound'),
+        prompts.greeting(a.name, a.appointment, 'outbound'),
+        prompts.greeting(other.name, other.appointment, 'outbound'),
+        prompts.greeting(a.name, a.appointment, 'inbound'),
       ]),
-    ).toBe(speechWords(prompts.greeting(a.name, a.details, 'outbound')));
+    ).toBe(speechWords(prompts.greeting(a.name, a.appointment, 'outbound')));
     // The room is gone.
     expect((await c.rooms.listRooms([report.calls[0]!.room])).length).toBe(0);
   });
@@ -143,12 +127,12 @@ describe('outbound confirmation calls', () => {
   ])('%j → %s, saved with its SIP status; job and room gone', async (answer, outcome, status) => {
     const a = await appointment();
     await callee({ answer });
-    const r = await outboundCalls([`${a.phone},${a.id}`]);
+    const r = await outboundCalls([`${a.phone},${a.appointmentId}`]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.calls[0]).toMatchObject({ outcome, sipStatus: status });
     expect(report.summary.failed).toEqual({ [outcome]: 1 });
-    expect((await worker.store.getAppointment(a.id))?.status).toBe('scheduled');
+    expect((await worker.store.getAppointment(a.appointmentId))?.status).toBe('scheduled');
     expect((await c.rooms.listRooms([report.calls[0]!.room])).length).toBe(0);
     const ended = worker.output().split('\n').filter((l) => l.includes('"msg":"call ended"') && l.includes('dial failed'));
     expect(ended.length).toBeGreaterThan(0);
@@ -157,18 +141,18 @@ describe('outbound confirmation calls', () => {
   it('a CSV with one invalid and two valid rows: two calls, the bad line named, the summary right', async () => {
     const [a, b] = [await appointment(), await appointment()];
     await callee({ answer: { kind: 'reject', status: 486, afterMs: 200 }, calls: 2 });
-    const r = await outboundCalls([`${a.phone},${a.id}`, `555-not-a-number,${b.id}`, `${b.phone},${b.id}`]);
+    const r = await outboundCalls([`${a.phone},${a.appointmentId}`, `555-not-a-number,${b.appointmentId}`, `${b.phone},${b.appointmentId}`]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`skipped ${r.csv} line 3: phone_number "555-not-a-number" is not a valid phone number`);
     const report = JSON.parse(r.stdout) as Report;
-    expect(report.calls.map((x) => x.appointmentId).sort()).toEqual([a.id, b.id].sort());
+    expect(report.calls.map((x) => x.appointmentId).sort()).toEqual([a.appointmentId, b.appointmentId].sort());
     expect(report.summary).toMatchObject({ placed: 2, answered: 0, confirmed: 0, failed: { busy: 2 }, skipped: 1 });
   });
 
   it('pacing: starts at least the delay apart; never more calls at once than the cap', async () => {
     const three = [await appointment(), await appointment(), await appointment()];
     await callee({ answer: { kind: 'reject', status: 486, afterMs: 200 }, calls: 3 });
-    const paced = await outboundCalls(three.map((x) => `${x.phone},${x.id}`), ['--delay-s', '2']);
+    const paced = await outboundCalls(three.map((x) => `${x.phone},${x.appointmentId}`), ['--delay-s', '2']);
     expect(paced.code, paced.stderr).toBe(0);
     const starts = (JSON.parse(paced.stdout) as Report).calls.map((x) => Date.parse(x.startedAt)).sort((p, q) => p - q);
     expect(starts).toHaveLength(3);
@@ -177,7 +161,7 @@ describe('outbound confirmation calls', () => {
 
     const four = [await appointment(), await appointment(), await appointment(), await appointment()];
     await callee({ answer: { kind: 'answer', afterMs: 500 }, audioFile: speechUlaw('Hello?'), hangupAfterMs: 2500, calls: 4 });
-    const capped = await outboundCalls(four.map((x) => `${x.phone},${x.id}`), ['--concurrency', '2']);
+    const capped = await outboundCalls(four.map((x) => `${x.phone},${x.appointmentId}`), ['--concurrency', '2']);
     expect(capped.code, capped.stderr).toBe(0);
     const spans = (JSON.parse(capped.stdout) as Report).calls.map((x) => [Date.parse(x.startedAt), Date.parse(x.endedAt)] as const);
     expect(spans).toHaveLength(4);

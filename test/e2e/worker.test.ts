@@ -2,11 +2,10 @@
  * The worker process itself: its health endpoint, and SIGTERM letting an active call finish
  * before it exits.
  */
-import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
 import { speechUlaw } from '../support/audio.js';
-import { clients, provisionInbound, uniqueNumber, type InboundRoute } from '../support/livekit.js';
+import { clients, provisionInbound, type InboundRoute } from '../support/livekit.js';
+import { addPatient } from '../support/patients.js';
 import { SipCaller } from '../support/sipp.js';
 import { startWorker, type TestWorker } from '../support/worker.js';
 
@@ -31,17 +30,8 @@ describe('worker process', () => {
   });
 
   it('on SIGTERM lets the active call finish, saves it, then exits', async () => {
-    await upsertProvider(worker.store, { id: 'dr', name: 'Doctor Chen' });
-    const phone = uniqueNumber();
-    await upsertPatient(worker.store, { id: 'p-term', name: 'Maria Garcia', phoneE164: phone });
-    await upsertAppointment(worker.store, {
-      id: 'a-term',
-      patientId: 'p-term',
-      providerId: 'dr',
-      start: DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).set({ hour: 11, minute: 0 }),
-      service: 'check-up',
-      location: 'the clinic',
-    });
+    const p = await addPatient(worker.store, { service: 'check-up' });
+    const phone = p.phone;
     const call = await SipCaller.dial({
       to: route.number,
       from: phone,
@@ -57,7 +47,7 @@ describe('worker process', () => {
 
     const result = await call.result();
     expect(result.exitCode, result.log).toBe(0);
-    expect((await worker.store.getAppointment('a-term'))?.status).toBe('confirmed');
+    expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
     const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
     expect(record.outcome).toBe('confirmed');
     expect(record.ended_at).not.toBeNull();

@@ -1,0 +1,48 @@
+/**
+ * Test patients: a patient with a unique phone number and an appointment tomorrow (Los Angeles
+ * time), written straight into a worker's store.
+ */
+import { DateTime } from 'luxon';
+import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
+import type { AppointmentDetails, SqlStore } from '../../src/store/index.js';
+import { uniqueNumber } from './livekit.js';
+
+let count = 0;
+
+/** A patient of Doctor Chen with one appointment. */
+export interface TestPatient {
+  readonly patientId: string;
+  readonly name: string;
+  /** E.164, unique in this test process. */
+  readonly phone: string;
+  readonly appointmentId: string;
+  readonly appointment: AppointmentDetails;
+}
+
+/**
+ * Adds a patient and an appointment tomorrow at `time` (default: a different time for each
+ * patient, so slots never collide).
+ */
+export async function addPatient(
+  store: SqlStore,
+  opts: { name?: string; time?: { hour: number; minute: number }; service?: string } = {},
+): Promise<TestPatient> {
+  const n = ++count;
+  const id = `${process.pid}-${n}`;
+  await upsertProvider(store, { id: 'dr-chen', name: 'Doctor Chen' });
+  const name = opts.name ?? 'Maria Garcia';
+  const phone = uniqueNumber();
+  await upsertPatient(store, { id: `p-${id}`, name, phoneE164: phone });
+  const tomorrow = DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).startOf('day');
+  // Each patient 11 minutes after the previous one from 07:00, unless told: slots never collide.
+  const start = opts.time ? tomorrow.set(opts.time) : tomorrow.plus({ minutes: 7 * 60 + 11 * n });
+  await upsertAppointment(store, {
+    id: `a-${id}`,
+    patientId: `p-${id}`,
+    providerId: 'dr-chen',
+    start,
+    service: opts.service ?? 'dental cleaning',
+    location: 'the Main Street clinic',
+  });
+  return { patientId: `p-${id}`, name, phone, appointmentId: `a-${id}`, appointment: (await store.getAppointment(`a-${id}`))! };
+}
