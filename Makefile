@@ -4,7 +4,7 @@ SHELL := /bin/bash
 STACK := scripts/stack/stack.sh
 
 .PHONY: help install stack-up stack-down stack-status stack-logs setup-sip list-sip-trunks list-sip-dispatch \
-	gemini-sip gemini-sip-dev seed demo outbound-calls test test-unit test-e2e typecheck
+	build gemini-sip gemini-sip-dev seed demo outbound-calls test test-unit test-e2e typecheck
 TSX := node --import tsx
 
 help: ## list the targets
@@ -28,11 +28,14 @@ stack-status: ## one line per server of the local stack
 stack-logs: ## the tail of every local stack log
 	@$(STACK) logs
 
-demo: install ## a real call on this machine, no keys: stack, trunk, seed, worker, SIPp call pressing 1, result
+demo: build ## a real call on this machine, no keys: stack, trunk, seed, worker, SIPp call pressing 1, result
 	@$(TSX) scripts/demo.ts
 
-gemini-sip: install ## run the agent worker (production: drains calls on SIGTERM)
-	@$(TSX) src/worker/main.ts start
+build: install ## compile src/ to dist/ (the worker runs from there)
+	@npx tsc -p tsconfig.build.json
+
+gemini-sip: build ## run the agent worker from dist/ (production: drains calls on SIGTERM)
+	@node dist/worker/main.js start
 
 gemini-sip-dev: install ## run the agent worker, restarting when src/ changes
 	@npx tsx watch src/worker/main.ts start

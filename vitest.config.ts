@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // The worker under test is the build of src/ (dist/), made fresh here.
+          globalSetup: ['test/support/build.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 180_000,

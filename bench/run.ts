@@ -5,9 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { buildWorker } from '../test/support/build.js';
 import { REPO_ROOT, ensureStack } from '../test/support/stack.js';
 
 ensureStack();
+buildWorker(); // the worker runs from dist/, as in production
 const which = (process.env.BENCH ?? 'inbound,outbound').split(',');
 const results: Record<string, unknown> = {};
 for (const name of which) {

@@ -68,9 +68,10 @@ say(`seeded ${DEMO_PATIENTS.length} patients into ${dbPath}`);
 
 say('starting the worker (keypad mode: no GOOGLE_API_KEY)');
 let workerOut = '';
-const worker = spawn(process.execPath, ['--import', tsx, join(REPO_ROOT, 'src', 'worker', 'main.ts'), 'start'], {
+// The build of src/ (make demo runs make build first), as make gemini-sip runs it.
+const worker = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'worker', 'main.js'), 'start'], {
   cwd: DIR,
-  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_OPTIONS: `--import ${tsx}`, ...env, LOG_LEVEL: 'debug' },
+  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, LOG_LEVEL: 'debug' },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 worker.stdout.on('data', (d: Buffer) => (workerOut += d.toString()));

@@ -66,7 +66,8 @@ const roomIo = (t: SessionTarget, audioIn: boolean, outputRate: number) => ({
  * answers with keys.
  */
 export async function startKeypadSpeaker(t: SessionTarget, tts = new FliteTTS()): Promise<SessionSpeaker> {
-  const session = new voice.AgentSession({ tts });
+  // No VAD: nothing listens to the caller's voice in keypad mode (the session would load one by default).
+  const session = new voice.AgentSession({ tts, vad: null });
   const agent = new voice.Agent({ instructions: 'Keypad mode: speak the given sentences.', allowInterruptions: true });
   await session.start({ agent, ...roomIo(t, false, FLITE_SAMPLE_RATE) });
   return new SessionSpeaker('keypad', t.log, session, (text) => session.say(text, { allowInterruptions: true }));

@@ -8,10 +8,69 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AudioByteStream, shortuuid, tts, type APIConnectOptions } from '@livekit/agents';
+import { shortuuid, tts, type APIConnectOptions } from '@livekit/agents';
+import { AudioFrame } from '@livekit/rtc-node';
 
 /** Sample rate of flite's 16 kHz voices, in Hz. */
 export const FLITE_SAMPLE_RATE = 16000;
+
+/** Length of the audio frames handed to the session, in ms. */
+const FRAME_MS = 100;
+
+/**
+ * Level above which a sample counts as speech when trimming: 328 ≈ −40 dBFS of PCM16 full scale.
+ * flite starts every utterance with ≈170 ms of near-silence; callers would wait for it.
+ */
+const SPEECH_LEVEL = 328;
+
+/** Silence kept before the first spoken sample, in ms, so the word's attack is not cut. */
+const LEAD_IN_MS = 20;
+
+/**
+ * Drops the silence before the first sample louder than −40 dBFS, keeping {@link LEAD_IN_MS}.
+ * Returns a view of `samples` (no copy); all-silent input comes back unchanged.
+ */
+export function trimLeadingSilence(samples: Int16Array, sampleRate = FLITE_SAMPLE_RATE): Int16Array {
+  const first = samples.findIndex((s) => s > SPEECH_LEVEL || s < -SPEECH_LEVEL);
+  if (first < 0) return samples;
+  return samples.subarray(Math.max(0, first - Math.round((LEAD_IN_MS * sampleRate) / 1000)));
+}
+
+/**
+ * Cuts mono PCM16 into frames of `frameMs` (the last one may be shorter). Each frame owns a copy of
+ * its samples. Linear time: the framework's AudioByteStream re-copies its whole buffer per frame.
+ */
+export function toFrames(samples: Int16Array, sampleRate: number, frameMs: number): AudioFrame[] {
+  const size = Math.round((sampleRate * frameMs) / 1000);
+  const frames: AudioFrame[] = [];
+  for (let at = 0; at < samples.length; at += size) {
+    const chunk = samples.slice(at, at + size);
+    frames.push(new AudioFrame(chunk, sampleRate, 1, chunk.length));
+  }
+  return frames;
+}
+
+/**
+ * Splits text after commas, semicolons and colons that are followed by a space ("Hello Maria,"
+ * / "thank you for calling …"), keeping the punctuation so flite still pauses there. Clauses
+ * shorter than 12 characters are joined to the next one (a lone "Yes," costs a process start).
+ */
+export function clauses(text: string): string[] {
+  const out: string[] = [];
+  let pending = '';
+  for (const piece of text.split(/(?<=[,;:])\s+/)) {
+    pending = pending ? `${pending} ${piece}` : piece;
+    if (pending.length >= 12) {
+      out.push(pending);
+      pending = '';
+    }
+  }
+  if (pending) {
+    if (out.length) out[out.length - 1] = `${out[out.length - 1]} ${pending}`;
+    else out.push(pending);
+  }
+  return out.map((c) => c.trim()).filter(Boolean);
+}
 
 /** Options of {@link FliteTTS}. */
 export interface FliteOptions {
@@ -90,11 +149,20 @@ class FliteStream extends tts.ChunkedStream {
 
   protected async run(): Promise<void> {
     try {
-      const pcm = await runFlite(this.inputText, this.opts, this.abortSignal);
       const requestId = shortuuid();
-      const bytes = new AudioByteStream(FLITE_SAMPLE_RATE, 1);
-      const frames = [...bytes.write(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength) as ArrayBuffer), ...bytes.flush()];
-      frames.forEach((frame, i) => this.queue.put({ requestId, segmentId: requestId, frame, final: i === frames.length - 1 }));
+      // Clause by clause, each synthesized while the previous one is queued: the caller hears
+      // "Hello Maria," after a short clause's synthesis rather than a whole sentence's.
+      const parts = clauses(this.inputText);
+      let next = parts.length ? runFlite(parts[0]!, this.opts, this.abortSignal) : undefined;
+      for (let i = 0; i < parts.length; i++) {
+        const pcm = await next!;
+        next = i + 1 < parts.length ? runFlite(parts[i + 1]!, this.opts, this.abortSignal) : undefined;
+        // A copy: the WAV data may start at an odd offset, which an Int16Array view cannot.
+        const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + (pcm.byteLength & ~1)));
+        const frames = toFrames(trimLeadingSilence(samples), FLITE_SAMPLE_RATE, FRAME_MS);
+        const last = i === parts.length - 1;
+        frames.forEach((frame, j) => this.queue.put({ requestId, segmentId: requestId, frame, final: last && j === frames.length - 1 }));
+      }
     } catch (err) {
       if ((err as Error).name !== 'AbortError') throw err;
     } finally {

@@ -1,8 +1,9 @@
 /**
  * The worker: registers with LiveKit under AGENT_NAME (explicit dispatch only) and runs each call
- * in a job process (./agent.ts). `start` for production, `dev` for development.
+ * in a job process (./agent.ts, built to agent.js). `start` for production, `dev` for development.
  * SIGTERM: stop taking jobs, let active calls finish, exit.
  */
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, ServerOptions } from '@livekit/agents';
 import { ConfigError, loadConfig } from '../config/index.js';
@@ -27,7 +28,8 @@ log.info({ agentName: config.AGENT_NAME, mode: voice.mode, database: config.DATA
 
 cli.runApp(
   new ServerOptions({
-    agent: fileURLToPath(new URL('./agent.ts', import.meta.url)),
+    // agent.js when running the build (make gemini-sip), agent.ts under tsx (make gemini-sip-dev).
+    agent: fileURLToPath(new URL(`./agent${extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
     agentName: config.AGENT_NAME,
     wsURL: config.LIVEKIT_URL,
     apiKey: config.LIVEKIT_API_KEY,

@@ -1,5 +1,6 @@
 /**
- * The product's worker as tests run it: a real `src/worker/main.ts start` process registered with
+ * The product's worker as tests run it: a real `dist/worker/main.js start` process (the build of
+ * src/, as `make gemini-sip` runs it; the e2e setup builds it first) registered with
  * the local stack under an agent name of its own, with its own SQLite file, so test files never
  * receive each other's jobs.
  */
@@ -10,6 +11,9 @@ import { join } from 'node:path';
 import type { CountryCode } from '../../src/phone/index.js';
 import { openSqliteStore, type SqlStore } from '../../src/store/index.js';
 import { ensureStack, REPO_ROOT, STACK_DIR } from './stack.js';
+
+/** The built worker entry (`npm run build`). */
+export const WORKER_ENTRY = join(REPO_ROOT, 'dist', 'worker', 'main.js');
 
 /** A TCP port nothing listens on now (the OS picks it). */
 export function freeTcpPort(): Promise<number> {
@@ -41,9 +45,10 @@ export interface TestWorker {
 /**
  * Starts a worker in keypad mode (no GOOGLE_API_KEY) unless `env` says otherwise, and waits until
  * it has registered with LiveKit.
+ * `nodeArgs` go before the entry (job processes inherit them), e.g. `--cpu-prof`.
  * @throws Error with the worker's output when it exits or does not register within 60 s.
  */
-export async function startWorker(name: string, env: Record<string, string> = {}): Promise<TestWorker> {
+export async function startWorker(name: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<TestWorker> {
   const stack = ensureStack();
   const agentName = `${name}-${Date.now().toString(36)}`;
   const dir = join(STACK_DIR, 'workers', agentName);
@@ -52,12 +57,11 @@ export async function startWorker(name: string, env: Record<string, string> = {}
   const store = await openSqliteStore(dbPath, 'US' as CountryCode);
   let output = '';
   const port = String(await freeTcpPort());
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'src', 'worker', 'main.ts'), 'start'], {
+  const child = spawn(process.execPath, [...nodeArgs, WORKER_ENTRY, 'start'], {
     cwd: dir, // no .env here: the test's environment is the whole configuration
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      NODE_OPTIONS: `--import ${join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')}`,
       LIVEKIT_URL: stack.url,
       LIVEKIT_API_KEY: stack.apiKey,
       LIVEKIT_API_SECRET: stack.apiSecret,
