@@ -45,6 +45,38 @@ const OUTCOME: Record<Exclude<KeypadAction, 'ignored'>, CallOutcome> = {
   operator: 'operator_requested',
 };
 
+/** What is said first: the exact sentence (keypad mode) and the facts for a voice model. */
+export interface Utterance {
+  readonly text: string;
+  readonly facts: string;
+}
+
+/**
+ * The greeting for this caller: a known patient with an appointment, a known patient without one,
+ * a web visitor, or an unknown number. Pure, so the job can prepare its audio before the call is up.
+ */
+export function greetingFor(prompts: KeypadPrompts, lookup: CallerLookup | undefined, direction: CallFlowDeps['direction']): Utterance {
+  if (lookup?.appointment) {
+    return {
+      text: prompts.greeting(lookup.patient.name, lookup.appointment, direction),
+      facts: `Greet ${lookup.patient.name} and tell them about ${describeAppointment(lookup.appointment)}. Ask whether they confirm it, want to reschedule, or want the operator; they may also press 1, 2 or 0.`,
+    };
+  }
+  if (lookup) {
+    return {
+      text: prompts.noAppointment(lookup.patient.name),
+      facts: `Greet ${lookup.patient.name}. There is no upcoming appointment on file for them. Offer the operator (press 0).`,
+    };
+  }
+  if (direction === 'web') {
+    return { text: prompts.webWelcome(), facts: 'Greet the web visitor. No appointment is linked to this visit. Offer help and the operator.' };
+  }
+  return {
+    text: prompts.unknownCaller(),
+    facts: 'Greet the caller. No appointment was found for their phone number. Say so and offer the operator (press 0).',
+  };
+}
+
 /** Drives one call. Methods may be called from event handlers; presses are handled one at a time. */
 export class CallFlow {
   private readonly keypad: KeypadMachine;
@@ -73,22 +105,7 @@ export class CallFlow {
   /** Greets the caller, unless a key was already pressed (its answer is the greeting then). */
   async greet(): Promise<void> {
     if (this.pressed || this.finished) return;
-    const { prompts, lookup, direction } = this.d;
-    let text: string;
-    let facts: string;
-    if (lookup?.appointment) {
-      text = prompts.greeting(lookup.patient.name, lookup.appointment, direction);
-      facts = `Greet ${lookup.patient.name} and tell them about ${describeAppointment(lookup.appointment)}. Ask whether they confirm it, want to reschedule, or want the operator; they may also press 1, 2 or 0.`;
-    } else if (lookup) {
-      text = prompts.noAppointment(lookup.patient.name);
-      facts = `Greet ${lookup.patient.name}. There is no upcoming appointment on file for them. Offer the operator (press 0).`;
-    } else if (direction === 'web') {
-      text = prompts.webWelcome();
-      facts = 'Greet the web visitor. No appointment is linked to this visit. Offer help and the operator.';
-    } else {
-      text = prompts.unknownCaller();
-      facts = 'Greet the caller. No appointment was found for their phone number. Say so and offer the operator (press 0).';
-    }
+    const { text, facts } = greetingFor(this.d.prompts, this.d.lookup, this.d.direction);
     this.d.log.info({ mode: this.d.speaker.mode }, 'greeting caller');
     await this.d.speaker.say(text, facts).catch((err: unknown) => this.d.log.warn({ err }, 'greeting did not play'));
     this.armMenuTimer();

@@ -14,7 +14,7 @@ import type { AppointmentStore, CallerLookup, CallOutcome } from '../store/index
 import { SipCallError } from 'livekit-server-sdk';
 import { liveKitApi } from '../livekit/index.js';
 import { dialFailureOutcome, parseOutboundMetadata } from '../outbound/outcome.js';
-import { CallFlow, type Speaker } from './call-flow.js';
+import { CallFlow, greetingFor, type Speaker } from './call-flow.js';
 import { phoneInstructions } from './instructions.js';
 import { startGeminiSpeaker, startKeypadSpeaker } from './speakers.js';
 
@@ -138,7 +138,7 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
             instructions: phoneInstructions(config.CLINIC_NAME, direction, lookup),
             baseUrl: config.GOOGLE_GEMINI_BASE_URL,
           })
-        : await startKeypadSpeaker(target);
+        : await startKeypadSpeaker(target, [greetingFor(prompts, lookup, direction).text]);
   } catch (err) {
     log.error({ err }, 'voice session failed to start');
     await finish('voice session failed', (err as Error).message);

@@ -6,7 +6,7 @@
 import { voice } from '@livekit/agents';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
-import { FLITE_SAMPLE_RATE, FliteTTS } from '../speech/flite.js';
+import { FLITE_SAMPLE_RATE, FliteTTS, fliteAudio } from '../speech/flite.js';
 import type { Speaker } from './call-flow.js';
 
 /** Options shared by both session kinds. */
@@ -63,14 +63,27 @@ const roomIo = (t: SessionTarget, audioIn: boolean, outputRate: number) => ({
 
 /**
  * Keypad mode: exact sentences spoken by flite. No model, no speech recognition: the caller
- * answers with keys.
+ * answers with keys. Each sentence's audio is made by our own flite pipeline and handed to
+ * `say` ready-made; sentences in `prepare` (the greeting) start synthesizing before the session
+ * does, so they play as soon as they are said.
  */
-export async function startKeypadSpeaker(t: SessionTarget, tts = new FliteTTS()): Promise<SessionSpeaker> {
+export async function startKeypadSpeaker(t: SessionTarget, prepare: readonly string[] = []): Promise<SessionSpeaker> {
+  const prepared = new Map(prepare.map((text) => [text, fliteAudio(text)] as const));
   // No VAD: nothing listens to the caller's voice in keypad mode (the session would load one by default).
-  const session = new voice.AgentSession({ tts, vad: null });
+  // The TTS is there for framework paths that speak text without audio.
+  const session = new voice.AgentSession({ tts: new FliteTTS(), vad: null });
   const agent = new voice.Agent({ instructions: 'Keypad mode: speak the given sentences.', allowInterruptions: true });
-  await session.start({ agent, ...roomIo(t, false, FLITE_SAMPLE_RATE) });
-  return new SessionSpeaker('keypad', t.log, session, (text) => session.say(text, { allowInterruptions: true }));
+  try {
+    await session.start({ agent, ...roomIo(t, false, FLITE_SAMPLE_RATE) });
+  } catch (err) {
+    for (const audio of prepared.values()) void audio.cancel();
+    throw err;
+  }
+  return new SessionSpeaker('keypad', t.log, session, (text) => {
+    const audio = prepared.get(text) ?? fliteAudio(text);
+    prepared.delete(text);
+    return session.say(text, { audio, allowInterruptions: true });
+  });
 }
 
 /** Gemini Live speaks 24 kHz PCM (../../../shared/notes/gemini-live-protocol.md, §3). */

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ReadableStream } from 'node:stream/web';
 import { shortuuid, tts, type APIConnectOptions } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
 
@@ -150,23 +151,60 @@ class FliteStream extends tts.ChunkedStream {
   protected async run(): Promise<void> {
     try {
       const requestId = shortuuid();
-      // Clause by clause, each synthesized while the previous one is queued: the caller hears
-      // "Hello Maria," after a short clause's synthesis rather than a whole sentence's.
-      const parts = clauses(this.inputText);
-      let next = parts.length ? runFlite(parts[0]!, this.opts, this.abortSignal) : undefined;
-      for (let i = 0; i < parts.length; i++) {
-        const pcm = await next!;
-        next = i + 1 < parts.length ? runFlite(parts[i + 1]!, this.opts, this.abortSignal) : undefined;
-        // A copy: the WAV data may start at an odd offset, which an Int16Array view cannot.
-        const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + (pcm.byteLength & ~1)));
-        const frames = toFrames(trimLeadingSilence(samples), FLITE_SAMPLE_RATE, FRAME_MS);
-        const last = i === parts.length - 1;
-        frames.forEach((frame, j) => this.queue.put({ requestId, segmentId: requestId, frame, final: last && j === frames.length - 1 }));
-      }
+      await synthesizeFrames(this.inputText, this.opts, this.abortSignal, (frames, last) =>
+        frames.forEach((frame, j) => this.queue.put({ requestId, segmentId: requestId, frame, final: last && j === frames.length - 1 })),
+      );
     } catch (err) {
       if ((err as Error).name !== 'AbortError') throw err;
     } finally {
       this.queue.close();
     }
   }
+}
+
+/**
+ * Synthesizes `text` clause by clause ({@link clauses}), each clause's flite run started while the
+ * previous one is handed on, so "Hello Maria," is heard after a short clause's synthesis rather
+ * than a whole sentence's. `onFrames` gets each clause's frames (leading silence trimmed), `last`
+ * on the final clause.
+ * @throws Error as {@link runFlite} does; an AbortError when `signal` fires.
+ */
+export async function synthesizeFrames(
+  text: string,
+  opts: FliteOptions,
+  signal: AbortSignal | undefined,
+  onFrames: (frames: AudioFrame[], last: boolean) => void,
+): Promise<void> {
+  const parts = clauses(text);
+  let next = parts.length ? runFlite(parts[0]!, opts, signal) : undefined;
+  for (let i = 0; i < parts.length; i++) {
+    const pcm = await next!;
+    next = i + 1 < parts.length ? runFlite(parts[i + 1]!, opts, signal) : undefined;
+    // A copy: the WAV data may start at an odd offset, which an Int16Array view cannot.
+    const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + (pcm.byteLength & ~1)));
+    onFrames(toFrames(trimLeadingSilence(samples), FLITE_SAMPLE_RATE, FRAME_MS), i === parts.length - 1);
+  }
+}
+
+/**
+ * Starts synthesizing `text` now and returns its audio as a stream of 100 ms frames at 16 kHz,
+ * for `AgentSession.say(text, { audio })`: speech prepared before it is needed (a greeting while
+ * the session starts or while an outbound call rings) plays without waiting for flite.
+ * A failed synthesis errors the stream.
+ */
+export function fliteAudio(text: string, opts: FliteOptions = {}): ReadableStream<AudioFrame> {
+  const abort = new AbortController();
+  return new ReadableStream<AudioFrame>({
+    start(controller) {
+      synthesizeFrames(text, opts, abort.signal, (frames) => frames.forEach((f) => controller.enqueue(f))).then(
+        () => controller.close(),
+        (err: unknown) => {
+          if ((err as Error).name !== 'AbortError') controller.error(err);
+        },
+      );
+    },
+    cancel() {
+      abort.abort();
+    },
+  });
 }
