@@ -8,6 +8,7 @@ import { loadConfig } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import { runFlite } from '../speech/flite.js';
 import { appointmentInWords } from '../speech/words.js';
+import { restoreForCall } from './priority.js';
 import { openSqliteStore } from '../store/index.js';
 import type { CountryCode } from '../phone/index.js';
 
@@ -22,6 +23,7 @@ export default defineAgent({
     proc.userData.state = { config, store, log } satisfies ProcessState;
   },
   entry: async (ctx: JobContext) => {
+    restoreForCall(); // warm-up ran at a lower priority (./priority.ts); the call does not
     await runCall(ctx, ctx.proc.userData.state as ProcessState);
   },
 });

@@ -26,10 +26,15 @@ await (await openSqliteStore(config.DATABASE_PATH)).close();
 const voice = chooseVoice(config);
 log.info({ agentName: config.AGENT_NAME, mode: voice.mode, database: config.DATABASE_PATH }, `worker starting in ${voice.mode} mode: ${voice.reason}`);
 
+// Job processes are forked with this process's execArgv: each loads job-preload first, which lets
+// warm-up run at a lower CPU priority than live calls (./priority.ts).
+const ext = extname(fileURLToPath(import.meta.url));
+process.execArgv.push('--import', new URL(`./job-preload${ext}`, import.meta.url).href);
+
 cli.runApp(
   new ServerOptions({
     // agent.js when running the build (make gemini-sip), agent.ts under tsx (make gemini-sip-dev).
-    agent: fileURLToPath(new URL(`./agent${extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
+    agent: fileURLToPath(new URL(`./agent${ext}`, import.meta.url)),
     agentName: config.AGENT_NAME,
     wsURL: config.LIVEKIT_URL,
     apiKey: config.LIVEKIT_API_KEY,

@@ -1,13 +1,29 @@
 /**
- * The worker process itself: its health endpoint, and SIGTERM letting an active call finish
- * before it exits.
+ * The worker process itself: its health endpoint, job processes warming up at a lower CPU priority
+ * than calls, and SIGTERM letting an active call finish before it exits.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { speechUlaw } from '../support/audio.js';
 import { clients, provisionInbound, type InboundRoute } from '../support/livekit.js';
 import { addPatient } from '../support/patients.js';
 import { SipCaller } from '../support/sipp.js';
 import { startWorker, type TestWorker } from '../support/worker.js';
+import { canRestorePriority, WARM_UP_NICE } from '../../src/worker/priority.js';
+
+/** Field `n` (1-based, as in proc(5)) of /proc/<pid>/stat: 4 = parent pid, 19 = nice. */
+function statField(pid: number, n: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3]);
+}
+
+async function until(ok: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 describe('worker process', () => {
   let worker: TestWorker;
@@ -29,7 +45,33 @@ describe('worker process', () => {
     expect(res.status).toBe(200);
   });
 
+  it.runIf(canRestorePriority())('warms job processes up at nice 10 and runs the call at nice 0', async () => {
+    const jobProcesses = () =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('job_proc_lazy_main') && statField(Number(d), 4) === worker.process.pid;
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    // The idle process the worker keeps ready runs at the warm-up priority.
+    await until(() => jobProcesses().some((pid) => statField(pid, 19) === WARM_UP_NICE), 30_000);
+
+    const p = await addPatient(worker.store, { service: 'check-up' });
+    const call = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: speechUlaw('Hello.'), dtmf: [{ digits: '1', atMs: 4000 }], hangupAfterMs: 20_000 });
+    await until(() => /"msg":"greeting caller"/.test(worker.output()), 15_000);
+    const line = worker.output().split('\n').find((l) => l.includes('"msg":"greeting caller"'))!;
+    const callPid = (JSON.parse(line) as { pid: number }).pid;
+    expect(statField(callPid, 19)).toBe(0);
+    expect((await call.result()).exitCode).toBe(0);
+  });
+
   it('on SIGTERM lets the active call finish, saves it, then exits', async () => {
+    const greetings = () => worker.output().split('"msg":"greeting caller"').length - 1;
+    const greetedBefore = greetings();
     const p = await addPatient(worker.store, { service: 'check-up' });
     const phone = p.phone;
     const call = await SipCaller.dial({
@@ -39,9 +81,9 @@ describe('worker process', () => {
       dtmf: [{ digits: '1', atMs: 6000 }],
       hangupAfterMs: 30_000,
     });
-    // Once the call is up, ask the worker to stop.
+    // Once this call is up (one more greeting than before), ask the worker to stop.
     const deadline = Date.now() + 15_000;
-    while (!worker.output().includes('greeting caller') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (greetings() <= greetedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const exited = new Promise<number | null>((r) => worker.process.once('exit', (code) => r(code)));
     worker.process.kill('SIGTERM');
 
