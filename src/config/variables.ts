@@ -158,6 +158,15 @@ export const VARIABLES: readonly VariableSpec[] = [
     default: '8',
   },
   {
+    name: 'WORKER_IDLE_PROCESSES',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'job processes kept loaded for the next calls (1-20), e.g. 3; each holds ~160 MB, more absorb bursts of simultaneous calls',
+    schema: z.string().regex(/^\d+$/).refine((v) => Number(v) >= 1 && Number(v) <= 20),
+    default: '1',
+  },
+  {
     name: 'OUTBOUND_RINGING_TIMEOUT_S',
     group: 'optional',
     file: '.env',

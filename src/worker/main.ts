@@ -40,7 +40,7 @@ cli.runApp(
     apiKey: config.LIVEKIT_API_KEY,
     apiSecret: config.LIVEKIT_API_SECRET,
     port: Number(config.WORKER_PORT),
-    numIdleProcesses: 1,
+    numIdleProcesses: Number(config.WORKER_IDLE_PROCESSES),
     // Load by calls, not CPU: a call's own start-up pushes a small server's CPU past 0.7 and the
     // next caller would be turned away (see ./load.ts).
     loadFunc: async (server) => callLoad(server.activeJobs.length, Number(config.WORKER_MAX_CALLS)),
