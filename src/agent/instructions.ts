@@ -25,5 +25,9 @@ export function phoneInstructions(clinic: string, direction: 'inbound' | 'outbou
     : lookup
       ? `The caller is ${lookup.patient.name}. They have no upcoming appointment on file.`
       : 'The caller is not in our records; no appointment was found for their phone number.';
-  return `${COORDINATOR_PERSONA}\nYou work for ${clinic}.\n${connection}\n${facts}`;
+  const who =
+    direction === 'outbound'
+      ? `\nYou placed this call to the patient to confirm their appointment: speak first, say who you are and that you call from ${clinic}, then name the appointment.`
+      : '';
+  return `${COORDINATOR_PERSONA}\nYou work for ${clinic}.\n${connection}${who}\n${facts}`;
 }

@@ -1,16 +1,18 @@
 /**
  * Gemini mode end to end: the real worker with the real Google plugin, pointed at a local Gemini
  * Live stand-in (GOOGLE_GEMINI_BASE_URL), answering a real SIP call. The caller hears the model's
- * audio; a key press is saved and then told to the model, whose reply the caller hears too.
+ * audio; a key press is saved and then told to the model, whose reply the caller hears too. Outbound,
+ * the model greets the patient we called first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { speechUlaw } from '../support/audio.js';
 import { GeminiStandIn } from '../support/gemini-standin.js';
-import { clients, provisionInbound, type InboundRoute } from '../support/livekit.js';
+import { clients, provisionInbound, provisionOutbound, type InboundRoute, type OutboundRoute } from '../support/livekit.js';
 import { addPatient } from '../support/patients.js';
 import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
-import { SipCaller } from '../support/sipp.js';
+import { freePorts, SipCallee, SipCaller } from '../support/sipp.js';
+import { placeCall } from '../../src/outbound/dialer.js';
 import { startWorker, type TestWorker } from '../support/worker.js';
 
 const GREETING = 'Hello Maria, this is the clinic assistant. Would you like to confirm your appointment?';
@@ -20,14 +22,23 @@ describe('Gemini mode with a local Live API stand-in', () => {
   let standIn: GeminiStandIn;
   let worker: TestWorker;
   let route: InboundRoute;
+  let trunk: OutboundRoute;
+  let calleePort: number;
 
   beforeAll(async () => {
     standIn = await GeminiStandIn.start((text) => (/pressed 1/.test(text) ? CONFIRMED : GREETING));
-    worker = await startWorker('gemini', { GOOGLE_API_KEY: 'test-key-not-a-secret', GOOGLE_GEMINI_BASE_URL: standIn.baseUrl });
+    calleePort = (await freePorts()) + 3;
+    trunk = await provisionOutbound(clients(), calleePort);
+    worker = await startWorker('gemini', {
+      GOOGLE_API_KEY: 'test-key-not-a-secret',
+      GOOGLE_GEMINI_BASE_URL: standIn.baseUrl,
+      OUTBOUND_TRUNK_ID: trunk.trunkId,
+    });
     route = await provisionInbound(clients(), { agentName: worker.agentName });
   });
   afterAll(async () => {
     await route?.remove();
+    await trunk?.remove();
     await worker?.stop();
     await standIn?.close();
   });
@@ -71,6 +82,41 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect(standIn.messages().some((m) => (m.realtimeInput as { audio?: { mimeType: string } } | undefined)?.audio?.mimeType === 'audio/pcm')).toBe(true);
 
     // What the caller heard was the model's voice: the stand-in's greeting.
+    expect(rmsDbfs(result.audio)).toBeGreaterThan(SILENCE_DBFS);
+    const speech = firstSpeech(result.audio, 8000)!;
+    expect(await recognizeAmong(result.audio.subarray(speech.start, speech.end), 8000, [GREETING, CONFIRMED])).toBe(speechWords(GREETING));
+  });
+
+  it('calls a patient out: the model greets them first with their appointment, and their press is saved', async () => {
+    const p = await addPatient(worker.store, { time: { hour: 9, minute: 0 } });
+    const phone = await SipCallee.listen({
+      port: calleePort,
+      answer: { kind: 'answer', afterMs: 1500 },
+      audioFile: speechUlaw('Hello?'),
+      dtmf: [{ digits: '1', atMs: 12_000 }],
+      hangupAfterMs: 40_000,
+    });
+    const c = clients();
+    const turnsBefore = standIn.clientTexts().length;
+    const placed = await placeCall(
+      { url: c.stack.url, rooms: c.rooms, dispatch: c.dispatch, sip: c.sip },
+      worker.store,
+      { appointmentId: p.appointmentId, phoneNumber: p.phone, source: 'test' },
+      { agentName: worker.agentName, timeoutMs: 60_000 },
+    );
+    const result = await phone.result();
+    expect(result.exitCode, result.log).toBe(0);
+    expect(placed.record).toMatchObject({ direction: 'outbound', mode: 'gemini', outcome: 'confirmed', appointment_id: p.appointmentId });
+    expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
+
+    // This call's session was set up with the patient's facts, and the model was asked to greet them.
+    const setups = standIn.messages().filter((m) => m.setup);
+    const instructions = JSON.stringify(setups[setups.length - 1]);
+    expect(instructions).toContain('Maria Garcia');
+    expect(instructions).toContain('You placed this call to the patient to confirm their appointment');
+    expect(standIn.clientTexts().slice(turnsBefore).join('\n')).toMatch(/Greet Maria Garcia/);
+
+    // The callee heard the model's greeting first.
     expect(rmsDbfs(result.audio)).toBeGreaterThan(SILENCE_DBFS);
     const speech = firstSpeech(result.audio, 8000)!;
     expect(await recognizeAmong(result.audio.subarray(speech.start, speech.end), 8000, [GREETING, CONFIRMED])).toBe(speechWords(GREETING));
