@@ -2,7 +2,8 @@
  * npm run bench — inbound calls on the local stack, keypad mode, warm worker. Prints JSON:
  *   invite_to_first_audio_ms  p50/p95 of INVITE sent → first non-silent agent audio at the caller
  *   dtmf_to_db_ms             p50/p95 of DTMF sent (first RFC 2833 packet) → appointment row updated
- *   rss_mb                    worker + job processes' resident memory with 1, 5 and 10 calls up
+ *   rss_mb                    worker + job processes' resident memory with 1, 5 and 10 calls up,
+ *                             dialed at once, and how long the last of them took to be answered
  * Targets (issue 4): invite_to_first_audio p95 ≤ 1200 ms, dtmf_to_db p95 ≤ 150 ms.
  * Timings are read from tcpdump captures and SQLite on the same clock; nothing here is a test.
  */
@@ -63,7 +64,8 @@ function treeRss(root: number): { mb: number; processes: number } {
 }
 
 const c = clients();
-const worker = await startWorker('bench', { WORKER_MAX_CALLS: '12' });
+// A long menu timeout keeps every call of a burst up until the slowest is answered.
+const worker = await startWorker('bench', { WORKER_MAX_CALLS: '12', MENU_TIMEOUT_MS: '30000' });
 const route = await provisionInbound(c, { agentName: worker.agentName });
 const audio = speechUlaw('Hello, I am calling about my appointment.');
 await upsertProvider(worker.store, { id: 'dr', name: 'Doctor Chen' });
@@ -109,16 +111,23 @@ try {
     log(`call ${i + 1}/${CALLS}: first audio ${m.firstAudio?.toFixed(0)} ms, dtmf→db ${m.dtmfToDb?.toFixed(0)} ms`);
   }
 
-  const rss: Record<string, { mb: number; processes: number; answered?: number }> = { idle: treeRss(worker.process.pid!) };
+  // Memory with 1, 5 and 10 calls up at once, all dialed at the same moment: sampled once every
+  // call has its record (its job runs), with the time the burst took to be answered.
+  type Level = { mb: number; processes: number; answered?: number; all_answered_after_ms?: number };
+  const rss: Record<string, Level> = { idle: treeRss(worker.process.pid!) };
+  const openCalls = async () => (await worker.store.db.selectFrom('call_records').select((eb) => eb.fn.countAll<number>().as('n')).where('ended_at', 'is', null).executeTakeFirstOrThrow()).n;
   for (const level of [1, 5, 10]) {
-    const calls = await Promise.all(
-      Array.from({ length: level }, async () => SipCaller.dial({ to: route.number, from: (await patient()).phone, audioFile: audio, hangupAfterMs: 9000 })),
-    );
-    await new Promise((r) => setTimeout(r, 6000)); // every call answered and greeting
+    const phones = await Promise.all(Array.from({ length: level }, async () => (await patient()).phone));
+    const dialedAt = Date.now();
+    const calls = await Promise.all(phones.map((from) => SipCaller.dial({ to: route.number, from, audioFile: audio, hangupAfterMs: 35_000 })));
+    const deadline = dialedAt + 35_000;
+    while ((await openCalls()) < level && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const sample = treeRss(worker.process.pid!);
     const results = await Promise.all(calls.map((x) => x.result()));
-    rss[`calls_${level}`] = { ...sample, answered: results.filter((r) => r.sip.some((m) => m.firstLine.startsWith('SIP/2.0 200'))).length };
-    await new Promise((r) => setTimeout(r, 3000));
+    const answers = results.map((r) => r.sip.find((m) => m.firstLine.startsWith('SIP/2.0 200'))?.timeMs);
+    const answered = answers.filter((t): t is number => t !== undefined);
+    rss[`calls_${level}`] = { ...sample, answered: answered.length, all_answered_after_ms: Math.round(Math.max(...answered) - Math.min(...results.map((r) => r.sip[0]!.timeMs))) };
+    while ((await openCalls()) > 0) await new Promise((r) => setTimeout(r, 200));
     log(`rss with ${level} calls: ${JSON.stringify(rss[`calls_${level}`])}`);
   }
 
