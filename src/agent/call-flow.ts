@@ -147,9 +147,10 @@ export class CallFlow {
     const { store, record, lookup, prompts } = this.d;
     // 1. The store, first.
     const appointment = lookup?.appointment;
-    if (step.changes && appointment && (step.action === 'confirm' || step.action === 'reschedule')) {
-      await store.setAppointmentStatus(appointment.id, step.action === 'confirm' ? 'confirmed' : 'reschedule_requested');
-    }
+    // The same booking operations as the voice model's tools: a press after a spoken "yes" changes nothing twice.
+    const change = { callId: record.id, source: 'keypad' as const, at };
+    if (step.changes && appointment && step.action === 'confirm') await store.booking.confirm(appointment.id, change);
+    if (step.changes && appointment && step.action === 'reschedule') await store.booking.requestReschedule(appointment.id, change);
     if (step.action !== 'ignored') await store.setCallOutcome(record.id, OUTCOME[step.action]);
     await store.recordDigit(record.id, digit, step.action, at);
     this.d.log.info({ digit, action: step.action, state: step.state }, 'key pressed');

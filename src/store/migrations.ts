@@ -114,9 +114,27 @@ const preferences: Migration = {
   },
 };
 
+/** 004: every change to an appointment, with the call and the channel (keypad, voice) it came from. */
+const appointmentChanges: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('appointment_changes')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('appointment_id', 'text', (c) => c.notNull())
+      .addColumn('call_id', 'text')
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('change', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text')
+      .addColumn('changed_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('appointment_changes_by_appointment').on('appointment_changes').column('appointment_id').execute();
+  },
+};
+
 /** All migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': initial,
   '002_calls': calls,
   '003_preferences': preferences,
+  '004_appointment_changes': appointmentChanges,
 };

@@ -128,6 +128,20 @@ export interface CallbacksTable {
   created_at: string;
 }
 
+/** One change to an appointment (confirmed, rescheduled, cancelled, …) and where it came from. */
+export interface AppointmentChangesTable {
+  id: Generated<number>;
+  appointment_id: string;
+  call_id: string | null;
+  /** keypad, voice or staff. */
+  source: string;
+  /** confirmed, rescheduled, cancelled, callback_requested. */
+  change: string;
+  /** JSON: the reason, the old and new slot, the callback time. */
+  detail: string | null;
+  changed_at: string;
+}
+
 export interface Database {
   patients: PatientsTable;
   providers: ProvidersTable;
@@ -138,6 +152,7 @@ export interface Database {
   walkin_preferences: WalkinPreferencesTable;
   reminder_preferences: ReminderPreferencesTable;
   callbacks: CallbacksTable;
+  appointment_changes: AppointmentChangesTable;
 }
 
 export type Patient = Selectable<PatientsTable>;

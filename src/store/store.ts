@@ -3,6 +3,7 @@
  * written. {@link AppointmentStore} is the interface the agent uses; {@link SqlStore} implements it
  * over Kysely (SQLite by default, see ./sqlite.ts).
  */
+import { Booking } from './booking.js';
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
 import { toE164, type CountryCode } from '../phone/index.js';
@@ -62,6 +63,8 @@ export interface AppointmentStore {
    */
   endCall(callId: string, end?: { outcome?: CallOutcome; error?: string; sipStatus?: number; at?: Date }): Promise<CallRecord | undefined>;
   getCall(id: string): Promise<CallRecord | undefined>;
+  /** The changes a call may make to a booking, shared by the keypad and the voice model's tools. */
+  readonly booking: Booking;
   callsInRoom(room: string): Promise<CallRecord[]>;
   digits(callId: string): Promise<CallDigit[]>;
   close(): Promise<void>;
@@ -71,10 +74,15 @@ const iso = (d: Date = new Date()) => d.toISOString();
 
 /** {@link AppointmentStore} over Kysely. */
 export class SqlStore implements AppointmentStore {
+  /** Confirm, reschedule, cancel, preferences: the changes a call may make. */
+  readonly booking: Booking;
+
   constructor(
     readonly db: Kysely<Database>,
     private readonly defaultCountry: CountryCode = 'US',
-  ) {}
+  ) {
+    this.booking = new Booking(db);
+  }
 
   /** Applies every pending migration. @throws Error naming the migration that failed. */
   async migrate(): Promise<MigrationResultSet> {

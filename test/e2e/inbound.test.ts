@@ -87,6 +87,8 @@ describe('inbound calls in keypad mode', () => {
     const { record, digits } = await closedRecordFor(p.phone);
     expect(record).toMatchObject({ outcome: 'confirmed', direction: 'inbound', mode: 'keypad', appointment_id: p.appointmentId, trunk_number: route.number });
     expect(digits.map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
+    // The change is logged once, as the keypad's, on this call.
+    expect((await worker.store.booking.changes(p.appointmentId)).map((c) => [c.change, c.source, c.call_id])).toEqual([['confirmed', 'keypad', record.id]]);
 
     // The agent hung up after saying goodbye: the caller received a BYE.
     expect(result.sip.some((m) => m.firstLine.startsWith('BYE') && m.dstPort !== 5060)).toBe(true);

@@ -1,0 +1,234 @@
+/**
+ * What a call may change about a patient's booking: confirm, confirm on condition of a callback,
+ * reschedule to a free slot, cancel, walk-in and reminder preferences. The keypad and the voice
+ * model's tools both call these, so a press and a spoken "yes" run the same code: each change is
+ * made at most once (a second confirm reports `already_confirmed` and writes nothing) and is
+ * logged in `appointment_changes` with the call and the channel it came from.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { AppointmentStatus, Database } from './schema.js';
+
+/** Where a change came from. */
+export type ChangeSource = 'keypad' | 'voice' | 'staff';
+
+/** Who asks for a change: the call (its record id) and the channel. */
+export interface ChangeContext {
+  readonly callId?: string | null;
+  readonly source: ChangeSource;
+  /** Default now. */
+  readonly at?: Date;
+}
+
+/** A free slot as the agent offers it. */
+export interface OpenSlot {
+  readonly id: string;
+  readonly provider_id: string;
+  /** ISO-8601 instant. */
+  readonly starts_at: string;
+  /** IANA zone the slot is spoken in. */
+  readonly timezone: string;
+  /** Length in minutes. */
+  readonly duration_min: number;
+  readonly location: string;
+}
+
+/** Result of {@link Booking.confirm}. */
+export type ConfirmResult = 'confirmed' | 'already_confirmed' | 'cancelled' | 'not_found';
+/** Result of {@link Booking.reschedule}. */
+export type RescheduleResult = 'rescheduled' | 'slot_taken' | 'slot_not_found' | 'cancelled' | 'not_found';
+/** Result of {@link Booking.cancel}. */
+export type CancelResult = 'cancelled' | 'already_cancelled' | 'not_found';
+
+/** Walk-in availability: any time at short notice, or only at the given times. */
+export interface WalkInPreference {
+  /** Any time (true), or only `specificTimes`. */
+  readonly flexible: boolean;
+  /** Free text as the patient said it, e.g. "weekday mornings", when not flexible. */
+  readonly specificTimes?: string | null;
+  /** How much notice they need, in minutes. */
+  readonly noticeMinutes?: number | null;
+}
+
+const iso = (d: Date = new Date()) => d.toISOString();
+
+/** The booking operations over the store's database. */
+export class Booking {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private async log(
+    trx: Transaction<Database> | Kysely<Database>,
+    appointmentId: string,
+    change: string,
+    ctx: ChangeContext,
+    detail?: Record<string, unknown>,
+  ): Promise<void> {
+    await trx
+      .insertInto('appointment_changes')
+      .values({
+        appointment_id: appointmentId,
+        call_id: ctx.callId ?? null,
+        source: ctx.source,
+        change,
+        detail: detail ? JSON.stringify(detail) : null,
+        changed_at: iso(ctx.at),
+      })
+      .execute();
+  }
+
+  private status(trx: Transaction<Database>, id: string): Promise<{ status: AppointmentStatus } | undefined> {
+    return trx.selectFrom('appointments').select('status').where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Confirms an appointment once; a cancelled one stays cancelled. */
+  confirm(appointmentId: string, ctx: ChangeContext): Promise<ConfirmResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.status(trx, appointmentId);
+      if (!row) return 'not_found';
+      if (row.status === 'cancelled') return 'cancelled';
+      if (row.status === 'confirmed') return 'already_confirmed';
+      await trx.updateTable('appointments').set({ status: 'confirmed', updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
+      await this.log(trx, appointmentId, 'confirmed', ctx);
+      return 'confirmed';
+    });
+  }
+
+  /** Marks that the patient wants to reschedule and staff should follow up (keypad 2). */
+  requestReschedule(appointmentId: string, ctx: ChangeContext): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.status(trx, appointmentId);
+      if (!row || row.status === 'cancelled' || row.status === 'reschedule_requested') return false;
+      await trx.updateTable('appointments').set({ status: 'reschedule_requested', updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
+      await this.log(trx, appointmentId, 'reschedule_requested', ctx);
+      return true;
+    });
+  }
+
+  /**
+   * A conditional confirmation: the patient will confirm once they know something, and asks to be
+   * called back at `callbackAt`. Saved as a pending callback; the appointment's status is unchanged.
+   * @returns the callback's id, or undefined when the appointment does not exist.
+   */
+  requestCallback(appointmentId: string, callbackAt: Date, reason: string, ctx: ChangeContext): Promise<string | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const appt = await trx.selectFrom('appointments').select(['patient_id']).where('id', '=', appointmentId).executeTakeFirst();
+      if (!appt) return undefined;
+      const id = randomUUID();
+      await trx
+        .insertInto('callbacks')
+        .values({
+          id,
+          patient_id: appt.patient_id,
+          appointment_id: appointmentId,
+          call_id: ctx.callId ?? null,
+          callback_at: callbackAt.toISOString(),
+          reason,
+          status: 'pending',
+          created_at: iso(ctx.at),
+        })
+        .execute();
+      await this.log(trx, appointmentId, 'callback_requested', ctx, { callbackId: id, callbackAt: callbackAt.toISOString(), reason });
+      return id;
+    });
+  }
+
+  /**
+   * Free slots of a provider from `from` on, earliest first.
+   * @param limit at most this many (default 5: what a caller can take in on the phone).
+   */
+  openSlots(providerId: string, from: Date = new Date(), limit = 5): Promise<OpenSlot[]> {
+    return this.db
+      .selectFrom('slots')
+      .select(['id', 'provider_id', 'starts_at', 'timezone', 'duration_min', 'location'])
+      .where('provider_id', '=', providerId)
+      .where('appointment_id', 'is', null)
+      .where('starts_at', '>', from.toISOString())
+      .orderBy('starts_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * Moves an appointment to a free slot, atomically: the new slot is taken, the old one freed and
+   * the appointment takes the slot's provider, time and place (status `confirmed`: the patient chose
+   * it). A slot that is taken (or gone) is refused and nothing changes.
+   */
+  reschedule(appointmentId: string, slotId: string, ctx: ChangeContext): Promise<RescheduleResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const appt = await trx.selectFrom('appointments').select(['status', 'slot_id', 'starts_at']).where('id', '=', appointmentId).executeTakeFirst();
+      if (!appt) return 'not_found';
+      if (appt.status === 'cancelled') return 'cancelled';
+      const slot = await trx.selectFrom('slots').selectAll().where('id', '=', slotId).executeTakeFirst();
+      if (!slot) return 'slot_not_found';
+      if (slot.appointment_id !== null && slot.appointment_id !== appointmentId) return 'slot_taken';
+      const taken = await trx
+        .updateTable('slots')
+        .set({ appointment_id: appointmentId })
+        .where('id', '=', slotId)
+        .where((eb) => eb.or([eb('appointment_id', 'is', null), eb('appointment_id', '=', appointmentId)]))
+        .executeTakeFirst();
+      if (Number(taken.numUpdatedRows) !== 1) return 'slot_taken';
+      await trx.updateTable('slots').set({ appointment_id: null }).where('appointment_id', '=', appointmentId).where('id', '!=', slotId).execute();
+      await trx
+        .updateTable('appointments')
+        .set({
+          slot_id: slot.id,
+          provider_id: slot.provider_id,
+          starts_at: slot.starts_at,
+          timezone: slot.timezone,
+          duration_min: slot.duration_min,
+          location: slot.location,
+          status: 'confirmed',
+          updated_at: iso(ctx.at),
+        })
+        .where('id', '=', appointmentId)
+        .execute();
+      await this.log(trx, appointmentId, 'rescheduled', ctx, { from: appt.starts_at, to: slot.starts_at, slotId });
+      return 'rescheduled';
+    });
+  }
+
+  /** Cancels an appointment and frees its slot, keeping the reason. */
+  cancel(appointmentId: string, reason: string, ctx: ChangeContext): Promise<CancelResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.status(trx, appointmentId);
+      if (!row) return 'not_found';
+      if (row.status === 'cancelled') return 'already_cancelled';
+      await trx.updateTable('appointments').set({ status: 'cancelled', updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
+      await trx.updateTable('slots').set({ appointment_id: null }).where('appointment_id', '=', appointmentId).execute();
+      await this.log(trx, appointmentId, 'cancelled', ctx, { reason });
+      return 'cancelled';
+    });
+  }
+
+  /** Saves (replaces) a patient's walk-in availability. */
+  async setWalkIn(patientId: string, p: WalkInPreference, at = new Date()): Promise<void> {
+    const row = {
+      patient_id: patientId,
+      flexible: p.flexible ? 1 : 0,
+      specific_times: p.flexible ? null : (p.specificTimes ?? null),
+      notice_minutes: p.noticeMinutes ?? null,
+      updated_at: iso(at),
+    };
+    await this.db
+      .insertInto('walkin_preferences')
+      .values(row)
+      .onConflict((oc) => oc.column('patient_id').doUpdateSet(row))
+      .execute();
+  }
+
+  /** Saves (replaces) how long before an appointment the patient wants a reminder, in minutes; null = no reminders. */
+  async setReminder(patientId: string, leadMinutes: number | null, at = new Date()): Promise<void> {
+    const row = { patient_id: patientId, lead_minutes: leadMinutes, updated_at: iso(at) };
+    await this.db
+      .insertInto('reminder_preferences')
+      .values(row)
+      .onConflict((oc) => oc.column('patient_id').doUpdateSet(row))
+      .execute();
+  }
+
+  /** The changes made to an appointment, oldest first. */
+  changes(appointmentId: string) {
+    return this.db.selectFrom('appointment_changes').selectAll().where('appointment_id', '=', appointmentId).orderBy('id').execute();
+  }
+}

@@ -1,0 +1,103 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Booking, openSqliteStore, type SqlStore } from '../../src/store/index.js';
+import { addFreeSlots, upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
+
+const TZ = 'America/Los_Angeles';
+const tomorrow = DateTime.now().setZone(TZ).plus({ days: 1 }).set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
+const voice = { source: 'voice' as const, callId: 'call-1' };
+const keypad = { source: 'keypad' as const, callId: 'call-1' };
+
+describe('booking changes (real SQLite)', () => {
+  let store: SqlStore;
+  let booking: Booking;
+
+  beforeEach(async () => {
+    store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'booking-')), 'app.db'));
+    booking = new Booking(store.db);
+    await upsertProvider(store, { id: 'dr', name: 'Doctor Chen' });
+    await upsertProvider(store, { id: 'dr2', name: 'Doctor Patel' });
+    await upsertPatient(store, { id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101' });
+    await upsertPatient(store, { id: 'p2', name: 'James Wilson', phoneE164: '+14155550102' });
+    await upsertAppointment(store, { id: 'a1', patientId: 'p1', providerId: 'dr', start: tomorrow, service: 'check-up', location: 'Main Street' });
+    await upsertAppointment(store, { id: 'a2', patientId: 'p2', providerId: 'dr', start: tomorrow.plus({ hours: 3 }), service: 'check-up', location: 'Main Street' });
+    await addFreeSlots(store, 'dr', tomorrow.plus({ days: 1 }).set({ hour: 9 }), 3, 'Main Street');
+  });
+  afterEach(() => store.close());
+
+  it('confirms once: a press and a spoken yes make one change', async () => {
+    expect(await booking.confirm('a1', keypad)).toBe('confirmed');
+    expect(await booking.confirm('a1', voice)).toBe('already_confirmed');
+    expect((await store.getAppointment('a1'))?.status).toBe('confirmed');
+    const changes = await booking.changes('a1');
+    expect(changes.map((c) => [c.change, c.source, c.call_id])).toEqual([['confirmed', 'keypad', 'call-1']]);
+    expect(await booking.confirm('nope', voice)).toBe('not_found');
+  });
+
+  it('lists the provider\'s free slots, earliest first, not taken ones', async () => {
+    const slots = await booking.openSlots('dr');
+    expect(slots).toHaveLength(3);
+    expect(slots.map((s) => s.starts_at)).toEqual([...slots.map((s) => s.starts_at)].sort());
+    expect(slots.every((s) => s.provider_id === 'dr' && s.timezone === TZ)).toBe(true);
+    expect(slots.map((s) => s.id)).not.toContain('slot-a1');
+    expect(await booking.openSlots('dr2')).toEqual([]);
+    expect(await booking.openSlots('dr', new Date(), 2)).toHaveLength(2);
+  });
+
+  it('reschedules to a free slot atomically: new slot taken, old slot freed, appointment moved', async () => {
+    const [slot] = await booking.openSlots('dr');
+    expect(await booking.reschedule('a1', slot!.id, voice)).toBe('rescheduled');
+    const a1 = (await store.getAppointment('a1'))!;
+    expect(a1).toMatchObject({ slot_id: slot!.id, starts_at: slot!.starts_at, status: 'confirmed' });
+    const slots = await store.db.selectFrom('slots').selectAll().where('id', 'in', [slot!.id, 'slot-a1']).execute();
+    expect(Object.fromEntries(slots.map((s) => [s.id, s.appointment_id]))).toEqual({ [slot!.id]: 'a1', 'slot-a1': null });
+    expect((await booking.openSlots('dr')).map((s) => s.id)).toContain('slot-a1');
+    const [change] = await booking.changes('a1');
+    expect(change).toMatchObject({ change: 'rescheduled', source: 'voice' });
+    expect(JSON.parse(change!.detail!)).toMatchObject({ to: slot!.starts_at, slotId: slot!.id });
+  });
+
+  it('refuses a taken slot and changes nothing', async () => {
+    const before = await store.db.selectFrom('slots').selectAll().orderBy('id').execute();
+    expect(await booking.reschedule('a1', 'slot-a2', voice)).toBe('slot_taken');
+    expect(await booking.reschedule('a1', 'no-such-slot', voice)).toBe('slot_not_found');
+    expect(await store.db.selectFrom('slots').selectAll().orderBy('id').execute()).toEqual(before);
+    expect((await store.getAppointment('a1'))).toMatchObject({ slot_id: 'slot-a1', status: 'scheduled' });
+    expect(await booking.changes('a1')).toEqual([]);
+  });
+
+  it('cancels with a reason and frees the slot; a cancelled appointment cannot be confirmed or moved', async () => {
+    expect(await booking.cancel('a1', 'moving away', voice)).toBe('cancelled');
+    expect(await booking.cancel('a1', 'again', voice)).toBe('already_cancelled');
+    expect((await store.getAppointment('a1'))?.status).toBe('cancelled');
+    expect((await booking.openSlots('dr')).map((s) => s.id)).toContain('slot-a1');
+    expect(await booking.confirm('a1', keypad)).toBe('cancelled');
+    expect(await booking.reschedule('a1', (await booking.openSlots('dr'))[0]!.id, voice)).toBe('cancelled');
+    const changes = await booking.changes('a1');
+    expect(changes).toHaveLength(1);
+    expect(JSON.parse(changes[0]!.detail!)).toEqual({ reason: 'moving away' });
+  });
+
+  it('saves a conditional confirmation as a pending callback, status unchanged', async () => {
+    const at = tomorrow.minus({ hours: 20 }).toJSDate();
+    const id = await booking.requestCallback('a1', at, 'needs to check with work', voice);
+    const cb = await store.db.selectFrom('callbacks').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
+    expect(cb).toMatchObject({ patient_id: 'p1', appointment_id: 'a1', call_id: 'call-1', callback_at: at.toISOString(), reason: 'needs to check with work', status: 'pending' });
+    expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
+    expect(await booking.requestCallback('nope', at, 'x', voice)).toBeUndefined();
+  });
+
+  it('saves walk-in and reminder preferences, replacing earlier ones', async () => {
+    await booking.setWalkIn('p1', { flexible: false, specificTimes: 'weekday mornings', noticeMinutes: 60 });
+    await booking.setWalkIn('p1', { flexible: true, specificTimes: 'ignored when flexible', noticeMinutes: 30 });
+    expect(await store.db.selectFrom('walkin_preferences').selectAll().execute()).toEqual([
+      expect.objectContaining({ patient_id: 'p1', flexible: 1, specific_times: null, notice_minutes: 30 }),
+    ]);
+    await booking.setReminder('p1', 24 * 60);
+    await booking.setReminder('p1', null);
+    expect(await store.db.selectFrom('reminder_preferences').selectAll().execute()).toEqual([expect.objectContaining({ patient_id: 'p1', lead_minutes: null })]);
+  });
+});
