@@ -1,0 +1,162 @@
+/**
+ * The voice model's tools: each one changes the real records (through the store's booking
+ * operations, the same ones the keypad uses) and has saved before it returns what it did. The
+ * model only hears facts from the store: slots are listed from `slots`, never made up.
+ */
+import { beta, llm } from '@livekit/agents';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { appointmentInWords } from '../speech/words.js';
+import type { AppointmentStore, CallerLookup, CallOutcome } from '../store/index.js';
+
+/** What the tools work on: the store, this call's record, and who is on the line. */
+export interface ToolScope {
+  readonly store: AppointmentStore;
+  /** The call record's id: every change is logged against it. */
+  readonly callId: string;
+  readonly lookup: CallerLookup | undefined;
+  readonly log: Logger;
+  /** Called after the store has changed (the job keeps the call's outcome). */
+  readonly onOutcome?: (outcome: CallOutcome) => void;
+}
+
+const voiceChange = (s: ToolScope) => ({ callId: s.callId, source: 'voice' as const });
+
+/** The appointment the call is about. @throws llm.ToolError when the caller has none on file. */
+function appointmentOf(s: ToolScope) {
+  const a = s.lookup?.appointment;
+  if (!a) throw new llm.ToolError('There is no appointment on file for this caller. Offer the operator instead.');
+  return a;
+}
+
+async function outcome(s: ToolScope, o: CallOutcome): Promise<void> {
+  await s.store.setCallOutcome(s.callId, o);
+  s.onOutcome?.(o);
+}
+
+/**
+ * The tools of one call, as an array for `voice.Agent({ tools })`. The framework's end-call tool
+ * (`beta.createEndCallTool`) ends it: the goodbye plays, then the room is deleted.
+ */
+export function appointmentTools(s: ToolScope) {
+  const confirm = llm.tool({
+    name: 'confirm_appointment',
+    description: 'Confirm the caller\'s appointment when they say they will come.',
+    execute: async () => {
+      const a = appointmentOf(s);
+      const result = await s.store.booking.confirm(a.id, voiceChange(s));
+      if (result === 'confirmed' || result === 'already_confirmed') await outcome(s, 'confirmed');
+      s.log.info({ tool: 'confirm_appointment', result }, 'tool ran');
+      return { result, appointment: appointmentInWords(a.starts_at, a.timezone) };
+    },
+  });
+
+  const confirmWithCallback = llm.tool({
+    name: 'confirm_with_callback',
+    description:
+      'The caller will confirm only after checking something: save a callback at the time they give, with the reason. Use ISO-8601 with offset for callback_at.',
+    parameters: z.object({
+      callback_at: z.string().describe('When to call back, ISO-8601 with time zone offset, e.g. 2026-11-23T17:00:00-08:00'),
+      reason: z.string().min(1).describe('What the caller needs to check first'),
+    }),
+    execute: async ({ callback_at, reason }) => {
+      const a = appointmentOf(s);
+      const at = new Date(callback_at);
+      if (Number.isNaN(at.getTime())) throw new llm.ToolError(`callback_at "${callback_at}" is not an ISO-8601 time: ask the caller again.`);
+      const callbackId = await s.store.booking.requestCallback(a.id, at, reason, voiceChange(s));
+      s.log.info({ tool: 'confirm_with_callback' }, 'tool ran');
+      return { result: 'callback_saved', callbackId, callbackAt: appointmentInWords(at.toISOString(), a.timezone) };
+    },
+  });
+
+  const listOpenSlots = llm.tool({
+    name: 'list_open_slots',
+    description: 'List the next free appointment slots of the caller\'s provider, to offer when they want to reschedule.',
+    execute: async () => {
+      const a = appointmentOf(s);
+      const slots = await s.store.booking.openSlots(a.provider_id);
+      s.log.info({ tool: 'list_open_slots', count: slots.length }, 'tool ran');
+      return { slots: slots.map((x) => ({ slot_id: x.id, when: appointmentInWords(x.starts_at, x.timezone), location: x.location })) };
+    },
+  });
+
+  const reschedule = llm.tool({
+    name: 'reschedule_appointment',
+    description: 'Move the caller\'s appointment to one of the slots from list_open_slots that they chose.',
+    parameters: z.object({ slot_id: z.string().describe('slot_id from list_open_slots') }),
+    execute: async ({ slot_id }) => {
+      const a = appointmentOf(s);
+      const result = await s.store.booking.reschedule(a.id, slot_id, voiceChange(s));
+      s.log.info({ tool: 'reschedule_appointment', result }, 'tool ran');
+      if (result !== 'rescheduled') return { result, hint: 'Nothing changed. List the open slots again and offer another one.' };
+      await outcome(s, 'rescheduled');
+      const moved = await s.store.getAppointment(a.id);
+      return { result, appointment: moved ? appointmentInWords(moved.starts_at, moved.timezone) : undefined };
+    },
+  });
+
+  const cancel = llm.tool({
+    name: 'cancel_appointment',
+    description: 'Cancel the caller\'s appointment after they clearly asked to cancel it. Ask for the reason first.',
+    parameters: z.object({ reason: z.string().min(1).describe('Why the caller cancels') }),
+    execute: async ({ reason }) => {
+      const a = appointmentOf(s);
+      const result = await s.store.booking.cancel(a.id, reason, voiceChange(s));
+      if (result === 'cancelled' || result === 'already_cancelled') await outcome(s, 'cancelled');
+      s.log.info({ tool: 'cancel_appointment', result }, 'tool ran');
+      return { result };
+    },
+  });
+
+  const walkIn = llm.tool({
+    name: 'set_walk_in_availability',
+    description: 'Save whether the caller could come in at short notice if a slot frees up: any time (flexible) or only at times they name, and the notice they need.',
+    parameters: z.object({
+      flexible: z.boolean().describe('true when any time works'),
+      specific_times: z.string().nullable().optional().describe('The times that work, as the caller said them, when not flexible'),
+      notice_minutes: z.number().int().min(0).max(10_080).nullable().optional().describe('Notice they need, in minutes'),
+    }),
+    execute: async ({ flexible, specific_times, notice_minutes }) => {
+      const patient = s.lookup?.patient;
+      if (!patient) throw new llm.ToolError('The caller is not in our records; nothing can be saved for them.');
+      await s.store.booking.setWalkIn(patient.id, { flexible, specificTimes: specific_times ?? null, noticeMinutes: notice_minutes ?? null });
+      s.log.info({ tool: 'set_walk_in_availability' }, 'tool ran');
+      return { result: 'saved' };
+    },
+  });
+
+  const reminder = llm.tool({
+    name: 'set_reminder_preference',
+    description: 'Save how long before an appointment the caller wants a reminder, in minutes (e.g. 1440 for a day), or null for no reminders.',
+    parameters: z.object({ lead_minutes: z.number().int().min(0).max(43_200).nullable() }),
+    execute: async ({ lead_minutes }) => {
+      const patient = s.lookup?.patient;
+      if (!patient) throw new llm.ToolError('The caller is not in our records; nothing can be saved for them.');
+      await s.store.booking.setReminder(patient.id, lead_minutes);
+      s.log.info({ tool: 'set_reminder_preference' }, 'tool ran');
+      return { result: 'saved', lead_minutes };
+    },
+  });
+
+  const operator = llm.tool({
+    name: 'request_operator',
+    description: 'The caller wants to speak with a person at the clinic: record the request.',
+    execute: async () => {
+      await outcome(s, 'operator_requested');
+      s.log.info({ tool: 'request_operator' }, 'tool ran');
+      return { result: 'recorded', say: 'A member of staff will call back.' };
+    },
+  });
+
+  return [
+    confirm,
+    confirmWithCallback,
+    listOpenSlots,
+    reschedule,
+    cancel,
+    walkIn,
+    reminder,
+    operator,
+    beta.createEndCallTool({ endInstructions: 'Thank the caller and say goodbye.' }),
+  ];
+}

@@ -1,0 +1,116 @@
+/**
+ * The voice model's tools in a text-only AgentSession: the framework's FakeLLM plays the model's
+ * tool calls, the real tools run against a real SQLite store.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initializeLogger, voice } from '@livekit/agents';
+import { DateTime } from 'luxon';
+import pino from 'pino';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { appointmentTools } from '../../src/agent/tools.js';
+import { openSqliteStore, type CallerLookup, type CallOutcome, type SqlStore } from '../../src/store/index.js';
+import { addFreeSlots, upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
+
+const TZ = 'America/Los_Angeles';
+const start = DateTime.now().setZone(TZ).plus({ days: 1 }).set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
+
+describe('voice tools change the real records', () => {
+  let store: SqlStore;
+  let lookup: CallerLookup;
+  let callId: string;
+  let outcomes: CallOutcome[];
+  let session: voice.AgentSession;
+
+  beforeAll(() => initializeLogger({ pretty: false, level: 'error' }));
+  beforeEach(async () => {
+    store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'tools-')), 'app.db'));
+    await upsertProvider(store, { id: 'dr', name: 'Doctor Chen' });
+    await upsertPatient(store, { id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101' });
+    await upsertPatient(store, { id: 'p2', name: 'James Wilson', phoneE164: '+14155550102' });
+    await upsertAppointment(store, { id: 'a1', patientId: 'p1', providerId: 'dr', start, service: 'check-up', location: 'Main Street' });
+    await upsertAppointment(store, { id: 'a2', patientId: 'p2', providerId: 'dr', start: start.plus({ hours: 2 }), service: 'check-up', location: 'Main Street' });
+    await addFreeSlots(store, 'dr', start.plus({ days: 1 }).set({ hour: 9 }), 2, 'Main Street');
+    lookup = (await store.lookupCaller('+14155550101'))!;
+    callId = (await store.startCall({ room: 'r1', direction: 'inbound', mode: 'gemini', patientId: 'p1', appointmentId: 'a1' })).id;
+    outcomes = [];
+  });
+  afterEach(async () => {
+    await session?.close();
+    await store.close();
+  });
+
+  /** Runs one user turn through a session whose model answers with `calls`. */
+  async function turn(userInput: string, calls: { name: string; args: Record<string, unknown> }[]) {
+    const tools = appointmentTools({ store, callId, lookup, log: pino({ level: 'silent' }), onOutcome: (o) => outcomes.push(o) });
+    session = new voice.AgentSession({ llm: new voice.testing.FakeLLM([{ input: userInput, toolCalls: calls }]) });
+    await session.start({ agent: new voice.Agent({ instructions: 'test', tools }) });
+    return session.run({ userInput }).wait();
+  }
+
+  it('confirm: the appointment is confirmed, logged as voice on this call, the outcome kept', async () => {
+    const r = await turn('yes I will come', [{ name: 'confirm_appointment', args: {} }]);
+    r.expect.nextEvent().isFunctionCall({ name: 'confirm_appointment' });
+    const out = r.expect.nextEvent().isFunctionCallOutput({ isError: false });
+    expect(JSON.parse(out.event().item.output)).toMatchObject({ result: 'confirmed' });
+    expect((await store.getAppointment('a1'))?.status).toBe('confirmed');
+    expect((await store.booking.changes('a1')).map((c) => [c.change, c.source, c.call_id])).toEqual([['confirmed', 'voice', callId]]);
+    expect((await store.getCall(callId))?.outcome).toBe('confirmed');
+    expect(outcomes).toEqual(['confirmed']);
+  });
+
+  it('reschedule to a free slot listed from the store: moved, old slot freed', async () => {
+    const [slot] = await store.booking.openSlots('dr');
+    const r = await turn('move me please', [
+      { name: 'list_open_slots', args: {} },
+      { name: 'reschedule_appointment', args: { slot_id: slot!.id } },
+    ]);
+    r.expect.nextEvent().isFunctionCall({ name: 'list_open_slots' });
+    r.expect.containsFunctionCallOutput({ isError: false });
+    const listed = r.events.find((e) => e.type === 'function_call_output' && e.item.name === 'list_open_slots')!;
+    expect(JSON.parse((listed.item as { output: string }).output).slots.map((x: { slot_id: string }) => x.slot_id)).toContain(slot!.id);
+    expect(await store.getAppointment('a1')).toMatchObject({ slot_id: slot!.id, starts_at: slot!.starts_at });
+    expect((await store.booking.openSlots('dr')).map((x) => x.id)).toContain('slot-a1');
+    expect(outcomes).toEqual(['rescheduled']);
+  });
+
+  it('reschedule to a taken slot: refused, nothing changed', async () => {
+    const r = await turn('move me to that one', [{ name: 'reschedule_appointment', args: { slot_id: 'slot-a2' } }]);
+    const out = r.events.find((e) => e.type === 'function_call_output')!;
+    expect(JSON.parse((out.item as { output: string }).output)).toMatchObject({ result: 'slot_taken' });
+    expect(await store.getAppointment('a1')).toMatchObject({ slot_id: 'slot-a1', status: 'scheduled' });
+    expect(await store.booking.changes('a1')).toEqual([]);
+    expect(outcomes).toEqual([]);
+  });
+
+  it('cancel with the reason', async () => {
+    await turn('cancel it', [{ name: 'cancel_appointment', args: { reason: 'moving away' } }]);
+    expect((await store.getAppointment('a1'))?.status).toBe('cancelled');
+    expect(JSON.parse((await store.booking.changes('a1'))[0]!.detail!)).toEqual({ reason: 'moving away' });
+    expect((await store.getCall(callId))?.outcome).toBe('cancelled');
+  });
+
+  it('walk-in and reminder preferences', async () => {
+    await turn('mornings work, remind me a day before', [
+      { name: 'set_walk_in_availability', args: { flexible: false, specific_times: 'weekday mornings', notice_minutes: 120 } },
+      { name: 'set_reminder_preference', args: { lead_minutes: 1440 } },
+    ]);
+    expect(await store.db.selectFrom('walkin_preferences').selectAll().executeTakeFirst()).toMatchObject({ patient_id: 'p1', flexible: 0, specific_times: 'weekday mornings', notice_minutes: 120 });
+    expect(await store.db.selectFrom('reminder_preferences').selectAll().executeTakeFirst()).toMatchObject({ patient_id: 'p1', lead_minutes: 1440 });
+  });
+
+  it('conditional confirmation: a callback saved, a bad time refused with a message for the model', async () => {
+    const r = await turn('call me back tomorrow at five', [
+      { name: 'confirm_with_callback', args: { callback_at: 'tomorrow at five', reason: 'check work shift' } },
+      { name: 'confirm_with_callback', args: { callback_at: '2030-01-02T17:00:00-08:00', reason: 'check work shift' } },
+    ]);
+    const outs = r.events.filter((e) => e.type === 'function_call_output').map((e) => e.item as { output: string; isError: boolean });
+    expect(outs[0]).toMatchObject({ isError: true });
+    expect(outs[0]!.output).toContain('callback_at');
+    expect(await store.db.selectFrom('callbacks').selectAll().execute()).toEqual([
+      expect.objectContaining({ appointment_id: 'a1', callback_at: '2030-01-03T01:00:00.000Z', reason: 'check work shift', status: 'pending', call_id: callId }),
+    ]);
+    expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
+  });
+});
