@@ -111,9 +111,20 @@ export class CallFlow {
     this.armMenuTimer();
   }
 
+  /**
+   * A voice model's tool changed the booking (./tools.ts): the caller has answered, so the keypad
+   * menu's silence timer stops.
+   */
+  toolOutcome(outcome: CallOutcome): void {
+    this.d.log.debug({ outcome }, 'tool outcome');
+    this.pressed = true;
+    clearTimeout(this.timer);
+  }
+
   private armMenuTimer(repeats = 1): void {
     clearTimeout(this.timer);
-    if (this.finished || this.pressed) return;
+    // Only keypad mode waits for a key; with a voice model the caller talks and the model ends the call.
+    if (this.finished || this.pressed || this.d.speaker.mode !== 'keypad') return;
     this.timer = setTimeout(() => {
       this.queue = this.queue.then(async () => {
         if (this.finished || this.pressed) return;

@@ -17,6 +17,7 @@ import { dialFailureOutcome, parseOutboundMetadata } from '../outbound/outcome.j
 import { CallFlow, greetingFor, type Speaker } from './call-flow.js';
 import { phoneInstructions } from './instructions.js';
 import { startGeminiSpeaker, startKeypadSpeaker } from './speakers.js';
+import { appointmentTools } from './tools.js';
 
 /** Which voice runs, and why (logged at start). */
 export interface VoiceChoice {
@@ -137,7 +138,7 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
             language: direction === 'web' ? config.WEB_LANGUAGE : config.SIP_LANGUAGE,
             instructions: phoneInstructions(config.CLINIC_NAME, direction, lookup),
             baseUrl: config.GOOGLE_GEMINI_BASE_URL,
-          })
+          }, appointmentTools({ store, callId: record.id, lookup, log, onOutcome: (o) => flow?.toolOutcome(o) }))
         : await startKeypadSpeaker(target, [greetingFor(prompts, lookup, direction).text]);
   } catch (err) {
     log.error({ err }, 'voice session failed to start');

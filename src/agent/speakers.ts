@@ -3,7 +3,7 @@
  * keypad mode (fixed sentences, local flite TTS, no cloud) and Gemini realtime (the model is told
  * the facts and speaks in its own words).
  */
-import { voice } from '@livekit/agents';
+import { type llm, voice } from '@livekit/agents';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import { FLITE_SAMPLE_RATE, FliteTTS, fliteAudio } from '../speech/flite.js';
@@ -102,10 +102,11 @@ export interface GeminiSettings {
 }
 
 /**
- * Gemini realtime: the model hears the caller and answers by voice; key presses and their effects
- * are passed to it as instructions for its next reply.
+ * Gemini realtime: the model hears the caller and answers by voice, and changes records through
+ * `tools` (./tools.ts); key presses and their effects are passed to it as instructions for its
+ * next reply.
  */
-export async function startGeminiSpeaker(t: SessionTarget, g: GeminiSettings): Promise<SessionSpeaker> {
+export async function startGeminiSpeaker(t: SessionTarget, g: GeminiSettings, tools: llm.ToolContextLike = []): Promise<SessionSpeaker> {
   // Loaded only when a key is set: keypad-mode job processes start faster and smaller without it.
   const google = await import('@livekit/agents-plugin-google');
   const llm = new google.realtime.RealtimeModel({
@@ -118,7 +119,7 @@ export async function startGeminiSpeaker(t: SessionTarget, g: GeminiSettings): P
   });
   const session = new voice.AgentSession({ llm });
   session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
-  const agent = new voice.Agent({ instructions: g.instructions });
+  const agent = new voice.Agent({ instructions: g.instructions, tools });
   await session.start({ agent, ...roomIo(t, true, GEMINI_OUTPUT_RATE) });
   return new SessionSpeaker('gemini', t.log, session, (_text, facts) => session.generateReply({ instructions: facts }));
 }

@@ -13,10 +13,15 @@ import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
 import { freePorts, SipCallee, SipCaller } from '../support/sipp.js';
 import { placeCall } from '../../src/outbound/dialer.js';
+import { addFreeSlots } from '../../src/store/seed.js';
+import { DateTime } from 'luxon';
 import { startWorker, type TestWorker } from '../support/worker.js';
 
 const GREETING = 'Hello Maria, this is the clinic assistant. Would you like to confirm your appointment?';
 const CONFIRMED = 'Thank you, your appointment is confirmed. Goodbye.';
+const MOVED = 'Done, your appointment is moved.';
+/** The slot the stand-in's reschedule call asks for (set by the test before the call). */
+let rescheduleTo = '';
 
 describe('Gemini mode with a local Live API stand-in', () => {
   let standIn: GeminiStandIn;
@@ -26,7 +31,13 @@ describe('Gemini mode with a local Live API stand-in', () => {
   let calleePort: number;
 
   beforeAll(async () => {
-    standIn = await GeminiStandIn.start((text) => (/pressed 1/.test(text) ? CONFIRMED : GREETING));
+    standIn = await GeminiStandIn.start((text) => {
+      if (/^toolResponse reschedule_appointment/.test(text)) return MOVED;
+      if (/^toolResponse /.test(text)) return { say: undefined };
+      if (/Greet Rita/.test(text)) return { say: GREETING, toolCalls: [{ name: 'reschedule_appointment', args: { slot_id: rescheduleTo } }] };
+      if (/Greet Carla/.test(text)) return { say: GREETING, toolCalls: [{ name: 'confirm_appointment' }] };
+      return /pressed 1/.test(text) ? CONFIRMED : GREETING;
+    });
     calleePort = (await freePorts()) + 3;
     trunk = await provisionOutbound(clients(), calleePort);
     worker = await startWorker('gemini', {
@@ -120,5 +131,45 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect(rmsDbfs(result.audio)).toBeGreaterThan(SILENCE_DBFS);
     const speech = firstSpeech(result.audio, 8000)!;
     expect(await recognizeAmong(result.audio.subarray(speech.start, speech.end), 8000, [GREETING, CONFIRMED])).toBe(speechWords(GREETING));
+  });
+
+  /** An inbound call from `phone` that presses `digits`; resolves with SIPp's result. */
+  async function inboundCall(phone: string, dtmf: { digits: string; atMs: number }[] = [], hangupAfterMs = 25_000) {
+    const call = await SipCaller.dial({ to: route.number, from: phone, audioFile: speechUlaw('Hello, I would like to move my appointment.'), dtmf, hangupAfterMs });
+    return call.result();
+  }
+
+  it('the model reschedules through its tool: the store shows the new slot, the old one is free, the model got the result', async () => {
+    const p = await addPatient(worker.store, { name: 'Rita Moreno' });
+    await addFreeSlots(worker.store, 'dr-chen', DateTime.now().setZone('America/Los_Angeles').plus({ days: 2 }).set({ hour: 15, minute: 0, second: 0, millisecond: 0 }), 1, 'the Main Street clinic');
+    const slot = (await worker.store.booking.openSlots('dr-chen')).find((x) => x.starts_at.includes('T') && x.id.startsWith('slot-dr-chen-'))!;
+    rescheduleTo = slot.id;
+    const result = await inboundCall(p.phone);
+    expect(result.exitCode, result.log).toBe(0);
+
+    expect(await worker.store.getAppointment(p.appointmentId)).toMatchObject({ slot_id: slot.id, starts_at: slot.starts_at, status: 'confirmed' });
+    expect((await worker.store.booking.openSlots('dr-chen')).map((x) => x.id)).toContain(`slot-${p.appointmentId}`);
+    const response = standIn.toolResponses().find((r) => r.name === 'reschedule_appointment')!;
+    expect(JSON.parse(response.response.output!)).toMatchObject({ result: 'rescheduled' });
+    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    expect(record.outcome).toBe('rescheduled');
+    expect((await worker.store.booking.changes(p.appointmentId)).map((c) => [c.change, c.source, c.call_id])).toEqual([['rescheduled', 'voice', record.id]]);
+  });
+
+  it('a press of 1 and the model\'s confirm for the same appointment confirm it once', async () => {
+    const p = await addPatient(worker.store, { name: 'Carla Diaz' });
+    const result = await inboundCall(p.phone, [{ digits: '1', atMs: 9000 }], 25_000);
+    expect(result.exitCode, result.log).toBe(0);
+
+    expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
+    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    expect(record.outcome).toBe('confirmed');
+    // Both paths ran: the press is saved and the model's tool call got its answer …
+    expect((await worker.store.digits(record.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
+    const outputs = standIn.toolResponses().filter((r) => r.name === 'confirm_appointment').map((r) => JSON.parse(r.response.output!) as { result: string });
+    expect(outputs.length).toBeGreaterThan(0);
+    // … and the appointment was confirmed exactly once.
+    expect((await worker.store.booking.changes(p.appointmentId)).filter((c) => c.change === 'confirmed')).toHaveLength(1);
+    expect(outputs.map((o) => o.result).every((r) => r === 'confirmed' || r === 'already_confirmed')).toBe(true);
   });
 });

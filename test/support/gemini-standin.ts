@@ -3,7 +3,8 @@
  * @livekit/agents-plugin-google to run unchanged against it: it answers `setup` with
  * `setupComplete`, takes realtime audio, and answers each turn the client completes with a scripted
  * reply — audio synthesized with flite at 24 kHz (the rate the plugin assumes), its transcription,
- * then `turnComplete`. Everything the client sent is kept for assertions.
+ * then `turnComplete` — and, when scripted, `toolCall`s whose `toolResponse`s it records and answers.
+ * Everything the client sent is kept for assertions.
  * Protocol facts: ../../../shared/notes/gemini-live-protocol.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,8 +17,27 @@ import { WebSocketServer, type WebSocket } from 'ws';
 /** A client message as JSON. */
 export type ClientMessage = Record<string, unknown>;
 
-/** How the stand-in answers a completed client turn: the text it speaks. */
-export type ReplyScript = (turnText: string, turn: number) => string;
+/** A function call the stand-in asks the client to run (`toolCall.functionCalls[]`). */
+export interface ScriptedToolCall {
+  readonly name: string;
+  readonly args?: Record<string, unknown>;
+}
+
+/** A reply: words to speak, and/or tool calls to make after them. */
+export type Reply = string | { readonly say?: string; readonly toolCalls?: readonly ScriptedToolCall[] };
+
+/**
+ * How the stand-in answers a completed client turn (its text) or a `toolResponse` (turn text
+ * `toolResponse <name> <output>`, one per function response).
+ */
+export type ReplyScript = (turnText: string, turn: number) => Reply;
+
+/** A `toolResponse.functionResponses[]` entry as the plugin sends it. */
+export interface FunctionResponse {
+  readonly id?: string;
+  readonly name: string;
+  readonly response: { output?: string };
+}
 
 /** 24 kHz mono PCM16 of `text`, spoken by flite (resampled by sox). */
 export function speech24k(text: string): Buffer {
@@ -85,9 +105,33 @@ export class GeminiStandIn {
       const content = msg.clientContent as { turnComplete?: boolean; turns?: { role: string; parts: { text?: string }[] }[] } | undefined;
       if (content?.turnComplete) {
         const text = (content.turns ?? []).flatMap((t) => t.parts.map((p) => p.text ?? '')).join(' ');
-        this.speak(ws, this.reply(text, ++this.turns));
+        this.answer(ws, this.reply(text, ++this.turns));
       }
+      const responses = (msg.toolResponse as { functionResponses?: FunctionResponse[] } | undefined)?.functionResponses;
+      for (const r of responses ?? []) this.answer(ws, this.reply(`toolResponse ${r.name} ${r.response.output ?? ''}`, ++this.turns));
     });
+  }
+
+  /** Every function response the client sent (tool results), in order. */
+  toolResponses(): FunctionResponse[] {
+    return this.messages().flatMap((m) => (m.toolResponse as { functionResponses?: FunctionResponse[] } | undefined)?.functionResponses ?? []);
+  }
+
+  private calls = 0;
+
+  /** Speaks the reply's words, then sends its tool calls (each with its own id). */
+  private answer(ws: WebSocket, reply: Reply): void {
+    const { say, toolCalls } = typeof reply === 'string' ? { say: reply, toolCalls: undefined } : reply;
+    if (say) this.speak(ws, say);
+    if (toolCalls?.length) {
+      const functionCalls = toolCalls.map((c) => ({ id: `call-${++this.calls}`, name: c.name, args: c.args ?? {} }));
+      ws.send(JSON.stringify({ toolCall: { functionCalls } }));
+    }
+  }
+
+  /** Drops every open connection with `code` (1011: a server failure) and keeps listening. */
+  drop(code = 1011): void {
+    for (const c of this.wss.clients) c.close(code);
   }
 
   /** Sends one spoken reply: audio chunks of 100 ms, the transcription, generationComplete, turnComplete. */
