@@ -1,21 +1,35 @@
 /**
- * What a voice model is told: the coordinator persona, how to speak on this kind of connection,
+ * What a voice model is told: the coordinator prompt (a file), how to speak on this kind of connection,
  * and the caller's real appointment from the store — never invented facts.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describeAppointment } from '../speech/prompts.js';
 import type { CallerLookup } from '../store/index.js';
 
-/** The persona of the appointment coordinator (from the seed system's prompt, tightened). */
-export const COORDINATOR_PERSONA = [
-  'You are the appointment coordinator of a medical clinic, speaking with patients on its behalf.',
-  'Be clear, warm and formal. Keep every answer short: one or two sentences.',
-  'Say numbers, dates, times and abbreviations as words.',
-  'Speak one language at a time: the language the patient speaks.',
-  'Only state facts you were given about the appointment; never invent times, names or slots.',
-].join(' ');
+/**
+ * The coordinator prompt shipped in the repository (src/agent/coordinator.md): the seed system's
+ * persona, plus when to use which tool. The path works from src/agent and from dist/agent.
+ */
+export const DEFAULT_PROMPT_FILE = fileURLToPath(new URL('../../src/agent/coordinator.md', import.meta.url));
+
+/**
+ * Reads the coordinator prompt: AGENT_PROMPT_FILE when set, else {@link DEFAULT_PROMPT_FILE}.
+ * @throws Error naming AGENT_PROMPT_FILE when the file cannot be read or is empty.
+ */
+export function loadPrompt(path: string = DEFAULT_PROMPT_FILE): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`AGENT_PROMPT_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); point it at a readable text file or unset it`);
+  }
+  if (!text) throw new Error(`AGENT_PROMPT_FILE: ${path} is empty; write the coordinator's instructions in it or unset it`);
+  return text;
+}
 
 /** Full instructions for one call. */
-export function phoneInstructions(clinic: string, direction: 'inbound' | 'outbound' | 'web', lookup: CallerLookup | undefined): string {
+export function phoneInstructions(prompt: string, clinic: string, direction: 'inbound' | 'outbound' | 'web', lookup: CallerLookup | undefined): string {
   const connection =
     direction === 'web'
       ? 'The visitor is on the clinic web site, speaking through their browser.'
@@ -29,5 +43,5 @@ export function phoneInstructions(clinic: string, direction: 'inbound' | 'outbou
     direction === 'outbound'
       ? `\nYou placed this call to the patient to confirm their appointment: speak first, say who you are and that you call from ${clinic}, then name the appointment.`
       : '';
-  return `${COORDINATOR_PERSONA}\nYou work for ${clinic}.\n${connection}${who}\n${facts}`;
+  return `${prompt}\n\nYou work for ${clinic}.\n${connection}${who}\n${facts}`;
 }

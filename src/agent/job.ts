@@ -37,6 +37,8 @@ export interface ProcessState {
   readonly config: AppConfig;
   readonly store: AppointmentStore;
   readonly log: Logger;
+  /** The coordinator prompt (AGENT_PROMPT_FILE or src/agent/coordinator.md). */
+  readonly prompt: string;
 }
 
 /** The caller's phone number, when there is one: SIP caller ID, or a web participant's `phoneNumber` attribute. */
@@ -136,7 +138,7 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
             model: config.GEMINI_MODEL,
             voice: config.GEMINI_VOICE,
             language: direction === 'web' ? config.WEB_LANGUAGE : config.SIP_LANGUAGE,
-            instructions: phoneInstructions(config.CLINIC_NAME, direction, lookup),
+            instructions: phoneInstructions(state.prompt, config.CLINIC_NAME, direction, lookup),
             baseUrl: config.GOOGLE_GEMINI_BASE_URL,
           }, appointmentTools({ store, callId: record.id, lookup, log, onOutcome: (o) => flow?.toolOutcome(o) }))
         : await startKeypadSpeaker(target, [greetingFor(prompts, lookup, direction).text]);

@@ -221,6 +221,14 @@ export const VARIABLES: readonly VariableSpec[] = [
     default: 'ar-XA',
   },
   {
+    name: 'AGENT_PROMPT_FILE',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'a text file with the coordinator instructions for the voice model, e.g. ./prompts/my-clinic.md; unset for src/agent/coordinator.md',
+    schema: z.string().min(1),
+  },
+  {
     name: 'GOOGLE_GEMINI_BASE_URL',
     group: 'optional',
     file: '.env',

@@ -4,6 +4,7 @@
  */
 import { defineAgent, type JobContext, type JobProcess } from '@livekit/agents';
 import { runCall, type ProcessState } from '../agent/job.js';
+import { loadPrompt } from '../agent/instructions.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import { runFlite } from '../speech/flite.js';
@@ -20,7 +21,7 @@ export default defineAgent({
     await runFlite('ready').catch((err: unknown) => log.warn({ err }, 'flite did not run; keypad mode will fail'));
     // The first date formatted in a process loads luxon's Intl data (≈50 ms): not during a call's greeting.
     appointmentInWords(new Date().toISOString(), config.CLINIC_TIMEZONE);
-    proc.userData.state = { config, store, log } satisfies ProcessState;
+    proc.userData.state = { config, store, log, prompt: loadPrompt(config.AGENT_PROMPT_FILE) } satisfies ProcessState;
   },
   entry: async (ctx: JobContext) => {
     restoreForCall(); // warm-up ran at a lower priority (./priority.ts); the call does not

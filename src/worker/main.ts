@@ -9,6 +9,7 @@ import { cli, ServerOptions } from '@livekit/agents';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import { chooseVoice } from '../agent/job.js';
+import { loadPrompt } from '../agent/instructions.js';
 import { openSqliteStore } from '../store/index.js';
 import { callLoad, TARGET_LOAD } from './load.js';
 
@@ -18,6 +19,13 @@ try {
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`${err.problems.join('\n')}\n`);
+  process.exit(1);
+}
+// A missing or empty prompt file is a start-up error, not a failure on the first call.
+try {
+  loadPrompt(config.AGENT_PROMPT_FILE);
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
   process.exit(1);
 }
 const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'worker' });

@@ -82,6 +82,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect(setup.generationConfig.speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName).toBe('Puck');
     expect(setup.generationConfig.speechConfig.languageCode).toBe('en-US');
     const instructions = standIn.messages().flatMap((m) => ((m.setup as typeof setup | undefined)?.systemInstruction?.parts ?? []).map((p) => p.text)).join('\n');
+    expect(instructions).toContain('appointment coordinator'); // src/agent/coordinator.md
     expect(instructions).toContain('Maria Garcia');
     expect(instructions).toContain('dental cleaning with Doctor Chen');
 
@@ -123,6 +124,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     // This call's session was set up with the patient's facts, and the model was asked to greet them.
     const setups = standIn.messages().filter((m) => m.setup);
     const instructions = JSON.stringify(setups[setups.length - 1]);
+    expect(instructions).toContain('appointment coordinator'); // src/agent/coordinator.md
     expect(instructions).toContain('Maria Garcia');
     expect(instructions).toContain('You placed this call to the patient to confirm their appointment');
     expect(standIn.clientTexts().slice(turnsBefore).join('\n')).toMatch(/Greet Maria Garcia/);

@@ -1,0 +1,42 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PROMPT_FILE, loadPrompt, phoneInstructions } from '../../src/agent/instructions.js';
+import type { CallerLookup } from '../../src/store/index.js';
+
+const lookup = {
+  patient: { id: 'p1', name: 'Maria Garcia', phone_e164: '+14155550101', language: 'en-US', created_at: '' },
+  appointment: {
+    id: 'a1', patient_id: 'p1', provider_id: 'dr', provider_name: 'Doctor Chen', slot_id: null, starts_at: '2026-11-23T18:30:00.000Z',
+    timezone: 'America/Los_Angeles', duration_min: 30, service: 'dental cleaning', location: 'the Main Street clinic', status: 'scheduled', updated_at: '',
+  },
+} as CallerLookup;
+
+describe('voice model instructions', () => {
+  it('come from the prompt file in the repository by default', () => {
+    expect(DEFAULT_PROMPT_FILE).toMatch(/src\/agent\/coordinator\.md$/);
+    const prompt = loadPrompt();
+    expect(prompt).toContain('appointment coordinator');
+    expect(prompt).toContain('list_open_slots');
+  });
+
+  it('name AGENT_PROMPT_FILE and the fix when the file is missing or empty', () => {
+    expect(() => loadPrompt('/nonexistent/prompt.md')).toThrow(/^AGENT_PROMPT_FILE: cannot read \/nonexistent\/prompt\.md \(ENOENT\); point it at a readable text file or unset it$/);
+    const empty = join(mkdtempSync(join(tmpdir(), 'prompt-')), 'empty.md');
+    writeFileSync(empty, '  \n');
+    expect(() => loadPrompt(empty)).toThrow(/AGENT_PROMPT_FILE: .* is empty/);
+  });
+
+  it('add the clinic, the connection and the caller\'s real appointment; outbound calls speak first', () => {
+    const inbound = phoneInstructions('PROMPT', 'Main Street Clinic', 'inbound', lookup);
+    expect(inbound.startsWith('PROMPT\n')).toBe(true);
+    expect(inbound).toContain('You work for Main Street Clinic.');
+    expect(inbound).toContain('This is a phone call');
+    expect(inbound).toContain('The caller is Maria Garcia. They have your dental cleaning with Doctor Chen on Monday, November twenty-third at ten thirty a.m.');
+    expect(inbound).not.toContain('You placed this call');
+    expect(phoneInstructions('PROMPT', 'Main Street Clinic', 'outbound', lookup)).toContain('You placed this call to the patient');
+    expect(phoneInstructions('PROMPT', 'Main Street Clinic', 'web', undefined)).toContain('clinic web site');
+    expect(phoneInstructions('PROMPT', 'Main Street Clinic', 'inbound', undefined)).toContain('not in our records');
+  });
+});
