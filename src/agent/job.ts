@@ -7,7 +7,7 @@ import { AutoSubscribe, type JobContext, type JobProcess } from '@livekit/agents
 import { RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import { classifyParticipant, type Connection } from '../call/classify.js';
-import type { AppConfig } from '../config/index.js';
+import { ConfigError, type AppConfig } from '../config/index.js';
 import { toE164, type CountryCode } from '../phone/index.js';
 import { keypadPrompts } from '../speech/prompts.js';
 import type { AppointmentStore, CallerLookup, CallOutcome } from '../store/index.js';
@@ -16,20 +16,33 @@ import { liveKitApi } from '../livekit/index.js';
 import { dialFailureOutcome, parseOutboundMetadata } from '../outbound/outcome.js';
 import { CallFlow, greetingFor, type Speaker } from './call-flow.js';
 import { phoneInstructions } from './instructions.js';
-import { startGeminiSpeaker, startKeypadSpeaker } from './speakers.js';
+import { startGeminiSpeaker, startKeypadSpeaker, startOpenAISpeaker } from './speakers.js';
 import { appointmentTools } from './tools.js';
 
 /** Which voice runs, and why (logged at start). */
 export interface VoiceChoice {
-  readonly mode: 'keypad' | 'gemini';
+  readonly mode: 'keypad' | 'gemini' | 'openai';
   readonly reason: string;
 }
 
-/** Gemini when a key is configured, keypad mode otherwise. */
-export function chooseVoice(config: Pick<AppConfig, 'GOOGLE_API_KEY'>): VoiceChoice {
-  return config.GOOGLE_API_KEY
-    ? { mode: 'gemini', reason: 'GOOGLE_API_KEY is set' }
-    : { mode: 'keypad', reason: 'GOOGLE_API_KEY is not set: fixed prompts with local flite speech, answers by keypad' };
+/**
+ * The voice: VOICE_MODEL when set, else Gemini when GOOGLE_API_KEY is set, else OpenAI Realtime
+ * when OPENAI_API_KEY is set, else keypad mode (no model at all).
+ * @throws ConfigError naming the missing key when VOICE_MODEL names a model without its key.
+ */
+export function chooseVoice(config: Partial<Pick<AppConfig, 'VOICE_MODEL' | 'GOOGLE_API_KEY' | 'OPENAI_API_KEY'>>): VoiceChoice {
+  const keyOf = { gemini: 'GOOGLE_API_KEY', openai: 'OPENAI_API_KEY' } as const;
+  const chosen = config.VOICE_MODEL;
+  if (chosen === 'keypad') return { mode: 'keypad', reason: 'VOICE_MODEL=keypad: fixed prompts with local flite speech, answers by keypad' };
+  if (chosen) {
+    if (!config[keyOf[chosen]]) {
+      throw new ConfigError([`VOICE_MODEL=${chosen} needs ${keyOf[chosen]}: set it in .env, or set VOICE_MODEL=keypad to run without a model`]);
+    }
+    return { mode: chosen, reason: `VOICE_MODEL=${chosen}` };
+  }
+  if (config.GOOGLE_API_KEY) return { mode: 'gemini', reason: 'GOOGLE_API_KEY is set' };
+  if (config.OPENAI_API_KEY) return { mode: 'openai', reason: 'OPENAI_API_KEY is set (and GOOGLE_API_KEY is not)' };
+  return { mode: 'keypad', reason: 'GOOGLE_API_KEY is not set: fixed prompts with local flite speech, answers by keypad' };
 }
 
 /** What a job process keeps between jobs (made in prewarm). */
@@ -131,17 +144,29 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
   });
 
   try {
+    const tools = () => appointmentTools({ store, callId: record.id, lookup, log, onOutcome: (o) => flow?.toolOutcome(o) });
+    const instructions = phoneInstructions(state.prompt, config.CLINIC_NAME, direction, lookup);
     speaker =
       voiceChoice.mode === 'gemini'
-        ? await startGeminiSpeaker(target, {
-            apiKey: config.GOOGLE_API_KEY!,
-            model: config.GEMINI_MODEL,
-            voice: config.GEMINI_VOICE,
-            language: direction === 'web' ? config.WEB_LANGUAGE : config.SIP_LANGUAGE,
-            instructions: phoneInstructions(state.prompt, config.CLINIC_NAME, direction, lookup),
-            baseUrl: config.GOOGLE_GEMINI_BASE_URL,
-          }, appointmentTools({ store, callId: record.id, lookup, log, onOutcome: (o) => flow?.toolOutcome(o) }))
-        : await startKeypadSpeaker(target, [greetingFor(prompts, lookup, direction).text]);
+        ? await startGeminiSpeaker(
+            target,
+            {
+              apiKey: config.GOOGLE_API_KEY!,
+              model: config.GEMINI_MODEL,
+              voice: config.GEMINI_VOICE,
+              language: direction === 'web' ? config.WEB_LANGUAGE : config.SIP_LANGUAGE,
+              instructions,
+              baseUrl: config.GOOGLE_GEMINI_BASE_URL,
+            },
+            tools(),
+          )
+        : voiceChoice.mode === 'openai'
+          ? await startOpenAISpeaker(
+              target,
+              { apiKey: config.OPENAI_API_KEY!, model: config.OPENAI_REALTIME_MODEL, voice: config.OPENAI_VOICE, instructions, baseUrl: config.OPENAI_BASE_URL },
+              tools(),
+            )
+          : await startKeypadSpeaker(target, [greetingFor(prompts, lookup, direction).text]);
   } catch (err) {
     log.error({ err }, 'voice session failed to start');
     await finish('voice session failed', (err as Error).message);

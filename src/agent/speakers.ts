@@ -123,3 +123,31 @@ export async function startGeminiSpeaker(t: SessionTarget, g: GeminiSettings, to
   await session.start({ agent, ...roomIo(t, true, GEMINI_OUTPUT_RATE) });
   return new SessionSpeaker('gemini', t.log, session, (_text, facts) => session.generateReply({ instructions: facts }));
 }
+
+/** OpenAI Realtime speaks 24 kHz PCM16 (its `pcm16` audio format). */
+const OPENAI_OUTPUT_RATE = 24000;
+
+/** Settings of the OpenAI Realtime model. */
+export interface OpenAISettings {
+  readonly apiKey: string;
+  readonly model: string;
+  readonly voice: string;
+  readonly instructions: string;
+  /** Another OpenAI-compatible endpoint. */
+  readonly baseUrl?: string;
+}
+
+/**
+ * OpenAI Realtime instead of Gemini: the same instructions, tools and key-press facts
+ * (`openai.realtime.RealtimeModel`, its own server-side turn detection).
+ * @throws Error from the plugin when the key is refused at connect time.
+ */
+export async function startOpenAISpeaker(t: SessionTarget, o: OpenAISettings, tools: llm.ToolContextLike = []): Promise<SessionSpeaker> {
+  const openai = await import('@livekit/agents-plugin-openai');
+  const llmModel = new openai.realtime.RealtimeModel({ apiKey: o.apiKey, model: o.model, voice: o.voice, ...(o.baseUrl ? { baseURL: o.baseUrl } : {}) });
+  const session = new voice.AgentSession({ llm: llmModel });
+  session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
+  const agent = new voice.Agent({ instructions: o.instructions, tools });
+  await session.start({ agent, ...roomIo(t, true, OPENAI_OUTPUT_RATE) });
+  return new SessionSpeaker('openai', t.log, session, (_text, facts) => session.generateReply({ instructions: facts }));
+}

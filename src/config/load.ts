@@ -20,6 +20,7 @@ export type AppConfig = Readonly<Record<string, string | undefined>> & {
   readonly MENU_TIMEOUT_MS: string;
   readonly WORKER_PORT: string;
   readonly WORKER_MAX_CALLS: string;
+  readonly WORKER_IDLE_PROCESSES: string;
   readonly OUTBOUND_RINGING_TIMEOUT_S: string;
   readonly OUTBOUND_MAX_CALL_S: string;
   readonly GEMINI_MODEL: string;
@@ -30,6 +31,12 @@ export type AppConfig = Readonly<Record<string, string | undefined>> & {
   readonly LOG_LEVEL: string;
   readonly LOG_FORMAT: 'json' | 'pretty';
   readonly GOOGLE_API_KEY?: string;
+  readonly VOICE_MODEL?: 'gemini' | 'openai' | 'keypad';
+  readonly OPENAI_API_KEY?: string;
+  readonly OPENAI_REALTIME_MODEL: string;
+  readonly OPENAI_VOICE: string;
+  readonly OPENAI_BASE_URL?: string;
+  readonly AGENT_PROMPT_FILE?: string;
   readonly TELNYX_PHONE_NUMBER?: string;
   readonly TELNYX_SIP_SERVER?: string;
   readonly TELNYX_SIP_USER?: string;

@@ -31,7 +31,14 @@ try {
 const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'worker' });
 // Migrate once here, before any job process opens the file.
 await (await openSqliteStore(config.DATABASE_PATH)).close();
-const voice = chooseVoice(config);
+let voice;
+try {
+  voice = chooseVoice(config);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.problems.join('\n')}\n`);
+  process.exit(1);
+}
 log.info({ agentName: config.AGENT_NAME, mode: voice.mode, database: config.DATABASE_PATH }, `worker starting in ${voice.mode} mode: ${voice.reason}`);
 
 // Job processes are forked with this process's execArgv: each loads job-preload first, which lets

@@ -38,6 +38,12 @@ describe('worker process', () => {
     await worker?.stop();
   });
 
+  it('refuses to start when VOICE_MODEL names a model whose key is missing, with one line saying so', async () => {
+    await expect(startWorker('nokey', { VOICE_MODEL: 'openai' })).rejects.toThrow(
+      /worker exited \(1\):\nVOICE_MODEL=openai needs OPENAI_API_KEY: set it in \.env, or set VOICE_MODEL=keypad to run without a model\n$/,
+    );
+  });
+
   it('answers its health endpoint while it takes jobs', async () => {
     const port = /Server is listening on port (\d+)/.exec(worker.output())?.[1];
     expect(port).toBe(worker.port);

@@ -2,6 +2,7 @@ import { ParticipantKind } from '@livekit/rtc-node';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { chooseVoice } from '../../src/agent/job.js';
+import { ConfigError } from '../../src/config/index.js';
 import { classifyParticipant } from '../../src/call/classify.js';
 import { KeypadMachine } from '../../src/call/dtmf.js';
 import { toE164 } from '../../src/phone/index.js';
@@ -108,10 +109,23 @@ describe('words', () => {
 });
 
 describe('chooseVoice', () => {
-  it('runs Gemini with a key and keypad mode without, saying why', () => {
+  it('picks Gemini with GOOGLE_API_KEY, else OpenAI with OPENAI_API_KEY, else keypad mode, and says why', () => {
     expect(chooseVoice({ GOOGLE_API_KEY: 'k' })).toEqual({ mode: 'gemini', reason: 'GOOGLE_API_KEY is set' });
+    expect(chooseVoice({ GOOGLE_API_KEY: 'k', OPENAI_API_KEY: 'o' }).mode).toBe('gemini');
+    expect(chooseVoice({ OPENAI_API_KEY: 'o' }).mode).toBe('openai');
     expect(chooseVoice({}).mode).toBe('keypad');
     expect(chooseVoice({}).reason).toContain('GOOGLE_API_KEY is not set');
+  });
+
+  it('follows VOICE_MODEL, and refuses a model without its key with the fix', () => {
+    expect(chooseVoice({ VOICE_MODEL: 'openai', GOOGLE_API_KEY: 'k', OPENAI_API_KEY: 'o' }).mode).toBe('openai');
+    expect(chooseVoice({ VOICE_MODEL: 'keypad', GOOGLE_API_KEY: 'k' }).mode).toBe('keypad');
+    expect(() => chooseVoice({ VOICE_MODEL: 'openai', GOOGLE_API_KEY: 'k' })).toThrow(ConfigError);
+    try {
+      chooseVoice({ VOICE_MODEL: 'gemini' });
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual(['VOICE_MODEL=gemini needs GOOGLE_API_KEY: set it in .env, or set VOICE_MODEL=keypad to run without a model']);
+    }
   });
 });
 
