@@ -112,6 +112,18 @@ export class CallFlow {
   }
 
   /**
+   * The voice model's session failed and keypad mode took over (FallbackSpeaker): tell the caller,
+   * offer the menu and wait for a key as in keypad mode.
+   */
+  async modelLost(): Promise<void> {
+    if (this.finished) return;
+    this.pressed = false;
+    const hasAppointment = Boolean(this.d.lookup?.appointment);
+    await this.d.speaker.say(this.d.prompts.modelLost(hasAppointment), '').catch((err: unknown) => this.d.log.warn({ err }, 'fallback notice did not play'));
+    this.armMenuTimer();
+  }
+
+  /**
    * A voice model's tool changed the booking (./tools.ts): the caller has answered, so the keypad
    * menu's silence timer stops.
    */

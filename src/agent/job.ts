@@ -16,7 +16,7 @@ import { liveKitApi } from '../livekit/index.js';
 import { dialFailureOutcome, parseOutboundMetadata } from '../outbound/outcome.js';
 import { CallFlow, greetingFor, type Speaker } from './call-flow.js';
 import { phoneInstructions } from './instructions.js';
-import { startGeminiSpeaker, startKeypadSpeaker, startOpenAISpeaker } from './speakers.js';
+import { FallbackSpeaker, startGeminiSpeaker, startKeypadSpeaker, startOpenAISpeaker } from './speakers.js';
 import { appointmentTools } from './tools.js';
 
 /** Which voice runs, and why (logged at start). */
@@ -109,6 +109,8 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
   let speaker: Speaker | undefined;
   let ended = false;
   let roomDeleted = false;
+  /** Set when the voice model failed and keypad mode took over: kept on the call record. */
+  let modelLost: string | undefined;
   const deleteRoom = async () => {
     if (roomDeleted) return;
     roomDeleted = true;
@@ -117,7 +119,7 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
   const finish = async (why: string, error?: string, failure?: { outcome: CallOutcome; sipStatus?: number }) => {
     if (ended) return;
     ended = true;
-    const final = flow ? await flow.end(error) : await store.endCall(record.id, { error, ...failure });
+    const final = flow ? await flow.end(error ?? modelLost) : await store.endCall(record.id, { error: error ?? modelLost, ...failure });
     log.info({ outcome: final?.outcome, why }, 'call ended');
     // Stop speaking to an empty room, and release the room, so the job process can exit now.
     await speaker?.close().catch((err: unknown) => log.warn({ err }, 'closing the voice session failed'));
@@ -146,7 +148,7 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
   try {
     const tools = () => appointmentTools({ store, callId: record.id, lookup, log, onOutcome: (o) => flow?.toolOutcome(o) });
     const instructions = phoneInstructions(state.prompt, config.CLINIC_NAME, direction, lookup);
-    speaker =
+    const model =
       voiceChoice.mode === 'gemini'
         ? await startGeminiSpeaker(
             target,
@@ -166,7 +168,19 @@ export async function runCall(ctx: JobContext, state: ProcessState): Promise<voi
               { apiKey: config.OPENAI_API_KEY!, model: config.OPENAI_REALTIME_MODEL, voice: config.OPENAI_VOICE, instructions, baseUrl: config.OPENAI_BASE_URL },
               tools(),
             )
-          : await startKeypadSpeaker(target, [greetingFor(prompts, lookup, direction).text]);
+          : undefined;
+    // A model that fails mid-call hands the call to keypad mode instead of leaving the caller in silence.
+    speaker = model
+      ? new FallbackSpeaker(
+          model,
+          () => startKeypadSpeaker(target),
+          () => {
+            modelLost = 'the voice model session failed; the call went on in keypad mode';
+            void flow?.modelLost();
+          },
+          log,
+        )
+      : await startKeypadSpeaker(target, [greetingFor(prompts, lookup, direction).text]);
   } catch (err) {
     log.error({ err }, 'voice session failed to start');
     await finish('voice session failed', (err as Error).message);

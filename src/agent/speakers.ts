@@ -151,3 +151,60 @@ export async function startOpenAISpeaker(t: SessionTarget, o: OpenAISettings, to
   await session.start({ agent, ...roomIo(t, true, OPENAI_OUTPUT_RATE) });
   return new SessionSpeaker('openai', t.log, session, (_text, facts) => session.generateReply({ instructions: facts }));
 }
+
+/**
+ * A voice model's speaker that keeps the call going when the model's session fails mid-call (its
+ * websocket closes, the service errors): it starts a keypad-mode session (flite) in the same room,
+ * calls `onFallback` (the call flow tells the caller and offers the keypad menu), and speaks
+ * through it from then on. Closing it on purpose never falls back.
+ */
+export class FallbackSpeaker implements Speaker {
+  private current: Speaker;
+  private switching?: Promise<void>;
+  private closing = false;
+
+  constructor(
+    model: SessionSpeaker,
+    private readonly startKeypad: () => Promise<Speaker>,
+    private readonly onFallback: () => void,
+    private readonly log: Logger,
+  ) {
+    this.current = model;
+    model.session.on(voice.AgentSessionEventTypes.Close, (ev) => {
+      if (this.closing || ev.reason !== voice.CloseReason.ERROR) return;
+      this.log.warn({ reason: ev.reason, err: ev.error }, 'voice model session failed: continuing in keypad mode');
+      this.switching = this.startKeypad().then(
+        (keypad) => {
+          this.current = keypad;
+          if (this.closing) void keypad.close();
+          else this.onFallback();
+        },
+        (err: unknown) => this.log.error({ err }, 'keypad fallback failed to start'),
+      );
+    });
+  }
+
+  /** keypad once fallen back, else the model's mode. */
+  get mode(): string {
+    return this.current.mode;
+  }
+
+  async say(text: string, facts: string): Promise<void> {
+    await this.switching;
+    await this.current.say(text, facts);
+  }
+
+  interrupt(): void {
+    try {
+      this.current.interrupt();
+    } catch (err) {
+      this.log.debug({ err }, 'nothing to interrupt');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.switching;
+    await this.current.close();
+  }
+}

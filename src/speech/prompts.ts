@@ -23,6 +23,9 @@ export function keypadPrompts(clinic: string) {
       direction === 'outbound'
         ? `Hello ${firstName(name)}, this is ${clinic} calling about ${describeAppointment(a)}. ${MENU}`
         : `Hello ${firstName(name)}, thank you for calling ${clinic}. You have ${describeAppointment(a)}. ${MENU}`,
+    /** The voice model dropped mid-call: the call goes on with keys. */
+    modelLost: (hasAppointment: boolean) =>
+      `Sorry, our voice assistant is not available right now. You can go on with your keypad. ${hasAppointment ? MENU : 'Press zero for the operator.'}`,
     /** A known patient with nothing upcoming. */
     noAppointment: (name: string) =>
       `Hello ${firstName(name)}, thank you for calling ${clinic}. I could not find an upcoming appointment for you. Press zero for the operator.`,

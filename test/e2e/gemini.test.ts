@@ -2,7 +2,8 @@
  * Gemini mode end to end: the real worker with the real Google plugin, pointed at a local Gemini
  * Live stand-in (GOOGLE_GEMINI_BASE_URL), answering a real SIP call. The caller hears the model's
  * audio; a key press is saved and then told to the model, whose reply the caller hears too. Outbound,
- * the model greets the patient we called first.
+ * the model greets the patient we called first. The model's tools change real records, and when its
+ * connection fails the call goes on in keypad mode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { speechUlaw } from '../support/audio.js';
@@ -14,6 +15,7 @@ import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-chec
 import { freePorts, SipCallee, SipCaller } from '../support/sipp.js';
 import { placeCall } from '../../src/outbound/dialer.js';
 import { addFreeSlots } from '../../src/store/seed.js';
+import { keypadPrompts } from '../../src/speech/prompts.js';
 import { DateTime } from 'luxon';
 import { startWorker, type TestWorker } from '../support/worker.js';
 
@@ -173,5 +175,39 @@ describe('Gemini mode with a local Live API stand-in', () => {
     // … and the appointment was confirmed exactly once.
     expect((await worker.store.booking.changes(p.appointmentId)).filter((c) => c.change === 'confirmed')).toHaveLength(1);
     expect(outputs.map((o) => o.result).every((r) => r === 'confirmed' || r === 'already_confirmed')).toBe(true);
+  });
+
+  it('the model\'s websocket closes mid-call: the caller is told, keypad mode takes over, the press is saved', async () => {
+    const p = await addPatient(worker.store, { name: 'Nina Patel' });
+    const call = await SipCaller.dial({
+      to: route.number,
+      from: p.phone,
+      audioFile: speechUlaw('Hello, I am calling about my appointment.'),
+      dtmf: [{ digits: '1', atMs: 26_000 }],
+      hangupAfterMs: 45_000,
+    });
+    // The model greets Nina (about 5 s of audio), then its service fails.
+    const deadline = Date.now() + 20_000;
+    while (!standIn.clientTexts().some((t) => /Greet Nina/.test(t)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 7000));
+    const droppedAt = Date.now();
+    standIn.drop(1011);
+    const result = await call.result();
+    expect(result.exitCode, result.log).toBe(0);
+
+    // The press after the failure went through keypad mode and was saved.
+    expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
+    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    expect(record.outcome).toBe('confirmed');
+    expect(record.error).toBe('the voice model session failed; the call went on in keypad mode');
+    expect((await worker.store.digits(record.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
+
+    // What the caller heard first after the failure: the keypad notice, in flite's voice.
+    const pcmu = result.rtp.filter((x) => x.payloadType === 0);
+    const after = pcmu.find((x) => x.timeMs >= droppedAt)!;
+    const tail = result.audio.subarray((after.timestamp - pcmu[0]!.timestamp) >>> 0);
+    const speech = firstSpeech(tail, 8000)!;
+    const notice = keypadPrompts('Main Street Clinic').modelLost(true);
+    expect(await recognizeAmong(tail.subarray(speech.start, speech.end), 8000, [notice, GREETING, keypadPrompts('Main Street Clinic').confirmed()])).toBe(speechWords(notice));
   });
 });
