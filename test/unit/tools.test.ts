@@ -42,9 +42,10 @@ describe('voice tools change the real records', () => {
   });
 
   /** Runs one user turn through a session whose model answers with `calls`. */
-  async function turn(userInput: string, calls: { name: string; args: Record<string, unknown> }[]) {
+  async function turn(userInput: string, calls: { name: string; args: Record<string, unknown> }[], onSession?: (s: voice.AgentSession) => void) {
     const tools = appointmentTools({ store, callId, lookup, log: pino({ level: 'silent' }), onOutcome: (o) => outcomes.push(o) });
     session = new voice.AgentSession({ llm: new voice.testing.FakeLLM([{ input: userInput, toolCalls: calls }]) });
+    onSession?.(session);
     await session.start({ agent: new voice.Agent({ instructions: 'test', tools }) });
     return session.run({ userInput }).wait();
   }
@@ -112,5 +113,14 @@ describe('voice tools change the real records', () => {
       expect.objectContaining({ appointment_id: 'a1', callback_at: '2030-01-03T01:00:00.000Z', reason: 'check work shift', status: 'pending', call_id: callId }),
     ]);
     expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
+  });
+
+  it('end_call is the framework\'s end-call tool: the session closes after it', async () => {
+    let closed!: Promise<string>;
+    const r = await turn('that is all, bye', [{ name: 'end_call', args: {} }], (s) => {
+      closed = new Promise((resolve) => s.on(voice.AgentSessionEventTypes.Close, (ev) => resolve(String(ev.reason))));
+    });
+    r.expect.nextEvent().isFunctionCall({ name: 'end_call' });
+    expect(await closed).toBe('user_initiated');
   });
 });
