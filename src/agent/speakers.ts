@@ -117,11 +117,26 @@ export async function startGeminiSpeaker(t: SessionTarget, g: GeminiSettings, to
     instructions: g.instructions,
     ...(g.baseUrl ? { httpOptions: { baseUrl: g.baseUrl } } : {}),
   });
-  const session = new voice.AgentSession({ llm });
+  return startRealtimeSpeaker(t, 'gemini', llm, g.instructions, tools, GEMINI_OUTPUT_RATE);
+}
+
+/**
+ * A session over a realtime model in the room: it hears the caller, speaks at `outputRate` Hz, and
+ * is asked to say things through `generateReply` with the facts as instructions.
+ */
+async function startRealtimeSpeaker(
+  t: SessionTarget,
+  mode: 'gemini' | 'openai',
+  model: llm.RealtimeModel,
+  instructions: string,
+  tools: llm.ToolContextLike,
+  outputRate: number,
+): Promise<SessionSpeaker> {
+  const session = new voice.AgentSession({ llm: model });
   session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
-  const agent = new voice.Agent({ instructions: g.instructions, tools });
-  await session.start({ agent, ...roomIo(t, true, GEMINI_OUTPUT_RATE) });
-  return new SessionSpeaker('gemini', t.log, session, (_text, facts) => session.generateReply({ instructions: facts }));
+  const agent = new voice.Agent({ instructions, tools });
+  await session.start({ agent, ...roomIo(t, true, outputRate) });
+  return new SessionSpeaker(mode, t.log, session, (_text, facts) => session.generateReply({ instructions: facts }));
 }
 
 /** OpenAI Realtime speaks 24 kHz PCM16 (its `pcm16` audio format). */
@@ -144,12 +159,8 @@ export interface OpenAISettings {
  */
 export async function startOpenAISpeaker(t: SessionTarget, o: OpenAISettings, tools: llm.ToolContextLike = []): Promise<SessionSpeaker> {
   const openai = await import('@livekit/agents-plugin-openai');
-  const llmModel = new openai.realtime.RealtimeModel({ apiKey: o.apiKey, model: o.model, voice: o.voice, ...(o.baseUrl ? { baseURL: o.baseUrl } : {}) });
-  const session = new voice.AgentSession({ llm: llmModel });
-  session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
-  const agent = new voice.Agent({ instructions: o.instructions, tools });
-  await session.start({ agent, ...roomIo(t, true, OPENAI_OUTPUT_RATE) });
-  return new SessionSpeaker('openai', t.log, session, (_text, facts) => session.generateReply({ instructions: facts }));
+  const model = new openai.realtime.RealtimeModel({ apiKey: o.apiKey, model: o.model, voice: o.voice, ...(o.baseUrl ? { baseURL: o.baseUrl } : {}) });
+  return startRealtimeSpeaker(t, 'openai', model, o.instructions, tools, OPENAI_OUTPUT_RATE);
 }
 
 /**
