@@ -71,7 +71,8 @@ export async function startKeypadSpeaker(t: SessionTarget, prepare: readonly str
   const prepared = new Map(prepare.map((text) => [text, fliteAudio(text)] as const));
   // No VAD: nothing listens to the caller's voice in keypad mode (the session would load one by default).
   // The TTS is there for framework paths that speak text without audio.
-  const session = new voice.AgentSession({ tts: new FliteTTS(), vad: null });
+  // Manual turns: nobody's speech is turned into turns in keypad mode (no default turn detector either).
+  const session = new voice.AgentSession({ tts: new FliteTTS(), vad: null, turnHandling: { turnDetection: 'manual' } });
   const agent = new voice.Agent({ instructions: 'Keypad mode: speak the given sentences.', allowInterruptions: true });
   try {
     await session.start({ agent, ...roomIo(t, false, FLITE_SAMPLE_RATE) });
