@@ -6,7 +6,7 @@
 import { type llm, voice } from '@livekit/agents';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
-import { FLITE_SAMPLE_RATE, FliteTTS, fliteAudio } from '../speech/flite.js';
+import { FLITE_SAMPLE_RATE, fliteAudio } from '../speech/flite.js';
 import type { Speaker } from './call-flow.js';
 
 /** Options shared by both session kinds. */
@@ -69,10 +69,9 @@ const roomIo = (t: SessionTarget, audioIn: boolean, outputRate: number) => ({
  */
 export async function startKeypadSpeaker(t: SessionTarget, prepare: readonly string[] = []): Promise<SessionSpeaker> {
   const prepared = new Map(prepare.map((text) => [text, fliteAudio(text)] as const));
-  // No VAD: nothing listens to the caller's voice in keypad mode (the session would load one by default).
-  // The TTS is there for framework paths that speak text without audio.
-  // Manual turns: nobody's speech is turned into turns in keypad mode (no default turn detector either).
-  const session = new voice.AgentSession({ tts: new FliteTTS(), vad: null, turnHandling: { turnDetection: 'manual' } });
+  // No TTS (every sentence comes with its audio), no VAD and manual turns: nothing listens to the
+  // caller's voice in keypad mode, and the session would load a VAD and turn detector by default.
+  const session = new voice.AgentSession({ vad: null, turnHandling: { turnDetection: 'manual' } });
   const agent = new voice.Agent({ instructions: 'Keypad mode: speak the given sentences.', allowInterruptions: true });
   try {
     await session.start({ agent, ...roomIo(t, false, FLITE_SAMPLE_RATE) });

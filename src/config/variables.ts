@@ -3,7 +3,7 @@
  * file it belongs in. This table is the single source for validation (./load.ts), for
  * `.env.example` / `.env.sip.example` and for the README's table (a unit test keeps them in step).
  */
-import { getCountries, isValidPhoneNumber, type CountryCode } from 'libphonenumber-js/max';
+import { getCountries, isValidPhoneNumber } from 'libphonenumber-js/max';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 

@@ -1,7 +1,8 @@
 /**
- * A text-to-speech for the agents framework that runs Debian's `flite` locally: keypad mode speaks
- * with it when no voice model is configured, and the voice model's fallback uses it when the model
- * drops. Output is 16 kHz mono PCM16 (flite's rms/slt/awb/kal16 voices).
+ * Speech from Debian's `flite`, run locally: keypad mode speaks with it when no voice model is
+ * configured, and the voice model's fallback uses it when the model drops. The audio is handed to
+ * the agents framework ready-made (`AgentSession.say(text, { audio })`), as 16 kHz mono PCM16
+ * frames (flite's rms/slt/awb/kal16 voices).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -9,7 +10,6 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReadableStream } from 'node:stream/web';
-import { shortuuid, tts, type APIConnectOptions } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
 
 /** Sample rate of flite's 16 kHz voices, in Hz. */
@@ -73,7 +73,7 @@ export function clauses(text: string): string[] {
   return out.map((c) => c.trim()).filter(Boolean);
 }
 
-/** Options of {@link FliteTTS}. */
+/** Options of {@link runFlite}. */
 export interface FliteOptions {
   /** A 16 kHz flite voice: rms (default), slt, awb or kal16. */
   readonly voice?: string;
@@ -107,58 +107,6 @@ export async function runFlite(text: string, opts: FliteOptions = {}, signal?: A
     return wav.subarray(data + 8);
   } finally {
     await rm(out, { force: true });
-  }
-}
-
-/** Local, offline TTS on flite. Not streaming: each sentence is synthesized whole (~100 ms). */
-export class FliteTTS extends tts.TTS {
-  label = 'flite.TTS';
-
-  constructor(private readonly opts: FliteOptions = {}) {
-    super(FLITE_SAMPLE_RATE, 1, { streaming: false });
-  }
-
-  override get model(): string {
-    return this.opts.voice ?? 'rms';
-  }
-
-  override get provider(): string {
-    return 'flite';
-  }
-
-  synthesize(text: string, connOptions?: APIConnectOptions, abortSignal?: AbortSignal): tts.ChunkedStream {
-    return new FliteStream(this, text, this.opts, connOptions, abortSignal);
-  }
-
-  stream(): tts.SynthesizeStream {
-    throw new Error('flite does not stream; the agent session wraps it with a sentence tokenizer');
-  }
-}
-
-class FliteStream extends tts.ChunkedStream {
-  label = 'flite.ChunkedStream';
-
-  constructor(
-    tts: FliteTTS,
-    text: string,
-    private readonly opts: FliteOptions,
-    connOptions?: APIConnectOptions,
-    abortSignal?: AbortSignal,
-  ) {
-    super(text, tts, connOptions, abortSignal);
-  }
-
-  protected async run(): Promise<void> {
-    try {
-      const requestId = shortuuid();
-      await synthesizeFrames(this.inputText, this.opts, this.abortSignal, (frames, last) =>
-        frames.forEach((frame, j) => this.queue.put({ requestId, segmentId: requestId, frame, final: last && j === frames.length - 1 })),
-      );
-    } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
-    } finally {
-      this.queue.close();
-    }
   }
 }
 

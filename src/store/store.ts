@@ -10,7 +10,6 @@ import { toE164, type CountryCode } from '../phone/index.js';
 import { MIGRATIONS } from './migrations.js';
 import type {
   Appointment,
-  AppointmentStatus,
   CallDigit,
   CallDirection,
   CallOutcome,
@@ -50,8 +49,6 @@ export interface AppointmentStore {
   lookupCaller(phone: string, now?: Date): Promise<CallerLookup | undefined>;
   getAppointment(id: string): Promise<AppointmentDetails | undefined>;
   getPatient(id: string): Promise<Patient | undefined>;
-  /** Sets an appointment's status. @returns false when no such appointment exists. */
-  setAppointmentStatus(id: string, status: AppointmentStatus): Promise<boolean>;
   startCall(start: CallStart): Promise<CallRecord>;
   /** Saves one key press with its time and what it did. */
   recordDigit(callId: string, digit: string, action: string, at?: Date): Promise<void>;
@@ -125,11 +122,6 @@ export class SqlStore implements AppointmentStore {
 
   async getPatient(id: string): Promise<Patient | undefined> {
     return this.db.selectFrom('patients').selectAll().where('id', '=', id).executeTakeFirst();
-  }
-
-  async setAppointmentStatus(id: string, status: AppointmentStatus): Promise<boolean> {
-    const r = await this.db.updateTable('appointments').set({ status, updated_at: iso() }).where('id', '=', id).executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
   }
 
   async startCall(s: CallStart): Promise<CallRecord> {
