@@ -17,7 +17,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           // The worker under test is the build of src/ (dist/), made fresh here.
-          globalSetup: ['test/support/build.ts'],
+          globalSetup: ['devtools/build.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 180_000,

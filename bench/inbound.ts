@@ -9,12 +9,11 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { DateTime } from 'luxon';
-import { upsertAppointment, upsertPatient, upsertProvider } from '../src/store/seed.js';
-import { speechUlaw } from '../test/support/audio.js';
-import { clients, provisionInbound, uniqueNumber } from '../test/support/livekit.js';
-import { type CallResult, SipCaller } from '../test/support/sipp.js';
-import { ulawToLinear } from '../test/support/rtp.js';
-import { startWorker } from '../test/support/worker.js';
+import { speechUlaw } from '../devtools/audio.js';
+import { clients, provisionInbound, uniqueNumber } from '../devtools/livekit.js';
+import { type CallResult, SipCaller } from '../devtools/sipp.js';
+import { ulawToLinear } from '../devtools/rtp.js';
+import { startWorker } from '../devtools/worker.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
@@ -68,14 +67,14 @@ const c = clients();
 const worker = await startWorker('bench', { WORKER_MAX_CALLS: '12', MENU_TIMEOUT_MS: '30000' });
 const route = await provisionInbound(c, { agentName: worker.agentName });
 const audio = speechUlaw('Hello, I am calling about my appointment.');
-await upsertProvider(worker.store, { id: 'dr', name: 'Doctor Chen' });
+await worker.store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
 let n = 0;
 async function patient() {
   const i = ++n;
   const phone = uniqueNumber();
-  await upsertPatient(worker.store, { id: `bp${i}`, name: 'Maria Garcia', phoneE164: phone });
+  await worker.store.upsertPatient({ id: `bp${i}`, name: 'Maria Garcia', phoneE164: phone });
   const start = DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).startOf('day').plus({ minutes: 15 * i });
-  await upsertAppointment(worker.store, { id: `ba${i}`, patientId: `bp${i}`, providerId: 'dr', start, service: 'check-up', location: 'the clinic' });
+  await worker.store.upsertAppointment({ id: `ba${i}`, patientId: `bp${i}`, providerId: 'dr', start, service: 'check-up', location: 'the clinic' });
   return { phone, appointmentId: `ba${i}` };
 }
 
@@ -115,7 +114,7 @@ try {
   // call has its record (its job runs), with the time the burst took to be answered.
   type Level = { mb: number; processes: number; answered?: number; all_answered_after_ms?: number };
   const rss: Record<string, Level> = { idle: treeRss(worker.process.pid!) };
-  const openCalls = async () => (await worker.store.db.selectFrom('call_records').select((eb) => eb.fn.countAll<number>().as('n')).where('ended_at', 'is', null).executeTakeFirstOrThrow()).n;
+  const openCalls = async () => (await worker.db.selectFrom('call_records').select((eb) => eb.fn.countAll<number>().as('n')).where('ended_at', 'is', null).executeTakeFirstOrThrow()).n;
   for (const level of [1, 5, 10]) {
     const phones = await Promise.all(Array.from({ length: level }, async () => (await patient()).phone));
     const dialedAt = Date.now();

@@ -11,13 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DateTime } from 'luxon';
-import { upsertAppointment, upsertPatient, upsertProvider } from '../src/store/seed.js';
-import { speechUlaw } from '../test/support/audio.js';
-import { clients, provisionOutbound, uniqueNumber } from '../test/support/livekit.js';
-import { ulawToLinear } from '../test/support/rtp.js';
-import { freePorts, SipCallee } from '../test/support/sipp.js';
-import { REPO_ROOT } from '../test/support/stack.js';
-import { startWorker } from '../test/support/worker.js';
+import { speechUlaw } from '../devtools/audio.js';
+import { clients, provisionOutbound, uniqueNumber } from '../devtools/livekit.js';
+import { ulawToLinear } from '../devtools/rtp.js';
+import { freePorts, SipCallee } from '../devtools/sipp.js';
+import { REPO_ROOT } from '../devtools/stack.js';
+import { startWorker } from '../devtools/worker.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const log = (m: string) => process.stderr.write(`bench outbound: ${m}\n`);
@@ -28,7 +27,7 @@ const c = clients();
 const port = (await freePorts()) + 3;
 const trunk = await provisionOutbound(c, port);
 const worker = await startWorker('bench-out', { OUTBOUND_TRUNK_ID: trunk.trunkId });
-await upsertProvider(worker.store, { id: 'dr', name: 'Doctor Chen' });
+await worker.store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-out-'));
 const env = {
   ...process.env,
@@ -44,9 +43,9 @@ async function campaign(count: number, tag: string) {
   const rows: string[] = [];
   for (let i = 0; i < count; i++) {
     const phone = uniqueNumber();
-    await upsertPatient(worker.store, { id: `${tag}p${i}`, name: 'Maria Garcia', phoneE164: phone });
+    await worker.store.upsertPatient({ id: `${tag}p${i}`, name: 'Maria Garcia', phoneE164: phone });
     const start = DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).startOf('day').plus({ minutes: 7 * i + (tag === 'w' ? 600 : 0) });
-    await upsertAppointment(worker.store, { id: `${tag}a${i}`, patientId: `${tag}p${i}`, providerId: 'dr', start, service: 'check-up', location: 'the clinic' });
+    await worker.store.upsertAppointment({ id: `${tag}a${i}`, patientId: `${tag}p${i}`, providerId: 'dr', start, service: 'check-up', location: 'the clinic' });
     rows.push(`${phone},${tag}a${i}`);
   }
   const csv = join(dir, `${tag}.csv`);

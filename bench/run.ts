@@ -5,8 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { buildWorker } from '../test/support/build.js';
-import { REPO_ROOT, ensureStack } from '../test/support/stack.js';
+import { buildWorker } from '../devtools/build.js';
+import { REPO_ROOT, ensureStack } from '../devtools/stack.js';
 
 ensureStack();
 buildWorker(); // the worker runs from dist/, as in production

@@ -8,11 +8,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_PATIENTS, openSqliteStore, seedDemoData } from '../src/store/index.js';
-import { speechUlaw } from '../test/support/audio.js';
-import { SipCaller } from '../test/support/sipp.js';
-import { ensureStack, REPO_ROOT, STACK_DIR } from '../test/support/stack.js';
-import { freeTcpPort } from '../test/support/worker.js';
+import { DEMO_PATIENTS, openStore, seedDemoData } from '../src/store/index.js';
+import { speechUlaw } from '../devtools/audio.js';
+import { SipCaller } from '../devtools/sipp.js';
+import { ensureStack, REPO_ROOT, STACK_DIR } from '../devtools/stack.js';
+import { freeTcpPort } from '../devtools/worker.js';
 
 const DIR = join(STACK_DIR, 'demo');
 const CLINIC_NUMBER = '+14155550100';
@@ -61,7 +61,7 @@ process.stdout.write(
     .replace(/^/gm, '  ') + '\n',
 );
 
-const store = await openSqliteStore(dbPath);
+const store = await openStore({ DATABASE_PATH: dbPath, PHONE_DEFAULT_COUNTRY: 'US' });
 await seedDemoData(store, env.CLINIC_TIMEZONE);
 const maria = DEMO_PATIENTS[0];
 say(`seeded ${DEMO_PATIENTS.length} patients into ${dbPath}`);

@@ -11,8 +11,7 @@ import { table } from '../src/cli/table.js';
 import { loadConfig } from '../src/config/index.js';
 import { describeLiveKitError, liveKitApi } from '../src/livekit/index.js';
 import { appointmentsToConfirm, runCampaign, summarize, targetsFromFile } from '../src/outbound/index.js';
-import type { CountryCode } from '../src/phone/index.js';
-import { openSqliteStore } from '../src/store/index.js';
+import { openStore } from '../src/store/index.js';
 
 const USAGE = 'usage: outbound-calls [FILE.csv|FILE.json] [--delay-s 30] [--concurrency 1] [--recall-hours 12] [--json] [--cwd DIR]';
 
@@ -39,8 +38,8 @@ await runCli(async () => {
   const delayMs = count('delay-s', values['delay-s'], 30, 0) * 1000;
   const concurrency = Math.floor(count('concurrency', values.concurrency, 1, 1));
   const recallHours = count('recall-hours', values['recall-hours'], 12, 0);
-  const country = config.PHONE_DEFAULT_COUNTRY as CountryCode;
-  const store = await openSqliteStore(resolve(cwd, config.DATABASE_PATH), country);
+  const country = config.PHONE_DEFAULT_COUNTRY;
+  const store = await openStore({ ...config, DATABASE_PATH: resolve(cwd, config.DATABASE_PATH) });
   const out = (line: string) => {
     if (!values.json) process.stdout.write(`${line}\n`);
   };
@@ -55,12 +54,11 @@ await runCli(async () => {
     out(`${targets.length} call(s) to place${rejected.length ? `, ${rejected.length} row(s) skipped` : ''}; ${delayMs / 1000} s between starts, at most ${concurrency} at once`);
 
     const api = liveKitApi(config);
-    const ringingS = Number(config.OUTBOUND_RINGING_TIMEOUT_S);
     const calls = await runCampaign(api, store, targets, {
       agentName: config.AGENT_NAME,
       delayMs,
       concurrency,
-      timeoutMs: (ringingS + Number(config.OUTBOUND_MAX_CALL_S) + 60) * 1000,
+      timeoutMs: (config.OUTBOUND_RINGING_TIMEOUT_S + config.OUTBOUND_MAX_CALL_S + 60) * 1000,
       onResult: (c, done, total) =>
         out(`[${done}/${total}] ${c.target.phoneNumber} appointment ${c.target.appointmentId}: ${c.record.outcome}${c.record.sip_status ? ` (SIP ${c.record.sip_status})` : ''}${c.record.error && c.record.outcome === 'failed' ? ` — ${c.record.error}` : ''}`),
     }).catch((err: unknown) => {

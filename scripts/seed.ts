@@ -4,13 +4,12 @@
  */
 import { runCli } from '../src/cli/index.js';
 import { loadConfig } from '../src/config/index.js';
-import type { CountryCode } from '../src/phone/index.js';
 import { appointmentInWords } from '../src/speech/words.js';
-import { DEMO_PATIENTS, openSqliteStore, seedDemoData } from '../src/store/index.js';
+import { DEMO_PATIENTS, openStore, seedDemoData } from '../src/store/index.js';
 
 await runCli(async () => {
   const config = loadConfig();
-  const store = await openSqliteStore(config.DATABASE_PATH, config.PHONE_DEFAULT_COUNTRY as CountryCode);
+  const store = await openStore(config);
   try {
     await seedDemoData(store, config.CLINIC_TIMEZONE);
     process.stdout.write(`seeded ${config.DATABASE_PATH}:\n`);

@@ -7,7 +7,7 @@
  */
 import { join, resolve } from 'node:path';
 import { flags, runCli, UserError } from '../src/cli/index.js';
-import { loadConfig, readEnvFiles } from '../src/config/index.js';
+import { configAsEnv, loadConfig, readEnvFiles } from '../src/config/index.js';
 import { describeLiveKitError, liveKitApi } from '../src/livekit/index.js';
 import { applySipConfig, loadSipConfig, writeIds } from '../src/sip/index.js';
 
@@ -22,7 +22,7 @@ await runCli(async () => {
   const config = loadConfig({ cwd });
   const envFiles = [join(cwd, '.env'), join(cwd, '.env.sip')];
   // Placeholders see every variable of the env files and the environment, plus defaults (AGENT_NAME).
-  const env = { ...readEnvFiles(envFiles), ...process.env, ...config };
+  const env = { ...readEnvFiles(envFiles), ...process.env, ...configAsEnv(config) };
   const desired = loadSipConfig(cwd, env, { agentName: config.AGENT_NAME, allowSharedRoom: values['allow-shared-room'] });
 
   const api = liveKitApi(config);

@@ -5,46 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'dotenv';
-import { VARIABLES, type VariableGroup, type VariableSpec } from './variables.js';
+import { VARIABLES, type AppConfig, type VariableGroup, type VariableSpec } from './variables.js';
 
-/** The validated configuration: every variable by name; unset optional ones are absent. */
-export type AppConfig = Readonly<Record<string, string | undefined>> & {
-  readonly LIVEKIT_URL: string;
-  readonly LIVEKIT_API_KEY: string;
-  readonly LIVEKIT_API_SECRET: string;
-  readonly AGENT_NAME: string;
-  readonly DATABASE_PATH: string;
-  readonly CLINIC_NAME: string;
-  readonly CLINIC_TIMEZONE: string;
-  readonly PHONE_DEFAULT_COUNTRY: string;
-  readonly MENU_TIMEOUT_MS: string;
-  readonly WORKER_PORT: string;
-  readonly WORKER_MAX_CALLS: string;
-  readonly WORKER_IDLE_PROCESSES: string;
-  readonly OUTBOUND_RINGING_TIMEOUT_S: string;
-  readonly OUTBOUND_MAX_CALL_S: string;
-  readonly GEMINI_MODEL: string;
-  readonly GEMINI_VOICE: string;
-  readonly SIP_LANGUAGE: string;
-  readonly WEB_LANGUAGE: string;
-  readonly GOOGLE_GEMINI_BASE_URL?: string;
-  readonly LOG_LEVEL: string;
-  readonly LOG_FORMAT: 'json' | 'pretty';
-  readonly GOOGLE_API_KEY?: string;
-  readonly VOICE_MODEL?: 'gemini' | 'openai' | 'keypad';
-  readonly OPENAI_API_KEY?: string;
-  readonly OPENAI_REALTIME_MODEL: string;
-  readonly OPENAI_VOICE: string;
-  readonly OPENAI_BASE_URL?: string;
-  readonly AGENT_PROMPT_FILE?: string;
-  readonly TELNYX_PHONE_NUMBER?: string;
-  readonly TELNYX_SIP_SERVER?: string;
-  readonly TELNYX_SIP_USER?: string;
-  readonly TELNYX_SIP_PASSWORD?: string;
-  readonly INBOUND_TRUNK_ID?: string;
-  readonly OUTBOUND_TRUNK_ID?: string;
-  readonly DISPATCH_RULE_ID?: string;
-};
+export type { AppConfig };
 
 /** Thrown when the configuration is incomplete or malformed; `problems` holds one line each. */
 export class ConfigError extends Error {
@@ -79,19 +42,21 @@ export function readEnvFiles(files: readonly string[]): Record<string, string> {
   return merged;
 }
 
-function checkOne(spec: VariableSpec, raw: string | undefined, required: boolean): string | undefined {
-  const value = raw?.trim();
-  if (value === undefined || value === '') {
-    if (!required) return undefined;
-    return `${spec.name}: missing; expected ${spec.expected} (set it in ${spec.file})`;
+/** One variable's typed value (absent: undefined), or the line saying what is wrong with it. */
+function readOne(spec: VariableSpec, raw: string | undefined, required: boolean): { value?: unknown; problem?: string } {
+  const value = raw?.trim() || undefined;
+  if (value === undefined && spec.default === undefined) {
+    return required ? { problem: `${spec.name}: missing; expected ${spec.expected} (set it in ${spec.file})` } : {};
   }
-  if (spec.schema.safeParse(value).success) return undefined;
+  const parsed = spec.schema.safeParse(value ?? spec.default);
+  if (parsed.success) return { value: parsed.data };
   const shown = spec.secret ? 'the value' : JSON.stringify(value);
-  return `${spec.name}: ${shown} is not valid; expected ${spec.expected}`;
+  return { problem: `${spec.name}: ${shown} is not valid; expected ${spec.expected}` };
 }
 
 /**
- * Loads and validates the configuration.
+ * Loads and validates the configuration, once per process (the worker hands its result to its job
+ * processes: src/worker/handoff.ts).
  * @throws {ConfigError} listing every missing required variable and every malformed one, set or not required.
  */
 export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
@@ -102,17 +67,20 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const need = new Set<VariableGroup>(['livekit', ...(options.need ?? [])]);
 
   const problems: string[] = [];
-  const config: Record<string, string | undefined> = {};
+  const config: Record<string, unknown> = {};
   for (const spec of VARIABLES) {
-    const raw = env[spec.name] ?? fromFiles[spec.name];
-    const problem = checkOne(spec, raw, need.has(spec.group));
-    if (problem) {
-      problems.push(problem);
-      continue;
-    }
-    const value = raw?.trim() || spec.default;
-    if (value !== undefined) config[spec.name] = value;
+    const { value, problem } = readOne(spec, env[spec.name] ?? fromFiles[spec.name], need.has(spec.group));
+    if (problem) problems.push(problem);
+    else if (value !== undefined) config[spec.name] = value;
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config) as AppConfig;
+}
+
+/**
+ * The configuration as environment text (every set value as a string), e.g. for the `${VAR}`
+ * placeholders of sip_config/.
+ */
+export function configAsEnv(config: AppConfig): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])));
 }

@@ -3,7 +3,7 @@
  * file it belongs in. This table is the single source for validation (./load.ts), for
  * `.env.example` / `.env.sip.example` and for the README's table (a unit test keeps them in step).
  */
-import { getCountries, isValidPhoneNumber } from 'libphonenumber-js/max';
+import { getCountries, isValidPhoneNumber, type CountryCode } from 'libphonenumber-js/max';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
@@ -22,8 +22,8 @@ export interface VariableSpec {
   readonly secret: boolean;
   /** What is expected, phrased to complete "X: expected …" in an error line. */
   readonly expected: string;
-  /** Validates a present value (already trimmed, never empty). */
-  readonly schema: z.ZodType<unknown>;
+  /** Validates a present value (already trimmed, never empty) and turns it into its type (numbers, enums, codes). */
+  readonly schema: z.ZodType<unknown, string>;
   /** Default used when the variable is unset (optional variables only). */
   readonly default?: string;
 }
@@ -36,6 +36,20 @@ const url = (protocols: readonly string[]) =>
       return false;
     }
   });
+
+/** A whole number written in decimal, from `min` to `max`. */
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max);
+
+/** An ISO 3166 country code libphonenumber-js knows (US, GB…). */
+const country = z
+  .string()
+  .refine((v) => (getCountries() as string[]).includes(v))
+  .transform((v) => v as CountryCode);
 
 /**
  * E.164: "+" then 8–15 digits (ITU-T E.164 §6), and a number libphonenumber-js considers valid
@@ -52,7 +66,7 @@ export const hostPort = z.string().regex(/^[A-Za-z0-9.-]+(:([1-9]\d{0,4}))?$/).r
   return port === undefined || Number(port) <= 65535;
 });
 
-export const VARIABLES: readonly VariableSpec[] = [
+const TABLE = [
   {
     name: 'LIVEKIT_URL',
     group: 'livekit',
@@ -169,7 +183,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     file: '.env',
     secret: false,
     expected: 'the ISO 3166 country numbers without a + belong to, e.g. US or GB',
-    schema: z.string().refine((v) => (getCountries() as string[]).includes(v)),
+    schema: country,
     default: 'US',
   },
   {
@@ -178,7 +192,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     file: '.env',
     secret: false,
     expected: 'milliseconds of silence before the keypad menu is repeated (once) and the call ends, e.g. 8000',
-    schema: z.string().regex(/^\d+$/).refine((v) => Number(v) >= 1000 && Number(v) <= 120000),
+    schema: int(1000, 120000),
     default: '8000',
   },
   {
@@ -187,7 +201,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     file: '.env',
     secret: false,
     expected: 'the TCP port of the worker health endpoint (GET / answers 200), 1-65535',
-    schema: z.string().regex(/^\d+$/).refine((v) => Number(v) >= 1 && Number(v) <= 65535),
+    schema: int(1, 65535),
     default: '8081',
   },
   {
@@ -196,7 +210,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     file: '.env',
     secret: false,
     expected: 'how many calls one worker runs at once (1-100), e.g. 8; further calls go to other workers',
-    schema: z.string().regex(/^\d+$/).refine((v) => Number(v) >= 1 && Number(v) <= 100),
+    schema: int(1, 100),
     default: '8',
   },
   {
@@ -205,7 +219,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     file: '.env',
     secret: false,
     expected: 'job processes kept loaded for the next calls (1-20), e.g. 3; each holds ~160 MB, more absorb bursts of simultaneous calls',
-    schema: z.string().regex(/^\d+$/).refine((v) => Number(v) >= 1 && Number(v) <= 20),
+    schema: int(1, 20),
     default: '1',
   },
   {
@@ -214,7 +228,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     file: '.env',
     secret: false,
     expected: 'seconds an outbound call may ring before it counts as no answer (5-120), e.g. 30',
-    schema: z.string().regex(/^\d+$/).refine((v) => Number(v) >= 5 && Number(v) <= 120),
+    schema: int(5, 120),
     default: '30',
   },
   {
@@ -223,7 +237,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     file: '.env',
     secret: false,
     expected: 'longest an outbound call may last once answered, in seconds (30-3600), e.g. 600',
-    schema: z.string().regex(/^\d+$/).refine((v) => Number(v) >= 30 && Number(v) <= 3600),
+    schema: int(30, 3600),
     default: '600',
   },
   {
@@ -267,7 +281,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     group: 'optional',
     file: '.env',
     secret: false,
-    expected: 'a text file with the coordinator instructions for the voice model, e.g. ./prompts/my-clinic.md; unset for src/agent/coordinator.md',
+    expected: 'a text file with the coordinator instructions for the voice model, e.g. ./prompts/my-clinic.md; unset for src/voice/coordinator.md',
     schema: z.string().min(1),
   },
   {
@@ -352,4 +366,18 @@ export const VARIABLES: readonly VariableSpec[] = [
     expected: 'a LiveKit dispatch rule id (SDR_…), written by `make setup-sip`',
     schema: z.string().regex(/^SDR_\w+$/),
   },
-];
+] as const satisfies readonly VariableSpec[];
+
+/** Every variable, in the order of the example files and the README's table. */
+export const VARIABLES: readonly VariableSpec[] = TABLE;
+
+type Spec = (typeof TABLE)[number];
+
+/**
+ * The validated configuration, typed: numbers as numbers, enums as their values, the country as a
+ * `CountryCode`. LiveKit's variables and those with a default are always present; the rest are
+ * absent unless set (or required by a group the command asked for).
+ */
+export type AppConfig = {
+  readonly [S in Spec as S['name']]: S extends { readonly default: string } | { readonly group: 'livekit' } ? z.output<S['schema']> : z.output<S['schema']> | undefined;
+};

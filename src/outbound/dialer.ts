@@ -4,9 +4,10 @@
  * and keeps the call record), then the outcome read back from the store. Calls are paced: a delay
  * between starts and a cap on calls at once.
  */
+import { NOT_ANSWERED, RESCHEDULED } from '../call/index.js';
 import type { LiveKitApi } from '../livekit/index.js';
-import type { CallRecord, SqlStore } from '../store/index.js';
-import type { OutboundJobMetadata } from './outcome.js';
+import type { AppointmentStore, CallRecord } from '../store/index.js';
+import { writeOutboundMetadata } from './metadata.js';
 import type { CallTarget } from './targets.js';
 
 /** Options of {@link placeCall}. */
@@ -41,13 +42,13 @@ export function roomNameFor(appointmentId: string, at = Date.now()): string {
  * @throws the server API's error when the room or the dispatch cannot be created (LiveKit
  *   unreachable, wrong keys): the caller reports it as a configuration problem.
  */
-export async function placeCall(api: LiveKitApi, store: SqlStore, target: CallTarget, opts: PlaceCallOptions): Promise<PlacedCall> {
+export async function placeCall(api: LiveKitApi, store: AppointmentStore, target: CallTarget, opts: PlaceCallOptions): Promise<PlacedCall> {
   const startedAt = Date.now();
   const room = roomNameFor(target.appointmentId, startedAt);
-  const metadata: OutboundJobMetadata = { direction: 'outbound', appointmentId: target.appointmentId, phoneNumber: target.phoneNumber };
-  await api.rooms.createRoom({ name: room, emptyTimeout: 60, maxParticipants: 4, metadata: JSON.stringify(metadata) });
+  const metadata = writeOutboundMetadata({ appointmentId: target.appointmentId, phoneNumber: target.phoneNumber });
+  await api.rooms.createRoom({ name: room, emptyTimeout: 60, maxParticipants: 4, metadata });
   try {
-    await api.dispatch.createDispatch(room, opts.agentName, { metadata: JSON.stringify(metadata) });
+    await api.dispatch.createDispatch(room, opts.agentName, { metadata });
     opts.onStart?.(room);
     const dispatchDeadline = startedAt + (opts.dispatchTimeoutMs ?? 20_000);
     const deadline = startedAt + opts.timeoutMs;
@@ -85,7 +86,7 @@ export interface CampaignOptions extends PlaceCallOptions {
  * `concurrency` at once. A server API failure stops the campaign and propagates (no further calls
  * are placed; calls under way finish first).
  */
-export async function runCampaign(api: LiveKitApi, store: SqlStore, targets: readonly CallTarget[], opts: CampaignOptions): Promise<PlacedCall[]> {
+export async function runCampaign(api: LiveKitApi, store: AppointmentStore, targets: readonly CallTarget[], opts: CampaignOptions): Promise<PlacedCall[]> {
   const results: PlacedCall[] = [];
   const running = new Set<Promise<void>>();
   let nextStart = 0;
@@ -112,9 +113,6 @@ export async function runCampaign(api: LiveKitApi, store: SqlStore, targets: rea
   return results;
 }
 
-/** Outcomes of calls that were answered (the rest never connected). */
-const NOT_ANSWERED = new Set(['busy', 'no_answer', 'rejected', 'trunk_failure', 'invalid_number', 'failed']);
-
 /** Counts for the summary table. */
 export interface CampaignSummary {
   placed: number;
@@ -134,7 +132,7 @@ export function summarize(calls: readonly PlacedCall[], skipped: number): Campai
     if (NOT_ANSWERED.has(o)) s.failed[o] = (s.failed[o] ?? 0) + 1;
     else s.answered++;
     if (o === 'confirmed') s.confirmed++;
-    if (o === 'reschedule_requested' || o === 'rescheduled') s.rescheduled++;
+    if (RESCHEDULED.has(o)) s.rescheduled++;
   }
   return s;
 }

@@ -1,9 +1,9 @@
 /**
- * Outbound confirmation calls: owns choosing whom to call, pacing the calls, placing each one
- * (room, dispatch with the appointment as job metadata) and summarising the outcomes. The agent
- * job dials (src/agent/job.ts), as LiveKit's outbound example does, so the voice session is up
- * before the phone rings and the job saves every outcome, answered or not.
+ * Outbound confirmation calls: owns the job metadata contract (./metadata.ts), dialing the patient
+ * and what a failed dial means (./dial.ts — the agent's job dials, so its voice is up before the
+ * phone rings), the dialer that places and paces the calls (./dialer.ts) and whom it calls (./targets.ts).
  */
 export { appointmentsToConfirm, targetsFromFile, type CallTarget, type RejectedRow } from './targets.js';
 export { placeCall, runCampaign, summarize, roomNameFor, type PlacedCall, type CampaignSummary, type CampaignOptions } from './dialer.js';
-export { dialFailureOutcome, parseOutboundMetadata, type OutboundJobMetadata } from './outcome.js';
+export { dialFailureOutcome, outboundLeg, PATIENT_IDENTITY, type DialSettings } from './dial.js';
+export { JobMetadataError, outboundJobMetadata, parseOutboundMetadata, writeOutboundMetadata, type OutboundJobMetadata } from './metadata.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { DateTime } from 'luxon';
 import { toE164, type CountryCode } from '../phone/index.js';
-import type { SqlStore } from '../store/index.js';
+import type { AppointmentStore } from '../store/index.js';
 
 /** One call to place. */
 export interface CallTarget {
@@ -29,41 +29,23 @@ export interface RejectedRow {
  * whose patient we have not called in the last `recallHours` hours.
  */
 export async function appointmentsToConfirm(
-  store: SqlStore,
+  store: AppointmentStore,
   timezone: string,
   recallHours: number,
   now = DateTime.now(),
 ): Promise<{ targets: CallTarget[]; rejected: RejectedRow[] }> {
   const tomorrow = now.setZone(timezone).plus({ days: 1 }).startOf('day');
-  const from = tomorrow.toUTC().toISO()!;
-  const to = tomorrow.plus({ days: 1 }).toUTC().toISO()!;
-  const since = now.minus({ hours: recallHours }).toUTC().toISO()!;
-  const rows = await store.db
-    .selectFrom('appointments')
-    .innerJoin('patients', 'patients.id', 'appointments.patient_id')
-    .select(['appointments.id as id', 'patients.phone_e164 as phone'])
-    .where('appointments.starts_at', '>=', from)
-    .where('appointments.starts_at', '<', to)
-    .where('appointments.status', 'not in', ['confirmed', 'cancelled'])
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('call_records')
-            .select('call_records.id')
-            .whereRef('call_records.appointment_id', '=', 'appointments.id')
-            .where('call_records.direction', '=', 'outbound')
-            .where('call_records.started_at', '>=', since),
-        ),
-      ),
-    )
-    .orderBy('appointments.starts_at')
-    .execute();
+  const rows = await store.appointmentsToConfirm({
+    from: tomorrow.toJSDate(),
+    to: tomorrow.plus({ days: 1 }).toJSDate(),
+    notCalledSince: now.minus({ hours: recallHours }).toJSDate(),
+  });
   const targets: CallTarget[] = [];
   const rejected: RejectedRow[] = [];
   for (const r of rows) {
-    const e164 = toE164(r.phone);
-    if (e164) targets.push({ appointmentId: r.id, phoneNumber: e164, source: 'store' });
-    else rejected.push({ source: `appointment ${r.id}`, reason: `patient number ${JSON.stringify(r.phone)} is not a valid phone number` });
+    const e164 = toE164(r.phoneE164);
+    if (e164) targets.push({ appointmentId: r.appointmentId, phoneNumber: e164, source: 'store' });
+    else rejected.push({ source: `appointment ${r.appointmentId}`, reason: `patient number ${JSON.stringify(r.phoneE164)} is not a valid phone number` });
   }
   return { targets, rejected };
 }
@@ -80,7 +62,7 @@ const pick = (row: Record<string, unknown>, keys: string[]) => keys.map((k) => r
  */
 export async function targetsFromFile(
   path: string,
-  store: SqlStore,
+  store: AppointmentStore,
   country: CountryCode,
 ): Promise<{ targets: CallTarget[]; rejected: RejectedRow[] }> {
   const text = readFileSync(path, 'utf8');

@@ -4,29 +4,13 @@
  * Keys are app-generated text ids, so the same schema runs on SQLite and PostgreSQL.
  */
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { CallOutcome } from '../call/outcome.js';
 
 /** Status of an appointment. */
 export type AppointmentStatus = 'scheduled' | 'confirmed' | 'reschedule_requested' | 'cancelled';
 
-/** How a call ended up (call_records.outcome). */
-export type CallOutcome =
-  | 'in_progress'
-  | 'confirmed'
-  | 'reschedule_requested'
-  | 'rescheduled'
-  | 'cancelled'
-  | 'operator_requested'
-  | 'unknown_caller'
-  | 'no_appointment'
-  | 'hung_up'
-  | 'no_response'
-  | 'completed'
-  | 'busy'
-  | 'no_answer'
-  | 'rejected'
-  | 'trunk_failure'
-  | 'invalid_number'
-  | 'failed';
+/** How a call ended up (call_records.outcome): the values and their rules are in src/call/outcome.ts. */
+export type { CallOutcome };
 
 /** Who started the call: a caller through the inbound trunk, our dialer, or a browser. */
 export type CallDirection = 'inbound' | 'outbound' | 'web';
@@ -88,6 +72,7 @@ export interface CallRecordsTable {
   outcome: CallOutcome;
   /** SIP status code of a failed outbound call (486, 480, 603, 5xx…). */
   sip_status: number | null;
+  /** Kept for transfers to the front desk (SIP REFER), which are not built yet: always null today. */
   transfer_status: string | null;
   error: string | null;
 }
@@ -160,3 +145,6 @@ export type Appointment = Selectable<AppointmentsTable>;
 export type CallRecord = Selectable<CallRecordsTable>;
 export type CallDigit = Selectable<CallDigitsTable>;
 export type NewCallRecord = Insertable<CallRecordsTable>;
+export type WalkInPreferenceRecord = Selectable<WalkinPreferencesTable>;
+export type ReminderPreferenceRecord = Selectable<ReminderPreferencesTable>;
+export type Callback = Selectable<CallbacksTable>;

@@ -1,21 +1,28 @@
 /**
  * The appointment store: the one place patients, appointments and call records are read and
- * written. {@link AppointmentStore} is the interface the agent uses; {@link SqlStore} implements it
- * over Kysely (SQLite by default, see ./sqlite.ts).
+ * written. {@link AppointmentStore} is the interface everything else uses; {@link SqlStore}
+ * implements it with Kysely's query builder only, so the same code runs on every dialect Kysely
+ * speaks (SQLite today, see ./sqlite.ts). Its database connection is private to it.
  */
 import { Booking } from './booking.js';
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
+import type { DateTime } from 'luxon';
 import { toE164, type CountryCode } from '../phone/index.js';
+import { outcomeAtClose } from '../call/outcome.js';
 import { MIGRATIONS } from './migrations.js';
 import type {
   Appointment,
+  AppointmentStatus,
+  Callback,
   CallDigit,
   CallDirection,
   CallOutcome,
   CallRecord,
   Database,
   Patient,
+  ReminderPreferenceRecord,
+  WalkInPreferenceRecord,
 } from './schema.js';
 
 /** An appointment with the names the agent speaks. */
@@ -43,7 +50,26 @@ export interface CallStart {
   readonly startedAt?: Date;
 }
 
-/** The store the agent works with. Every method that writes has finished writing when it resolves. */
+/** What an appointment is made of, for {@link AppointmentStore.upsertAppointment}. */
+export interface AppointmentSeed {
+  id: string;
+  patientId: string;
+  providerId: string;
+  /** Local wall-clock start in the zone the appointment is booked in, e.g. 2026-11-23T10:30 America/Los_Angeles. */
+  start: DateTime;
+  service: string;
+  location: string;
+  /** Length in minutes; default 30. */
+  durationMin?: number;
+  /** Default `scheduled`. */
+  status?: AppointmentStatus;
+}
+
+/**
+ * The store everything works with: the agent, the dialer, the scripts and the tests' seeding.
+ * Every method that writes has finished writing when it resolves; a method rejects with the
+ * database's error when the database fails (e.g. a foreign key to a patient that does not exist).
+ */
 export interface AppointmentStore {
   /** The patient with this number (any format libphonenumber-js reads) and their next appointment from `now`. */
   lookupCaller(phone: string, now?: Date): Promise<CallerLookup | undefined>;
@@ -64,6 +90,30 @@ export interface AppointmentStore {
   readonly booking: Booking;
   callsInRoom(room: string): Promise<CallRecord[]>;
   digits(callId: string): Promise<CallDigit[]>;
+  /** Adds a patient, or replaces the name, number (E.164) and language (BCP-47, default en-US) of the one with this id. */
+  upsertPatient(p: { id: string; name: string; phoneE164: string; language?: string }): Promise<void>;
+  /** Adds a provider, or renames the one with this id. */
+  upsertProvider(p: { id: string; name: string }): Promise<void>;
+  /** Adds or replaces an appointment and the slot it holds (id `slot-<appointment id>`). */
+  upsertAppointment(a: AppointmentSeed): Promise<void>;
+  /**
+   * Adds `count` free 30-minute slots for a provider, the first at `from` (its zone is the slots'
+   * zone), one every `everyMin` minutes (default 60). Slots that already exist are left as they are.
+   */
+  addFreeSlots(providerId: string, from: DateTime, count: number, location: string, everyMin?: number): Promise<void>;
+  /**
+   * The appointments starting in [`from`, `to`) that are neither confirmed nor cancelled and have
+   * no outbound call started at or after `notCalledSince`, earliest first, with the patient's
+   * number as stored.
+   */
+  appointmentsToConfirm(q: { from: Date; to: Date; notCalledSince: Date }): Promise<{ appointmentId: string; phoneE164: string }[]>;
+  /** The patient's saved walk-in availability, if any. */
+  walkInPreference(patientId: string): Promise<WalkInPreferenceRecord | undefined>;
+  /** The patient's saved reminder preference, if any. */
+  reminderPreference(patientId: string): Promise<ReminderPreferenceRecord | undefined>;
+  /** The callbacks asked for about an appointment, oldest first. */
+  callbacks(appointmentId: string): Promise<Callback[]>;
+  /** Closes the database connection; the store cannot be used after. */
   close(): Promise<void>;
 }
 
@@ -75,7 +125,7 @@ export class SqlStore implements AppointmentStore {
   readonly booking: Booking;
 
   constructor(
-    readonly db: Kysely<Database>,
+    private readonly db: Kysely<Database>,
     private readonly defaultCountry: CountryCode = 'US',
   ) {
     this.booking = new Booking(db);
@@ -160,7 +210,7 @@ export class SqlStore implements AppointmentStore {
   ): Promise<CallRecord | undefined> {
     const current = await this.getCall(callId);
     if (!current || current.ended_at) return current;
-    const outcome = end.outcome ?? (current.outcome === 'in_progress' ? 'hung_up' : current.outcome);
+    const outcome = end.outcome ?? outcomeAtClose(current.outcome);
     await this.db
       .updateTable('call_records')
       .set({ ended_at: iso(end.at), outcome, error: end.error ?? current.error, sip_status: end.sipStatus ?? current.sip_status })
@@ -180,6 +230,104 @@ export class SqlStore implements AppointmentStore {
 
   async digits(callId: string): Promise<CallDigit[]> {
     return this.db.selectFrom('call_digits').selectAll().where('call_id', '=', callId).orderBy('id').execute();
+  }
+
+  async upsertPatient(p: { id: string; name: string; phoneE164: string; language?: string }): Promise<void> {
+    const language = p.language ?? 'en-US';
+    await this.db
+      .insertInto('patients')
+      .values({ id: p.id, name: p.name, phone_e164: p.phoneE164, language, created_at: iso() })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ name: p.name, phone_e164: p.phoneE164, language }))
+      .execute();
+  }
+
+  async upsertProvider(p: { id: string; name: string }): Promise<void> {
+    await this.db.insertInto('providers').values({ id: p.id, name: p.name }).onConflict((oc) => oc.column('id').doUpdateSet({ name: p.name })).execute();
+  }
+
+  async upsertAppointment(a: AppointmentSeed): Promise<void> {
+    const startsAt = a.start.toUTC().toISO()!;
+    const timezone = a.start.zoneName!;
+    const slotId = `slot-${a.id}`;
+    const durationMin = a.durationMin ?? 30;
+    const status = a.status ?? 'scheduled';
+    const now = iso();
+    await this.db
+      .insertInto('appointments')
+      .values({
+        id: a.id,
+        patient_id: a.patientId,
+        provider_id: a.providerId,
+        slot_id: slotId,
+        starts_at: startsAt,
+        timezone,
+        duration_min: durationMin,
+        service: a.service,
+        location: a.location,
+        status,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ starts_at: startsAt, timezone, status, service: a.service, location: a.location, updated_at: now }))
+      .execute();
+    await this.db
+      .insertInto('slots')
+      .values({ id: slotId, provider_id: a.providerId, starts_at: startsAt, timezone, duration_min: durationMin, location: a.location, appointment_id: a.id })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ starts_at: startsAt, appointment_id: a.id }))
+      .execute();
+  }
+
+  async addFreeSlots(providerId: string, from: DateTime, count: number, location: string, everyMin = 60): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const start = from.plus({ minutes: i * everyMin });
+      await this.db
+        .insertInto('slots')
+        .values({
+          id: `slot-${providerId}-${start.toUTC().toFormat("yyyyLLdd'T'HHmm")}`,
+          provider_id: providerId,
+          starts_at: start.toUTC().toISO()!,
+          timezone: start.zoneName!,
+          duration_min: 30,
+          location,
+          appointment_id: null,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+
+  async appointmentsToConfirm(q: { from: Date; to: Date; notCalledSince: Date }): Promise<{ appointmentId: string; phoneE164: string }[]> {
+    return this.db
+      .selectFrom('appointments')
+      .innerJoin('patients', 'patients.id', 'appointments.patient_id')
+      .select(['appointments.id as appointmentId', 'patients.phone_e164 as phoneE164'])
+      .where('appointments.starts_at', '>=', iso(q.from))
+      .where('appointments.starts_at', '<', iso(q.to))
+      .where('appointments.status', 'not in', ['confirmed', 'cancelled'])
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('call_records')
+              .select('call_records.id')
+              .whereRef('call_records.appointment_id', '=', 'appointments.id')
+              .where('call_records.direction', '=', 'outbound')
+              .where('call_records.started_at', '>=', iso(q.notCalledSince)),
+          ),
+        ),
+      )
+      .orderBy('appointments.starts_at')
+      .execute();
+  }
+
+  async walkInPreference(patientId: string): Promise<WalkInPreferenceRecord | undefined> {
+    return this.db.selectFrom('walkin_preferences').selectAll().where('patient_id', '=', patientId).executeTakeFirst();
+  }
+
+  async reminderPreference(patientId: string): Promise<ReminderPreferenceRecord | undefined> {
+    return this.db.selectFrom('reminder_preferences').selectAll().where('patient_id', '=', patientId).executeTakeFirst();
+  }
+
+  async callbacks(appointmentId: string): Promise<Callback[]> {
+    return this.db.selectFrom('callbacks').selectAll().where('appointment_id', '=', appointmentId).orderBy('created_at').orderBy('id').execute();
   }
 
   async close(): Promise<void> {

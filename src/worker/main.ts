@@ -1,44 +1,37 @@
 /**
- * The worker: registers with LiveKit under AGENT_NAME (explicit dispatch only) and runs each call
- * in a job process (./agent.ts, built to agent.js). `start` for production, `dev` for development.
- * SIGTERM: stop taking jobs, let active calls finish, exit.
+ * The worker: validates everything once (configuration, prompt file, voice choice, database
+ * migration), hands the result to its job processes (./handoff.ts), then registers with LiveKit under
+ * AGENT_NAME (explicit dispatch only) and runs each call in a job process (./agent.ts, built to
+ * agent.js). `start` for production, `dev` for development. SIGTERM: stop taking jobs, let active
+ * calls finish, exit. A bad setting stops it here with one line naming the variable.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, ServerOptions } from '@livekit/agents';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
-import { chooseVoice } from '../agent/job.js';
-import { loadPrompt } from '../agent/instructions.js';
-import { openSqliteStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
+import { loadPrompt, planVoice } from '../voice/index.js';
+import { handOff, type WorkerSetup } from './handoff.js';
 import { callLoad, TARGET_LOAD } from './load.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`${err.problems.join('\n')}\n`);
-  process.exit(1);
+/** The checks that need nothing running; each failure is one line for the operator. */
+function setUp(): WorkerSetup {
+  try {
+    const config = loadConfig();
+    const setup = { config, prompt: loadPrompt(config.AGENT_PROMPT_FILE), voice: planVoice(config) };
+    handOff(setup);
+    return setup;
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.problems.join('\n') : (err as Error).message}\n`);
+    process.exit(1);
+  }
 }
-// A missing or empty prompt file is a start-up error, not a failure on the first call.
-try {
-  loadPrompt(config.AGENT_PROMPT_FILE);
-} catch (err) {
-  process.stderr.write(`${(err as Error).message}\n`);
-  process.exit(1);
-}
+
+const { config, voice } = setUp();
 const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'worker' });
-// Migrate once here, before any job process opens the file.
-await (await openSqliteStore(config.DATABASE_PATH)).close();
-let voice;
-try {
-  voice = chooseVoice(config);
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`${err.problems.join('\n')}\n`);
-  process.exit(1);
-}
+// Migrate once here, before any job process opens the database.
+await (await openStore(config)).close();
 log.info({ agentName: config.AGENT_NAME, mode: voice.mode, database: config.DATABASE_PATH }, `worker starting in ${voice.mode} mode: ${voice.reason}`);
 
 // Job processes are forked with this process's execArgv: each loads job-preload first, which lets
@@ -54,11 +47,11 @@ cli.runApp(
     wsURL: config.LIVEKIT_URL,
     apiKey: config.LIVEKIT_API_KEY,
     apiSecret: config.LIVEKIT_API_SECRET,
-    port: Number(config.WORKER_PORT),
-    numIdleProcesses: Number(config.WORKER_IDLE_PROCESSES),
+    port: config.WORKER_PORT,
+    numIdleProcesses: config.WORKER_IDLE_PROCESSES,
     // Load by calls, not CPU: a call's own start-up pushes a small server's CPU past 0.7 and the
     // next caller would be turned away (see ./load.ts).
-    loadFunc: async (server) => callLoad(server.activeJobs.length, Number(config.WORKER_MAX_CALLS)),
+    loadFunc: async (server) => callLoad(server.activeJobs.length, config.WORKER_MAX_CALLS),
     loadThreshold: TARGET_LOAD,
     // After draining, an idle process started during the drain may never acknowledge the shutdown
     // request (agents 1.9.0); the default 60 s wait for it only delays the exit.

@@ -6,18 +6,17 @@
  * connection fails the call goes on in keypad mode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { speechUlaw } from '../support/audio.js';
-import { GeminiStandIn } from '../support/gemini-standin.js';
-import { clients, provisionInbound, provisionOutbound, type InboundRoute, type OutboundRoute } from '../support/livekit.js';
-import { addPatient } from '../support/patients.js';
-import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
-import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
-import { freePorts, SipCallee, SipCaller } from '../support/sipp.js';
+import { speechUlaw } from '../../devtools/audio.js';
+import { GeminiStandIn } from '../../devtools/gemini-standin.js';
+import { clients, provisionInbound, provisionOutbound, type InboundRoute, type OutboundRoute } from '../../devtools/livekit.js';
+import { addPatient } from '../../devtools/patients.js';
+import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
+import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { freePorts, SipCallee, SipCaller } from '../../devtools/sipp.js';
 import { placeCall } from '../../src/outbound/dialer.js';
-import { addFreeSlots } from '../../src/store/seed.js';
-import { keypadPrompts } from '../../src/speech/prompts.js';
+import { callScript } from '../../src/call/index.js';
 import { DateTime } from 'luxon';
-import { startWorker, type TestWorker } from '../support/worker.js';
+import { startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const GREETING = 'Hello Maria, this is the clinic assistant. Would you like to confirm your appointment?';
 const CONFIRMED = 'Thank you, your appointment is confirmed. Goodbye.';
@@ -71,7 +70,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
     // Saved, before and regardless of what the model says.
     expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
-    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
+    const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
     expect(record).toMatchObject({ mode: 'gemini', outcome: 'confirmed' });
 
     // The plugin's session setup carried our model, voice, language and the caller's real facts.
@@ -145,7 +144,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   it('the model reschedules through its tool: the store shows the new slot, the old one is free, the model got the result', async () => {
     const p = await addPatient(worker.store, { name: 'Rita Moreno' });
-    await addFreeSlots(worker.store, 'dr-chen', DateTime.now().setZone('America/Los_Angeles').plus({ days: 2 }).set({ hour: 15, minute: 0, second: 0, millisecond: 0 }), 1, 'the Main Street clinic');
+    await worker.store.addFreeSlots('dr-chen', DateTime.now().setZone('America/Los_Angeles').plus({ days: 2 }).set({ hour: 15, minute: 0, second: 0, millisecond: 0 }), 1, 'the Main Street clinic');
     const slot = (await worker.store.booking.openSlots('dr-chen')).find((x) => x.starts_at.includes('T') && x.id.startsWith('slot-dr-chen-'))!;
     rescheduleTo = slot.id;
     const result = await inboundCall(p.phone);
@@ -155,7 +154,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect((await worker.store.booking.openSlots('dr-chen')).map((x) => x.id)).toContain(`slot-${p.appointmentId}`);
     const response = standIn.toolResponses().find((r) => r.name === 'reschedule_appointment')!;
     expect(JSON.parse(response.response.output!)).toMatchObject({ result: 'rescheduled' });
-    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
     expect(record.outcome).toBe('rescheduled');
     expect((await worker.store.booking.changes(p.appointmentId)).map((c) => [c.change, c.source, c.call_id])).toEqual([['rescheduled', 'voice', record.id]]);
   });
@@ -166,7 +165,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect(result.exitCode, result.log).toBe(0);
 
     expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
-    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
     expect(record.outcome).toBe('confirmed');
     // Both paths ran: the press is saved and the model's tool call got its answer …
     expect((await worker.store.digits(record.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
@@ -197,7 +196,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
     // The press after the failure went through keypad mode and was saved.
     expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
-    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
     expect(record.outcome).toBe('confirmed');
     expect(record.error).toBe('the voice model session failed; the call went on in keypad mode');
     expect((await worker.store.digits(record.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
@@ -207,7 +206,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     const after = pcmu.find((x) => x.timeMs >= droppedAt)!;
     const tail = result.audio.subarray((after.timestamp - pcmu[0]!.timestamp) >>> 0);
     const speech = firstSpeech(tail, 8000)!;
-    const notice = keypadPrompts('Main Street Clinic').modelLost(true);
-    expect(await recognizeAmong(tail.subarray(speech.start, speech.end), 8000, [notice, GREETING, keypadPrompts('Main Street Clinic').confirmed()])).toBe(speechWords(notice));
+    const notice = callScript('Main Street Clinic').modelLost(true);
+    expect(await recognizeAmong(tail.subarray(speech.start, speech.end), 8000, [notice, GREETING, callScript('Main Street Clinic').confirmed()])).toBe(speechWords(notice));
   });
 });

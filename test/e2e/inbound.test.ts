@@ -5,21 +5,21 @@
  */
 import { AgentDispatchClient } from 'livekit-server-sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { keypadPrompts } from '../../src/speech/prompts.js';
-import { addPatient } from '../support/patients.js';
-import { speechUlaw } from '../support/audio.js';
-import { clients, provisionInbound, uniqueNumber, waitForRoom, type Clients, type InboundRoute } from '../support/livekit.js';
-import { OBSERVER_RATE, RoomObserver } from '../support/room-observer.js';
-import { encodeWav, rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
-import { STACK_DIR } from '../support/stack.js';
+import { callScript } from '../../src/call/index.js';
+import { addPatient } from '../../devtools/patients.js';
+import { speechUlaw } from '../../devtools/audio.js';
+import { clients, provisionInbound, uniqueNumber, waitForRoom, type Clients, type InboundRoute } from '../../devtools/livekit.js';
+import { OBSERVER_RATE, RoomObserver } from '../../devtools/room-observer.js';
+import { encodeWav, rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
+import { STACK_DIR } from '../../devtools/stack.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
-import { SipCaller } from '../support/sipp.js';
-import { startWorker, type TestWorker } from '../support/worker.js';
+import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { SipCaller } from '../../devtools/sipp.js';
+import { startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const CLINIC = 'Main Street Clinic';
-const prompts = keypadPrompts(CLINIC);
+const prompts = callScript(CLINIC);
 
 describe('inbound calls in keypad mode', () => {
   let c: Clients;
@@ -43,7 +43,7 @@ describe('inbound calls in keypad mode', () => {
     await worker?.stop();
   });
 
-  /** A patient with an appointment tomorrow (see test/support/patients.ts). */
+  /** A patient with an appointment tomorrow (see devtools/patients.ts). */
   const patient = (name?: string, time?: { hour: number; minute: number }) => addPatient(worker.store, { name, time });
 
   async function call(from: string, dtmf: { digits: string; atMs: number }[], hangupAfterMs: number) {
@@ -59,7 +59,7 @@ describe('inbound calls in keypad mode', () => {
   }
 
   async function recordFor(phone: string) {
-    const rows = await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).execute();
+    const rows = await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).execute();
     expect(rows, `one call record for ${phone}`).toHaveLength(1);
     return { record: rows[0]!, digits: await worker.store.digits(rows[0]!.id) };
   }
@@ -68,7 +68,7 @@ describe('inbound calls in keypad mode', () => {
   async function closedRecordFor(phone: string) {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const row = await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst();
+      const row = await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst();
       if (row?.ended_at) return recordFor(phone);
       if (Date.now() > deadline) throw new Error(`call record of ${phone} not closed: ${JSON.stringify(row)}\n${worker.output().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -124,14 +124,14 @@ describe('inbound calls in keypad mode', () => {
 
   it('unknown number: unknown_caller saved, no appointment changed', async () => {
     const p = await patient();
-    const before = await worker.store.db.selectFrom('appointments').select(['id', 'status', 'updated_at']).orderBy('id').execute();
+    const before = await worker.db.selectFrom('appointments').select(['id', 'status', 'updated_at']).orderBy('id').execute();
     const stranger = uniqueNumber();
     const caller = await call(stranger, [], 14_000);
     const result = await caller.result();
     expect(result.exitCode, result.log).toBe(0);
     const { record } = await closedRecordFor(stranger);
     expect(record).toMatchObject({ outcome: 'unknown_caller', patient_id: null, appointment_id: null });
-    expect(await worker.store.db.selectFrom('appointments').select(['id', 'status', 'updated_at']).orderBy('id').execute()).toEqual(before);
+    expect(await worker.db.selectFrom('appointments').select(['id', 'status', 'updated_at']).orderBy('id').execute()).toEqual(before);
     expect(before.find((a) => a.id === p.appointmentId)?.status).toBe('scheduled');
     const speech = firstSpeech(result.audio, 8000)!;
     expect(await recognizeAmong(result.audio.subarray(speech.start, speech.end), 8000, [prompts.unknownCaller(), prompts.noAppointment('Maria Garcia')])).toBe(

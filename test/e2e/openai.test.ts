@@ -3,14 +3,14 @@
  * pointed at a local Realtime API stand-in (OPENAI_BASE_URL), answering a real SIP call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { speechUlaw } from '../support/audio.js';
-import { clients, provisionInbound, type InboundRoute } from '../support/livekit.js';
-import { OpenAIRealtimeStandIn } from '../support/openai-standin.js';
-import { addPatient } from '../support/patients.js';
-import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
-import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
-import { SipCaller } from '../support/sipp.js';
-import { startWorker, type TestWorker } from '../support/worker.js';
+import { speechUlaw } from '../../devtools/audio.js';
+import { clients, provisionInbound, type InboundRoute } from '../../devtools/livekit.js';
+import { OpenAIRealtimeStandIn } from '../../devtools/openai-standin.js';
+import { addPatient } from '../../devtools/patients.js';
+import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
+import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { SipCaller } from '../../devtools/sipp.js';
+import { startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const GREETING = 'Hello Maria, this is the clinic calling assistant. Shall I confirm your visit?';
 const CONFIRMED = 'Thank you, your appointment is confirmed. Goodbye.';
@@ -44,7 +44,7 @@ describe('OpenAI Realtime with a local stand-in', () => {
     expect(result.exitCode, result.log).toBe(0);
 
     expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
-    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
     expect(record).toMatchObject({ mode: 'openai', outcome: 'confirmed' });
 
     // The plugin configured the session with our voice, the prompt file, the caller's facts and our tools.

@@ -9,18 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { keypadPrompts } from '../../src/speech/prompts.js';
-import { addPatient } from '../support/patients.js';
-import { speechUlaw } from '../support/audio.js';
-import { clients, provisionOutbound, type Clients, type OutboundRoute } from '../support/livekit.js';
-import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
-import { firstSpeech, recognizeAmong, speechWords } from '../support/speech-check.js';
-import { freePorts, SipCallee } from '../support/sipp.js';
-import { REPO_ROOT } from '../support/stack.js';
-import { startWorker, type TestWorker } from '../support/worker.js';
+import { callScript } from '../../src/call/index.js';
+import { addPatient } from '../../devtools/patients.js';
+import { speechUlaw } from '../../devtools/audio.js';
+import { clients, provisionOutbound, type Clients, type OutboundRoute } from '../../devtools/livekit.js';
+import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
+import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { freePorts, SipCallee } from '../../devtools/sipp.js';
+import { REPO_ROOT } from '../../devtools/stack.js';
+import { startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const run = promisify(execFile);
-const prompts = keypadPrompts('Main Street Clinic');
+const prompts = callScript('Main Street Clinic');
 
 describe('outbound confirmation calls', () => {
   let c: Clients;

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { speechUlaw } from '../support/audio.js';
-import { clients, uniqueNumber, waitForRoom, type Clients } from '../support/livekit.js';
-import { SipCaller } from '../support/sipp.js';
-import { REPO_ROOT } from '../support/stack.js';
+import { speechUlaw } from '../../devtools/audio.js';
+import { clients, uniqueNumber, waitForRoom, type Clients } from '../../devtools/livekit.js';
+import { SipCaller } from '../../devtools/sipp.js';
+import { REPO_ROOT } from '../../devtools/stack.js';
 
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@
 import { ParticipantKind } from '@livekit/rtc-node';
 import { SipCallError } from 'livekit-server-sdk';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { speechUlaw } from '../support/audio.js';
+import { speechUlaw } from '../../devtools/audio.js';
 import {
   clients,
   provisionInbound,
@@ -14,10 +14,10 @@ import {
   uniqueNumber,
   waitForRoom,
   type Clients,
-} from '../support/livekit.js';
-import { RoomObserver } from '../support/room-observer.js';
-import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
-import { SipCallee, SipCaller } from '../support/sipp.js';
+} from '../../devtools/livekit.js';
+import { RoomObserver } from '../../devtools/room-observer.js';
+import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
+import { SipCallee, SipCaller } from '../../devtools/sipp.js';
 
 describe('SipCaller and SipCallee on the local stack', () => {
   let c: Clients;

@@ -5,11 +5,11 @@
  */
 import { ParticipantKind } from '@livekit/rtc-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { speechUlaw } from '../support/audio.js';
-import { clients, provisionInbound, uniqueNumber, waitForRoom, type Clients, type InboundRoute } from '../support/livekit.js';
-import { RoomObserver } from '../support/room-observer.js';
-import { rmsDbfs, SILENCE_DBFS } from '../support/rtp.js';
-import { SipCaller } from '../support/sipp.js';
+import { speechUlaw } from '../../devtools/audio.js';
+import { clients, provisionInbound, uniqueNumber, waitForRoom, type Clients, type InboundRoute } from '../../devtools/livekit.js';
+import { RoomObserver } from '../../devtools/room-observer.js';
+import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
+import { SipCaller } from '../../devtools/sipp.js';
 
 describe('local telephony stack', () => {
   let c: Clients;

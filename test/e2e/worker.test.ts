@@ -4,11 +4,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { speechUlaw } from '../support/audio.js';
-import { clients, provisionInbound, type InboundRoute } from '../support/livekit.js';
-import { addPatient } from '../support/patients.js';
-import { SipCaller } from '../support/sipp.js';
-import { startWorker, type TestWorker } from '../support/worker.js';
+import { speechUlaw } from '../../devtools/audio.js';
+import { clients, provisionInbound, type InboundRoute } from '../../devtools/livekit.js';
+import { addPatient } from '../../devtools/patients.js';
+import { SipCaller } from '../../devtools/sipp.js';
+import { startWorker, type TestWorker } from '../../devtools/worker.js';
 import { canRestorePriority, WARM_UP_NICE } from '../../src/worker/priority.js';
 
 /** Field `n` (1-based, as in proc(5)) of /proc/<pid>/stat: 4 = parent pid, 19 = nice. */
@@ -96,7 +96,7 @@ describe('worker process', () => {
     const result = await call.result();
     expect(result.exitCode, result.log).toBe(0);
     expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
-    const record = (await worker.store.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
+    const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
     expect(record.outcome).toBe('confirmed');
     expect(record.ended_at).not.toBeNull();
     expect(await exited).not.toBeNull(); // the worker went away on its own once the call was over

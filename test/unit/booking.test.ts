@@ -1,10 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Booking, openSqliteStore, type SqlStore } from '../../src/store/index.js';
-import { addFreeSlots, upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
+import { inspectDatabase } from '../../devtools/database.js';
+import { openSqliteStore, type AppointmentStore, type Booking, type Database } from '../../src/store/index.js';
 
 const TZ = 'America/Los_Angeles';
 const tomorrow = DateTime.now().setZone(TZ).plus({ days: 1 }).set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
@@ -12,21 +13,28 @@ const voice = { source: 'voice' as const, callId: 'call-1' };
 const keypad = { source: 'keypad' as const, callId: 'call-1' };
 
 describe('booking changes (real SQLite)', () => {
-  let store: SqlStore;
+  let store: AppointmentStore;
   let booking: Booking;
+  /** The same file, read on a connection of the test's own. */
+  let db: Kysely<Database>;
 
   beforeEach(async () => {
-    store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'booking-')), 'app.db'));
-    booking = new Booking(store.db);
-    await upsertProvider(store, { id: 'dr', name: 'Doctor Chen' });
-    await upsertProvider(store, { id: 'dr2', name: 'Doctor Patel' });
-    await upsertPatient(store, { id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101' });
-    await upsertPatient(store, { id: 'p2', name: 'James Wilson', phoneE164: '+14155550102' });
-    await upsertAppointment(store, { id: 'a1', patientId: 'p1', providerId: 'dr', start: tomorrow, service: 'check-up', location: 'Main Street' });
-    await upsertAppointment(store, { id: 'a2', patientId: 'p2', providerId: 'dr', start: tomorrow.plus({ hours: 3 }), service: 'check-up', location: 'Main Street' });
-    await addFreeSlots(store, 'dr', tomorrow.plus({ days: 1 }).set({ hour: 9 }), 3, 'Main Street');
+    const file = join(mkdtempSync(join(tmpdir(), 'booking-')), 'app.db');
+    store = await openSqliteStore(file);
+    booking = store.booking;
+    db = inspectDatabase(file);
+    await store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
+    await store.upsertProvider({ id: 'dr2', name: 'Doctor Patel' });
+    await store.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101' });
+    await store.upsertPatient({ id: 'p2', name: 'James Wilson', phoneE164: '+14155550102' });
+    await store.upsertAppointment({ id: 'a1', patientId: 'p1', providerId: 'dr', start: tomorrow, service: 'check-up', location: 'Main Street' });
+    await store.upsertAppointment({ id: 'a2', patientId: 'p2', providerId: 'dr', start: tomorrow.plus({ hours: 3 }), service: 'check-up', location: 'Main Street' });
+    await store.addFreeSlots('dr', tomorrow.plus({ days: 1 }).set({ hour: 9 }), 3, 'Main Street');
   });
-  afterEach(() => store.close());
+  afterEach(async () => {
+    await db.destroy();
+    await store.close();
+  });
 
   it('confirms once: a press and a spoken yes make one change', async () => {
     expect(await booking.confirm('a1', keypad)).toBe('confirmed');
@@ -52,7 +60,7 @@ describe('booking changes (real SQLite)', () => {
     expect(await booking.reschedule('a1', slot!.id, voice)).toBe('rescheduled');
     const a1 = (await store.getAppointment('a1'))!;
     expect(a1).toMatchObject({ slot_id: slot!.id, starts_at: slot!.starts_at, status: 'confirmed' });
-    const slots = await store.db.selectFrom('slots').selectAll().where('id', 'in', [slot!.id, 'slot-a1']).execute();
+    const slots = await db.selectFrom('slots').selectAll().where('id', 'in', [slot!.id, 'slot-a1']).execute();
     expect(Object.fromEntries(slots.map((s) => [s.id, s.appointment_id]))).toEqual({ [slot!.id]: 'a1', 'slot-a1': null });
     expect((await booking.openSlots('dr')).map((s) => s.id)).toContain('slot-a1');
     const [change] = await booking.changes('a1');
@@ -61,10 +69,10 @@ describe('booking changes (real SQLite)', () => {
   });
 
   it('refuses a taken slot and changes nothing', async () => {
-    const before = await store.db.selectFrom('slots').selectAll().orderBy('id').execute();
+    const before = await db.selectFrom('slots').selectAll().orderBy('id').execute();
     expect(await booking.reschedule('a1', 'slot-a2', voice)).toBe('slot_taken');
     expect(await booking.reschedule('a1', 'no-such-slot', voice)).toBe('slot_not_found');
-    expect(await store.db.selectFrom('slots').selectAll().orderBy('id').execute()).toEqual(before);
+    expect(await db.selectFrom('slots').selectAll().orderBy('id').execute()).toEqual(before);
     expect((await store.getAppointment('a1'))).toMatchObject({ slot_id: 'slot-a1', status: 'scheduled' });
     expect(await booking.changes('a1')).toEqual([]);
   });
@@ -84,7 +92,7 @@ describe('booking changes (real SQLite)', () => {
   it('saves a conditional confirmation as a pending callback, status unchanged', async () => {
     const at = tomorrow.minus({ hours: 20 }).toJSDate();
     const id = await booking.requestCallback('a1', at, 'needs to check with work', voice);
-    const cb = await store.db.selectFrom('callbacks').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
+    const cb = await db.selectFrom('callbacks').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
     expect(cb).toMatchObject({ patient_id: 'p1', appointment_id: 'a1', call_id: 'call-1', callback_at: at.toISOString(), reason: 'needs to check with work', status: 'pending' });
     expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
     expect(await booking.requestCallback('nope', at, 'x', voice)).toBeUndefined();
@@ -93,11 +101,11 @@ describe('booking changes (real SQLite)', () => {
   it('saves walk-in and reminder preferences, replacing earlier ones', async () => {
     await booking.setWalkIn('p1', { flexible: false, specificTimes: 'weekday mornings', noticeMinutes: 60 });
     await booking.setWalkIn('p1', { flexible: true, specificTimes: 'ignored when flexible', noticeMinutes: 30 });
-    expect(await store.db.selectFrom('walkin_preferences').selectAll().execute()).toEqual([
+    expect(await db.selectFrom('walkin_preferences').selectAll().execute()).toEqual([
       expect.objectContaining({ patient_id: 'p1', flexible: 1, specific_times: null, notice_minutes: 30 }),
     ]);
     await booking.setReminder('p1', 24 * 60);
     await booking.setReminder('p1', null);
-    expect(await store.db.selectFrom('reminder_preferences').selectAll().execute()).toEqual([expect.objectContaining({ patient_id: 'p1', lead_minutes: null })]);
+    expect(await db.selectFrom('reminder_preferences').selectAll().execute()).toEqual([expect.objectContaining({ patient_id: 'p1', lead_minutes: null })]);
   });
 });

@@ -1,10 +1,10 @@
 import { ParticipantKind } from '@livekit/rtc-node';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { chooseVoice } from '../../src/agent/job.js';
+import { chooseVoice } from '../../src/voice/index.js';
 import { ConfigError } from '../../src/config/index.js';
 import { classifyParticipant } from '../../src/call/classify.js';
-import { KeypadMachine } from '../../src/call/dtmf.js';
+import { KeypadMachine } from '../../src/call/keys.js';
 import { toE164 } from '../../src/phone/index.js';
 import { appointmentInWords, timeInWords } from '../../src/speech/words.js';
 

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROMPT_FILE, loadPrompt, phoneInstructions } from '../../src/agent/instructions.js';
+import { situationOf } from '../../src/call/index.js';
+import { DEFAULT_PROMPT_FILE, instructionsFor, loadPrompt } from '../../src/voice/index.js';
 import type { CallerLookup } from '../../src/store/index.js';
 
 const lookup = {
@@ -15,7 +16,7 @@ const lookup = {
 
 describe('voice model instructions', () => {
   it('come from the prompt file in the repository by default', () => {
-    expect(DEFAULT_PROMPT_FILE).toMatch(/src\/agent\/coordinator\.md$/);
+    expect(DEFAULT_PROMPT_FILE).toMatch(/src\/voice\/coordinator\.md$/);
     const prompt = loadPrompt();
     expect(prompt).toContain('appointment coordinator');
     expect(prompt).toContain('list_open_slots');
@@ -29,14 +30,14 @@ describe('voice model instructions', () => {
   });
 
   it('add the clinic, the connection and the caller\'s real appointment; outbound calls speak first', () => {
-    const inbound = phoneInstructions('PROMPT', 'Main Street Clinic', 'inbound', lookup);
+    const inbound = instructionsFor('PROMPT', 'Main Street Clinic', situationOf('inbound', lookup));
     expect(inbound.startsWith('PROMPT\n')).toBe(true);
     expect(inbound).toContain('You work for Main Street Clinic.');
     expect(inbound).toContain('This is a phone call');
     expect(inbound).toContain('The caller is Maria Garcia. They have your dental cleaning with Doctor Chen on Monday, November twenty-third at ten thirty a.m.');
     expect(inbound).not.toContain('You placed this call');
-    expect(phoneInstructions('PROMPT', 'Main Street Clinic', 'outbound', lookup)).toContain('You placed this call to the patient');
-    expect(phoneInstructions('PROMPT', 'Main Street Clinic', 'web', undefined)).toContain('clinic web site');
-    expect(phoneInstructions('PROMPT', 'Main Street Clinic', 'inbound', undefined)).toContain('not in our records');
+    expect(instructionsFor('PROMPT', 'Main Street Clinic', situationOf('outbound', lookup))).toContain('You placed this call to the patient');
+    expect(instructionsFor('PROMPT', 'Main Street Clinic', situationOf('web', undefined))).toContain('clinic web site');
+    expect(instructionsFor('PROMPT', 'Main Street Clinic', situationOf('inbound', undefined))).toContain('not in our records');
   });
 });

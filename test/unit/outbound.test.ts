@@ -5,17 +5,16 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { appointmentsToConfirm, dialFailureOutcome, parseOutboundMetadata, roomNameFor, summarize, targetsFromFile, type PlacedCall } from '../../src/outbound/index.js';
 import { openSqliteStore, type CallOutcome } from '../../src/store/index.js';
-import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
 
 const ZONE = 'America/Los_Angeles';
 const now = DateTime.fromISO('2026-11-22T15:00:00', { zone: ZONE }) as DateTime<true>;
 
 async function store() {
   const s = await openSqliteStore(':memory:');
-  await upsertProvider(s, { id: 'dr', name: 'Doctor Chen' });
+  await s.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
   const add = async (id: string, phone: string, start: DateTime, status?: 'confirmed' | 'cancelled') => {
-    await upsertPatient(s, { id: `p-${id}`, name: id, phoneE164: phone });
-    await upsertAppointment(s, { id, patientId: `p-${id}`, providerId: 'dr', start, service: 'x', location: 'y', status });
+    await s.upsertPatient({ id: `p-${id}`, name: id, phoneE164: phone });
+    await s.upsertAppointment({ id, patientId: `p-${id}`, providerId: 'dr', start, service: 'x', location: 'y', status });
   };
   await add('tomorrow-9', '+14155550101', now.plus({ days: 1 }).set({ hour: 9 }));
   await add('tomorrow-late', '+14155550102', now.plus({ days: 1 }).set({ hour: 23, minute: 30 }));

@@ -8,7 +8,7 @@ import {
   rmsDbfs,
   sipMessages,
   ulawToLinear,
-} from '../support/rtp.js';
+} from '../../devtools/rtp.js';
 
 /** Builds a little-endian, microsecond pcap (Ethernet link type) holding the given UDP datagrams. */
 function pcap(datagrams: { timeMs: number; src: number; dst: number; data: Buffer }[]): Buffer {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calleeScenario, callerScenario, planDtmf } from '../support/sipp-scenarios.js';
+import { calleeScenario, callerScenario, planDtmf } from '../../devtools/sipp-scenarios.js';
 
 describe('planDtmf', () => {
   it('orders presses by time', () => {

@@ -5,8 +5,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
+import { inspectDatabase } from '../../devtools/database.js';
 import { MIGRATIONS, openSqliteStore, seedDemoData, type Database } from '../../src/store/index.js';
-import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
 
 const file = () => join(mkdtempSync(join(tmpdir(), 'store-')), 'app.db');
 const tables = (path: string) =>
@@ -50,11 +50,11 @@ describe('migrations', () => {
 describe('SqlStore', () => {
   it('finds the next upcoming, not cancelled appointment of a caller by any form of their number', async () => {
     const store = await openSqliteStore(':memory:');
-    await upsertProvider(store, { id: 'dr', name: 'Doctor Chen' });
-    await upsertPatient(store, { id: 'p', name: 'Maria Garcia', phoneE164: '+14157774444' });
+    await store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
+    await store.upsertPatient({ id: 'p', name: 'Maria Garcia', phoneE164: '+14157774444' });
     const now = DateTime.fromISO('2026-11-22T12:00:00', { zone: 'America/Los_Angeles' });
     const appt = (id: string, days: number, status?: 'cancelled') =>
-      upsertAppointment(store, { id, patientId: 'p', providerId: 'dr', start: now.plus({ days }), service: 'cleaning', location: 'here', status });
+      store.upsertAppointment({ id, patientId: 'p', providerId: 'dr', start: now.plus({ days }), service: 'cleaning', location: 'here', status });
     await appt('past', -1);
     await appt('later', 5);
     await appt('cancelled', 1, 'cancelled');
@@ -92,10 +92,13 @@ describe('SqlStore', () => {
   });
 
   it('seeds demo data idempotently', async () => {
-    const store = await openSqliteStore(':memory:');
+    const path = file();
+    const store = await openSqliteStore(path);
     await seedDemoData(store, 'America/Los_Angeles');
     await seedDemoData(store, 'America/Los_Angeles');
-    expect((await store.db.selectFrom('patients').select('id').execute()).length).toBe(3);
+    const db = inspectDatabase(path);
+    expect((await db.selectFrom('patients').select('id').execute()).length).toBe(3);
+    await db.destroy();
     expect((await store.lookupCaller('+14155550101'))?.appointment?.service).toBe('dental cleaning');
     await store.close();
   });

@@ -9,16 +9,17 @@ import { initializeLogger, voice } from '@livekit/agents';
 import { DateTime } from 'luxon';
 import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { appointmentTools } from '../../src/agent/tools.js';
-import { openSqliteStore, type CallerLookup, type CallOutcome, type SqlStore } from '../../src/store/index.js';
-import { addFreeSlots, upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
+import { CallRecorder, situationOf, type CallOutcome, type Situation } from '../../src/call/index.js';
+import { openSqliteStore, type SqlStore } from '../../src/store/index.js';
+import { appointmentTools } from '../../src/voice/index.js';
 
 const TZ = 'America/Los_Angeles';
 const start = DateTime.now().setZone(TZ).plus({ days: 1 }).set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
 
 describe('voice tools change the real records', () => {
   let store: SqlStore;
-  let lookup: CallerLookup;
+  let situation: Situation;
+  let recorder: CallRecorder;
   let callId: string;
   let outcomes: CallOutcome[];
   let session: voice.AgentSession;
@@ -26,14 +27,15 @@ describe('voice tools change the real records', () => {
   beforeAll(() => initializeLogger({ pretty: false, level: 'error' }));
   beforeEach(async () => {
     store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'tools-')), 'app.db'));
-    await upsertProvider(store, { id: 'dr', name: 'Doctor Chen' });
-    await upsertPatient(store, { id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101' });
-    await upsertPatient(store, { id: 'p2', name: 'James Wilson', phoneE164: '+14155550102' });
-    await upsertAppointment(store, { id: 'a1', patientId: 'p1', providerId: 'dr', start, service: 'check-up', location: 'Main Street' });
-    await upsertAppointment(store, { id: 'a2', patientId: 'p2', providerId: 'dr', start: start.plus({ hours: 2 }), service: 'check-up', location: 'Main Street' });
-    await addFreeSlots(store, 'dr', start.plus({ days: 1 }).set({ hour: 9 }), 2, 'Main Street');
-    lookup = (await store.lookupCaller('+14155550101'))!;
-    callId = (await store.startCall({ room: 'r1', direction: 'inbound', mode: 'gemini', patientId: 'p1', appointmentId: 'a1' })).id;
+    await store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
+    await store.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101' });
+    await store.upsertPatient({ id: 'p2', name: 'James Wilson', phoneE164: '+14155550102' });
+    await store.upsertAppointment({ id: 'a1', patientId: 'p1', providerId: 'dr', start, service: 'check-up', location: 'Main Street' });
+    await store.upsertAppointment({ id: 'a2', patientId: 'p2', providerId: 'dr', start: start.plus({ hours: 2 }), service: 'check-up', location: 'Main Street' });
+    await store.addFreeSlots('dr', start.plus({ days: 1 }).set({ hour: 9 }), 2, 'Main Street');
+    situation = situationOf('inbound', await store.lookupCaller('+14155550101'));
+    recorder = await CallRecorder.open(store, { room: 'r1', direction: 'inbound', mode: 'gemini', patientId: 'p1', appointmentId: 'a1' });
+    callId = recorder.id;
     outcomes = [];
   });
   afterEach(async () => {
@@ -43,7 +45,12 @@ describe('voice tools change the real records', () => {
 
   /** Runs one user turn through a session whose model answers with `calls`. */
   async function turn(userInput: string, calls: { name: string; args: Record<string, unknown> }[], onSession?: (s: voice.AgentSession) => void) {
-    const tools = appointmentTools({ store, callId, lookup, log: pino({ level: 'silent' }), onOutcome: (o) => outcomes.push(o) });
+    // As the call does (src/call/call.ts): the outcome saved on the record, then the call told.
+    const changed = async (o: CallOutcome) => {
+      await recorder.setOutcome(o);
+      outcomes.push(o);
+    };
+    const tools = appointmentTools({ store, callId, situation, log: pino({ level: 'silent' }), changed });
     session = new voice.AgentSession({ llm: new voice.testing.FakeLLM([{ input: userInput, toolCalls: calls }]) });
     onSession?.(session);
     await session.start({ agent: new voice.Agent({ instructions: 'test', tools }) });
@@ -97,8 +104,8 @@ describe('voice tools change the real records', () => {
       { name: 'set_walk_in_availability', args: { flexible: false, specific_times: 'weekday mornings', notice_minutes: 120 } },
       { name: 'set_reminder_preference', args: { lead_minutes: 1440 } },
     ]);
-    expect(await store.db.selectFrom('walkin_preferences').selectAll().executeTakeFirst()).toMatchObject({ patient_id: 'p1', flexible: 0, specific_times: 'weekday mornings', notice_minutes: 120 });
-    expect(await store.db.selectFrom('reminder_preferences').selectAll().executeTakeFirst()).toMatchObject({ patient_id: 'p1', lead_minutes: 1440 });
+    expect(await store.walkInPreference('p1')).toMatchObject({ patient_id: 'p1', flexible: 0, specific_times: 'weekday mornings', notice_minutes: 120 });
+    expect(await store.reminderPreference('p1')).toMatchObject({ patient_id: 'p1', lead_minutes: 1440 });
   });
 
   it('conditional confirmation: a callback saved, a bad time refused with a message for the model', async () => {
@@ -109,7 +116,7 @@ describe('voice tools change the real records', () => {
     const outs = r.events.filter((e) => e.type === 'function_call_output').map((e) => e.item as { output: string; isError: boolean });
     expect(outs[0]).toMatchObject({ isError: true });
     expect(outs[0]!.output).toContain('callback_at');
-    expect(await store.db.selectFrom('callbacks').selectAll().execute()).toEqual([
+    expect(await store.callbacks('a1')).toEqual([
       expect.objectContaining({ appointment_id: 'a1', callback_at: '2030-01-03T01:00:00.000Z', reason: 'check work shift', status: 'pending', call_id: callId }),
     ]);
     expect((await store.getAppointment('a1'))?.status).toBe('scheduled');

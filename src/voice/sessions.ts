@@ -1,16 +1,18 @@
 /**
- * The two ways the agent speaks, both over an agents-framework AgentSession in the room:
- * keypad mode (fixed sentences, local flite TTS, no cloud) and Gemini realtime (the model is told
- * the facts and speaks in its own words).
+ * The sessions the agent speaks through, each an agents-framework AgentSession in the room: keypad
+ * mode (fixed sentences, local flite speech, no cloud), and a realtime voice model — Gemini Live or
+ * OpenAI Realtime — that hears the caller, is told the facts and speaks in its own words. A model
+ * that fails mid-call falls back to keypad mode ({@link FallbackSpeaker}).
  */
 import { type llm, voice } from '@livekit/agents';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
+import type { Speaker, Utterance } from '../call/index.js';
 import { FLITE_SAMPLE_RATE, fliteAudio } from '../speech/flite.js';
-import type { Speaker } from './call-flow.js';
+import type { ModelSettings } from './choice.js';
 
-/** Options shared by both session kinds. */
-interface SessionTarget {
+/** Where a session runs: shared by every session kind. */
+export interface SessionTarget {
   readonly room: Room;
   /** The caller's participant identity: the session listens to and answers only them. */
   readonly participantIdentity: string;
@@ -25,12 +27,12 @@ class SessionSpeaker implements Speaker {
     readonly mode: string,
     private readonly log: Logger,
     readonly session: voice.AgentSession,
-    private readonly speak: (text: string, facts: string) => voice.SpeechHandle,
+    private readonly speak: (u: Utterance) => voice.SpeechHandle,
   ) {}
 
-  async say(text: string, facts: string): Promise<void> {
-    this.log.debug({ text: this.mode === 'keypad' ? text : facts }, this.mode === 'keypad' ? 'agent says' : 'agent is asked to say');
-    const handle = this.speak(text, facts);
+  async say(u: Utterance): Promise<void> {
+    this.log.debug({ text: this.mode === 'keypad' ? u.text : u.facts }, this.mode === 'keypad' ? 'agent says' : 'agent is asked to say');
+    const handle = this.speak(u);
     this.current = handle;
     await handle.waitForPlayout();
   }
@@ -55,7 +57,7 @@ const roomIo = (t: SessionTarget, audioIn: boolean, outputRate: number) => ({
     participantIdentity: t.participantIdentity,
     audioEnabled: audioIn,
     textEnabled: false,
-    // The job ends the call itself (see job.ts): every disconnect reason, not just some, must close the record.
+    // The call ends itself (src/call/call.ts): every disconnect reason, not just some, must close the record.
     closeOnDisconnect: false,
   },
   outputOptions: { transcriptionEnabled: false, audioSampleRate: outputRate },
@@ -79,94 +81,64 @@ export async function startKeypadSpeaker(t: SessionTarget, prepare: readonly str
     for (const audio of prepared.values()) void audio.cancel();
     throw err;
   }
-  return new SessionSpeaker('keypad', t.log, session, (text) => {
+  return new SessionSpeaker('keypad', t.log, session, ({ text }) => {
     const audio = prepared.get(text) ?? fliteAudio(text);
     prepared.delete(text);
     return session.say(text, { audio, allowInterruptions: true });
   });
 }
 
-/** Gemini Live speaks 24 kHz PCM (../../../shared/notes/gemini-live-protocol.md, §3). */
-const GEMINI_OUTPUT_RATE = 24000;
+/**
+ * Output rate of both realtime models, in Hz: Gemini Live sends 24 kHz 16-bit PCM (Live API
+ * reference, "Audio formats"), OpenAI Realtime its `pcm16` format, also 24 kHz.
+ */
+const REALTIME_OUTPUT_RATE = 24000;
 
-/** Settings of the Gemini realtime model. */
-export interface GeminiSettings {
-  readonly apiKey: string;
-  readonly model: string;
-  readonly voice: string;
-  /** BCP-47, e.g. en-US on phone calls, ar-XA on the web. */
-  readonly language: string;
+/** A realtime model for one call: which one, its settings, and the call's instructions and spoken language. */
+export interface RealtimeSpec {
+  readonly mode: 'gemini' | 'openai';
+  readonly settings: ModelSettings;
   readonly instructions: string;
-  /** Another Live API endpoint (tests point this at a local stand-in). */
-  readonly baseUrl?: string;
+  /** BCP-47, e.g. en-US on phone calls (Gemini only; OpenAI follows the caller). */
+  readonly language?: string;
 }
 
-/**
- * Gemini realtime: the model hears the caller and answers by voice, and changes records through
- * `tools` (./tools.ts); key presses and their effects are passed to it as instructions for its
- * next reply.
- */
-export async function startGeminiSpeaker(t: SessionTarget, g: GeminiSettings, tools: llm.ToolContextLike = []): Promise<SessionSpeaker> {
-  // Loaded only when a key is set: keypad-mode job processes start faster and smaller without it.
-  const google = await import('@livekit/agents-plugin-google');
-  const llm = new google.realtime.RealtimeModel({
-    apiKey: g.apiKey,
-    model: g.model,
-    voice: g.voice,
-    language: g.language,
-    instructions: g.instructions,
-    ...(g.baseUrl ? { httpOptions: { baseUrl: g.baseUrl } } : {}),
-  });
-  return startRealtimeSpeaker(t, 'gemini', llm, g.instructions, tools, GEMINI_OUTPUT_RATE);
-}
-
-/**
- * A session over a realtime model in the room: it hears the caller, speaks at `outputRate` Hz, and
- * is asked to say things through `generateReply` with the facts as instructions.
- */
-async function startRealtimeSpeaker(
-  t: SessionTarget,
-  mode: 'gemini' | 'openai',
-  model: llm.RealtimeModel,
-  instructions: string,
-  tools: llm.ToolContextLike,
-  outputRate: number,
-): Promise<SessionSpeaker> {
-  const session = new voice.AgentSession({ llm: model });
-  session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
-  const agent = new voice.Agent({ instructions, tools });
-  await session.start({ agent, ...roomIo(t, true, outputRate) });
-  return new SessionSpeaker(mode, t.log, session, (_text, facts) => session.generateReply({ instructions: facts }));
-}
-
-/** OpenAI Realtime speaks 24 kHz PCM16 (its `pcm16` audio format). */
-const OPENAI_OUTPUT_RATE = 24000;
-
-/** Settings of the OpenAI Realtime model. */
-export interface OpenAISettings {
-  readonly apiKey: string;
-  readonly model: string;
-  readonly voice: string;
-  readonly instructions: string;
-  /** Another OpenAI-compatible endpoint. */
-  readonly baseUrl?: string;
-}
-
-/**
- * OpenAI Realtime instead of Gemini: the same instructions, tools and key-press facts
- * (`openai.realtime.RealtimeModel`, its own server-side turn detection).
- * @throws Error from the plugin when the key is refused at connect time.
- */
-export async function startOpenAISpeaker(t: SessionTarget, o: OpenAISettings, tools: llm.ToolContextLike = []): Promise<SessionSpeaker> {
+/** Makes the plugin's model. Plugins load only when used: keypad-mode job processes start faster and smaller without them. */
+async function realtimeModel(r: RealtimeSpec): Promise<llm.RealtimeModel> {
+  const { apiKey, model, voice: modelVoice, baseUrl } = r.settings;
+  if (r.mode === 'gemini') {
+    const google = await import('@livekit/agents-plugin-google');
+    return new google.realtime.RealtimeModel({
+      apiKey,
+      model,
+      voice: modelVoice,
+      language: r.language,
+      instructions: r.instructions,
+      ...(baseUrl ? { httpOptions: { baseUrl } } : {}),
+    });
+  }
   const openai = await import('@livekit/agents-plugin-openai');
-  const model = new openai.realtime.RealtimeModel({ apiKey: o.apiKey, model: o.model, voice: o.voice, ...(o.baseUrl ? { baseURL: o.baseUrl } : {}) });
-  return startRealtimeSpeaker(t, 'openai', model, o.instructions, tools, OPENAI_OUTPUT_RATE);
+  return new openai.realtime.RealtimeModel({ apiKey, model, voice: modelVoice, ...(baseUrl ? { baseURL: baseUrl } : {}) });
+}
+
+/**
+ * A session over a realtime model in the room: it hears the caller, changes records through
+ * `tools` (./tools.ts), speaks at 24 kHz, and is asked to say things through `generateReply` with
+ * the facts as instructions (key presses and their effects included).
+ * @throws Error from the plugin when the model cannot be reached or refuses the key.
+ */
+export async function startRealtimeSpeaker(t: SessionTarget, r: RealtimeSpec, tools: llm.ToolContextLike = []): Promise<SessionSpeaker> {
+  const session = new voice.AgentSession({ llm: await realtimeModel(r) });
+  session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
+  const agent = new voice.Agent({ instructions: r.instructions, tools });
+  await session.start({ agent, ...roomIo(t, true, REALTIME_OUTPUT_RATE) });
+  return new SessionSpeaker(r.mode, t.log, session, ({ facts }) => session.generateReply({ instructions: facts }));
 }
 
 /**
  * A voice model's speaker that keeps the call going when the model's session fails mid-call (its
  * websocket closes, the service errors): it starts a keypad-mode session (flite) in the same room,
- * calls `onFallback` (the call flow tells the caller and offers the keypad menu), and speaks
+ * calls `onFallback` (the call tells the caller and offers the keypad menu), and speaks
  * through it from then on. Closing it on purpose never falls back.
  */
 export class FallbackSpeaker implements Speaker {
@@ -200,9 +172,9 @@ export class FallbackSpeaker implements Speaker {
     return this.current.mode;
   }
 
-  async say(text: string, facts: string): Promise<void> {
+  async say(u: Utterance): Promise<void> {
     await this.switching;
-    await this.current.say(text, facts);
+    await this.current.say(u);
   }
 
   interrupt(): void {

@@ -1,37 +1,26 @@
 /**
  * The voice model's tools: each one changes the real records (through the store's booking
- * operations, the same ones the keypad uses) and has saved before it returns what it did. The
- * model only hears facts from the store: slots are listed from `slots`, never made up.
+ * operations, the same ones the keypad uses), has the call save its outcome, and only then returns
+ * what it did. The model only hears facts from the store: slots are listed from `slots`, never made up.
  */
 import { beta, llm } from '@livekit/agents';
-import type { Logger } from 'pino';
 import { z } from 'zod';
+import { patientOf, type ToolScope } from '../call/index.js';
 import { appointmentInWords } from '../speech/words.js';
-import type { AppointmentStore, CallerLookup, CallOutcome } from '../store/index.js';
-
-/** What the tools work on: the store, this call's record, and who is on the line. */
-export interface ToolScope {
-  readonly store: AppointmentStore;
-  /** The call record's id: every change is logged against it. */
-  readonly callId: string;
-  readonly lookup: CallerLookup | undefined;
-  readonly log: Logger;
-  /** Called after the store has changed (the job keeps the call's outcome). */
-  readonly onOutcome?: (outcome: CallOutcome) => void;
-}
 
 const voiceChange = (s: ToolScope) => ({ callId: s.callId, source: 'voice' as const });
 
 /** The appointment the call is about. @throws llm.ToolError when the caller has none on file. */
 function appointmentOf(s: ToolScope) {
-  const a = s.lookup?.appointment;
-  if (!a) throw new llm.ToolError('There is no appointment on file for this caller. Offer the operator instead.');
-  return a;
+  if (s.situation.kind !== 'appointment') throw new llm.ToolError('There is no appointment on file for this caller. Offer the operator instead.');
+  return s.situation.appointment;
 }
 
-async function outcome(s: ToolScope, o: CallOutcome): Promise<void> {
-  await s.store.setCallOutcome(s.callId, o);
-  s.onOutcome?.(o);
+/** The patient on the line. @throws llm.ToolError when the caller is not in our records. */
+function patientOfCall(s: ToolScope) {
+  const patient = patientOf(s.situation);
+  if (!patient) throw new llm.ToolError('The caller is not in our records; nothing can be saved for them.');
+  return patient;
 }
 
 /**
@@ -45,7 +34,7 @@ export function appointmentTools(s: ToolScope) {
     execute: async () => {
       const a = appointmentOf(s);
       const result = await s.store.booking.confirm(a.id, voiceChange(s));
-      if (result === 'confirmed' || result === 'already_confirmed') await outcome(s, 'confirmed');
+      if (result === 'confirmed' || result === 'already_confirmed') await s.changed('confirmed');
       s.log.info({ tool: 'confirm_appointment', result }, 'tool ran');
       return { result, appointment: appointmentInWords(a.starts_at, a.timezone) };
     },
@@ -89,7 +78,7 @@ export function appointmentTools(s: ToolScope) {
       const result = await s.store.booking.reschedule(a.id, slot_id, voiceChange(s));
       s.log.info({ tool: 'reschedule_appointment', result }, 'tool ran');
       if (result !== 'rescheduled') return { result, hint: 'Nothing changed. List the open slots again and offer another one.' };
-      await outcome(s, 'rescheduled');
+      await s.changed('rescheduled');
       const moved = await s.store.getAppointment(a.id);
       return { result, appointment: moved ? appointmentInWords(moved.starts_at, moved.timezone) : undefined };
     },
@@ -102,7 +91,7 @@ export function appointmentTools(s: ToolScope) {
     execute: async ({ reason }) => {
       const a = appointmentOf(s);
       const result = await s.store.booking.cancel(a.id, reason, voiceChange(s));
-      if (result === 'cancelled' || result === 'already_cancelled') await outcome(s, 'cancelled');
+      if (result === 'cancelled' || result === 'already_cancelled') await s.changed('cancelled');
       s.log.info({ tool: 'cancel_appointment', result }, 'tool ran');
       return { result };
     },
@@ -117,8 +106,7 @@ export function appointmentTools(s: ToolScope) {
       notice_minutes: z.number().int().min(0).max(10_080).nullable().optional().describe('Notice they need, in minutes'),
     }),
     execute: async ({ flexible, specific_times, notice_minutes }) => {
-      const patient = s.lookup?.patient;
-      if (!patient) throw new llm.ToolError('The caller is not in our records; nothing can be saved for them.');
+      const patient = patientOfCall(s);
       await s.store.booking.setWalkIn(patient.id, { flexible, specificTimes: specific_times ?? null, noticeMinutes: notice_minutes ?? null });
       s.log.info({ tool: 'set_walk_in_availability' }, 'tool ran');
       return { result: 'saved' };
@@ -130,8 +118,7 @@ export function appointmentTools(s: ToolScope) {
     description: 'Save how long before an appointment the caller wants a reminder, in minutes (e.g. 1440 for a day), or null for no reminders.',
     parameters: z.object({ lead_minutes: z.number().int().min(0).max(43_200).nullable() }),
     execute: async ({ lead_minutes }) => {
-      const patient = s.lookup?.patient;
-      if (!patient) throw new llm.ToolError('The caller is not in our records; nothing can be saved for them.');
+      const patient = patientOfCall(s);
       await s.store.booking.setReminder(patient.id, lead_minutes);
       s.log.info({ tool: 'set_reminder_preference' }, 'tool ran');
       return { result: 'saved', lead_minutes };
@@ -142,7 +129,7 @@ export function appointmentTools(s: ToolScope) {
     name: 'request_operator',
     description: 'The caller wants to speak with a person at the clinic: record the request.',
     execute: async () => {
-      await outcome(s, 'operator_requested');
+      await s.changed('operator_requested');
       s.log.info({ tool: 'request_operator' }, 'tool ran');
       return { result: 'recorded', say: 'A member of staff will call back.' };
     },

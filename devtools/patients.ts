@@ -3,8 +3,7 @@
  * time), written straight into a worker's store.
  */
 import { DateTime } from 'luxon';
-import { upsertAppointment, upsertPatient, upsertProvider } from '../../src/store/seed.js';
-import type { AppointmentDetails, SqlStore } from '../../src/store/index.js';
+import type { AppointmentDetails, AppointmentStore } from '../src/store/index.js';
 import { uniqueNumber } from './livekit.js';
 
 let count = 0;
@@ -24,19 +23,19 @@ export interface TestPatient {
  * patient, so slots never collide).
  */
 export async function addPatient(
-  store: SqlStore,
+  store: AppointmentStore,
   opts: { name?: string; time?: { hour: number; minute: number }; service?: string } = {},
 ): Promise<TestPatient> {
   const n = ++count;
   const id = `${process.pid}-${n}`;
-  await upsertProvider(store, { id: 'dr-chen', name: 'Doctor Chen' });
+  await store.upsertProvider({ id: 'dr-chen', name: 'Doctor Chen' });
   const name = opts.name ?? 'Maria Garcia';
   const phone = uniqueNumber();
-  await upsertPatient(store, { id: `p-${id}`, name, phoneE164: phone });
+  await store.upsertPatient({ id: `p-${id}`, name, phoneE164: phone });
   const tomorrow = DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).startOf('day');
   // Each patient 11 minutes after the previous one from 07:00, unless told: slots never collide.
   const start = opts.time ? tomorrow.set(opts.time) : tomorrow.plus({ minutes: 7 * 60 + 11 * n });
-  await upsertAppointment(store, {
+  await store.upsertAppointment({
     id: `a-${id}`,
     patientId: `p-${id}`,
     providerId: 'dr-chen',

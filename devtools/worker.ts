@@ -8,8 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { CountryCode } from '../../src/phone/index.js';
-import { openSqliteStore, type SqlStore } from '../../src/store/index.js';
+import type { Kysely } from 'kysely';
+import { openSqliteStore, type AppointmentStore, type Database } from '../src/store/index.js';
+import { inspectDatabase } from './database.js';
 import { ensureStack, REPO_ROOT, STACK_DIR } from './stack.js';
 
 /** The built worker entry (`npm run build`). */
@@ -27,14 +28,16 @@ export function freeTcpPort(): Promise<number> {
   });
 }
 
-/** A running worker and the store it writes to. */
+/** A running worker, its store for seeding, and a read-only look at its database for checks. */
 export interface TestWorker {
   readonly agentName: string;
   readonly dbPath: string;
   /** Health endpoint port (as text, as the worker logs it). */
   readonly port: string;
-  /** The same SQLite file, opened by the test (WAL mode allows both). */
-  readonly store: SqlStore;
+  /** The same SQLite file, opened by the test to add patients and appointments (WAL mode allows both). */
+  readonly store: AppointmentStore;
+  /** The same file again, read-only (./database.ts): what the worker saved, checked independently of the store. */
+  readonly db: Kysely<Database>;
   /** Everything the worker printed so far. */
   output(): string;
   /** SIGTERM, then wait for the process to exit. */
@@ -54,7 +57,8 @@ export async function startWorker(name: string, env: Record<string, string> = {}
   const dir = join(STACK_DIR, 'workers', agentName);
   mkdirSync(dir, { recursive: true });
   const dbPath = join(dir, 'appointments.db');
-  const store = await openSqliteStore(dbPath, 'US' as CountryCode);
+  const store = await openSqliteStore(dbPath);
+  const db = inspectDatabase(dbPath);
   let output = '';
   const port = String(await freeTcpPort());
   const child = spawn(process.execPath, [...nodeArgs, WORKER_ENTRY, 'start'], {
@@ -98,6 +102,7 @@ export async function startWorker(name: string, env: Record<string, string> = {}
     dbPath,
     port,
     store,
+    db,
     process: child,
     output: () => output,
     async stop() {
@@ -107,6 +112,7 @@ export async function startWorker(name: string, env: Record<string, string> = {}
         await exited;
         clearTimeout(timer);
       }
+      await db.destroy();
       await store.close();
     },
   };

@@ -1,0 +1,453 @@
+/**
+ * One call, from the job's start to its record closed, read top to bottom in {@link Call.run}:
+ * open (who is on the line, their appointment, the record), start the voice, dial (outbound), greet,
+ * then answer keys and the voice model's changes until someone hangs up. The record is closed
+ * exactly once on every path. LiveKit, the voice and the dialing are ports handed in
+ * (src/worker/job.ts binds them), so the whole life of a call runs in unit tests on fake room events.
+ *
+ * Rules kept here: the store is written before anything is said about it; key presses are handled
+ * one at a time, in order; keys pressed before the greeting are answered instead of it.
+ */
+import type { Logger } from 'pino';
+import { toE164, type CountryCode } from '../phone/index.js';
+import type { AppointmentStore, CallerLookup, CallRecord } from '../store/index.js';
+import { classifyParticipant, type Connection, type ParticipantLike } from './classify.js';
+import { KeypadMachine, meaningOf } from './keys.js';
+import type { CallOutcome } from './outcome.js';
+import { CallRecorder, type CallEnd } from './record.js';
+import { afterKey, greetingFor, modelLostNotice, noChoiceGoodbye, repeatMenu, unknownKey, type CallScript, type Utterance } from './script.js';
+import { hasAppointment, initialOutcome, situationOf, type Situation } from './situation.js';
+
+/** How the agent talks: fixed sentences with a local TTS, or a voice model given the facts. */
+export interface Speaker {
+  /** keypad, gemini or openai (keypad once a model has fallen back). */
+  readonly mode: string;
+  /** Says `u.text` (keypad mode) or asks the model to say `u.facts`; resolves once it has played. */
+  say(u: Utterance): Promise<void>;
+  /** Stops what is being said (a key pressed during the greeting). */
+  interrupt(): void;
+  /** Ends the voice session: nothing more is said, pending speech resolves. */
+  close(): Promise<void>;
+}
+
+/** What the call needs from its LiveKit room. */
+export interface CallRoom {
+  readonly name: string;
+  /** The first remote participant: the caller of an inbound or web call. */
+  waitForParticipant(): Promise<ParticipantLike>;
+  /** Whether a participant with this identity is in the room now. */
+  has(identity: string): boolean;
+  /** Ends the call for everyone (deletes the room: BYE to a SIP caller). Safe to call more than once. */
+  hangUp(): Promise<void>;
+}
+
+/** What a voice model's tools work on (src/voice/tools.ts). */
+export interface ToolScope {
+  readonly store: AppointmentStore;
+  /** The call record's id: every change is logged against it. */
+  readonly callId: string;
+  readonly situation: Situation;
+  readonly log: Logger;
+  /** A tool changed the booking: saves the call's outcome, then tells the call. */
+  changed(outcome: CallOutcome): Promise<void>;
+}
+
+/** What the voice is started with. */
+export interface VoiceRequest {
+  /** The caller's participant identity: the voice listens to and answers only them. */
+  readonly identity: string;
+  readonly situation: Situation;
+  /** Said first; keypad mode prepares its audio while the session starts. */
+  readonly greeting: Utterance;
+  readonly tools: ToolScope;
+  /** Called when the voice model fails mid-call and keypad mode has taken over. */
+  readonly onModelLost: () => void;
+}
+
+/** The voice chosen for this worker (src/voice/choice.ts), as the call starts it. */
+export interface CallVoice {
+  /** keypad, gemini or openai: saved on the call record. */
+  readonly mode: string;
+  /** Why this voice (logged as the call starts). */
+  readonly reason: string;
+  /** @throws the voice's error when its session cannot start (the call then ends, its record says why). */
+  start(request: VoiceRequest): Promise<Speaker>;
+}
+
+/** Result of dialing the patient. */
+export type DialResult = { readonly ok: true } | { readonly ok: false; readonly outcome: CallOutcome; readonly sipStatus?: number; readonly reason: string };
+
+/** An outbound call: the patient we dial about an appointment (src/outbound/dial.ts). */
+export interface OutboundLeg {
+  readonly appointmentId: string;
+  /** The number from the job metadata, as written there. */
+  readonly phoneNumber: string;
+  /** The SIP participant identity the patient gets in the room. */
+  readonly identity: string;
+  /** Dials `phone` (E.164; undefined when the metadata's number is not valid) and waits for the answer. */
+  dial(phone: string | undefined): Promise<DialResult>;
+}
+
+/** Everything a call is made with. */
+export interface CallOptions {
+  readonly store: AppointmentStore;
+  readonly room: CallRoom;
+  readonly voice: CallVoice;
+  readonly script: CallScript;
+  /** Numbers without + belong to this country. */
+  readonly country: CountryCode;
+  /** Silence after the keypad menu before it is repeated once, then goodbye, in ms. */
+  readonly menuTimeoutMs: number;
+  readonly log: Logger;
+  /** Set when we dial the patient. */
+  readonly outbound?: OutboundLeg;
+}
+
+/**
+ * Where a call stands: `connecting` (who is on the line, the record, the voice) → `dialing`
+ * (outbound: the phone rings) → `greeting` → `menu` (keypad mode waits for a key) or
+ * `conversation` (a voice model talks) → `closing` (closing words, the record being closed) → `closed`.
+ */
+export type CallPhase = 'connecting' | 'dialing' | 'greeting' | 'menu' | 'conversation' | 'closing' | 'closed';
+
+/** What happens to a call from outside: room events, the voice model failing, a tool's change. */
+export type CallEvent =
+  | { readonly type: 'key'; readonly digit: string; readonly from?: string; readonly at?: Date }
+  | { readonly type: 'participant_left'; readonly identity: string; readonly reason?: string }
+  | { readonly type: 'room_closed' }
+  | { readonly type: 'model_lost' }
+  | { readonly type: 'tool_outcome'; readonly outcome: CallOutcome };
+
+/** How a call ended: its closed record (none when it ended before anyone was identified) and why. */
+export interface CallEnded {
+  readonly record?: CallRecord;
+  readonly why: string;
+}
+
+/** The error kept on the record when a voice model failed and keypad mode took over. */
+export const MODEL_LOST_ERROR = 'the voice model session failed; the call went on in keypad mode';
+
+/** How long closing waits for a key press being saved, in ms: speech that can no longer play must not hold the record open. */
+const CLOSE_WAIT_MS = 3000;
+
+/** One call's life. Events may arrive at any time; {@link Call.run} drives the rest. */
+export class Call {
+  private phase: CallPhase = 'connecting';
+  private party?: Connection;
+  private phone?: string;
+  private situation?: Situation;
+  private keypad?: KeypadMachine;
+  private recorder?: CallRecorder;
+  private opening?: Promise<CallRecorder>;
+  private speaker?: Speaker;
+  /** Keys pressed before the greeting, answered once the call is up. */
+  private readonly early: { digit: string; at: Date; from?: string }[] = [];
+  /** Participants gone before the caller was known, with the reason. */
+  private readonly left = new Map<string, string | undefined>();
+  /** Key presses, menu repeats and notices, one at a time. */
+  private queue: Promise<void> = Promise.resolve();
+  /** A key or a tool has answered: no greeting any more, no menu timer. */
+  private answered = false;
+  /** Closing words are under way. */
+  private ending = false;
+  private timer?: NodeJS.Timeout;
+  private modelLost?: string;
+  private closing?: Promise<CallEnded>;
+  private resolveEnded!: (e: CallEnded) => void;
+  private readonly ended = new Promise<CallEnded>((resolve) => (this.resolveEnded = resolve));
+
+  constructor(private readonly o: CallOptions) {}
+
+  /** Where the call stands now. */
+  get state(): CallPhase {
+    return this.phase;
+  }
+
+  /**
+   * Runs the call and resolves with how it ended, as soon as it has — even while a step still
+   * waits (a dial ringing, a voice starting). Never rejects.
+   */
+  run(): Promise<CallEnded> {
+    void this.steps();
+    return this.ended;
+  }
+
+  private async steps(): Promise<void> {
+    try {
+      for (const step of [this.open, this.startVoice, this.dial, this.greet]) {
+        if (this.closing) return;
+        await step.call(this);
+      }
+    } catch (err) {
+      this.o.log.error({ err }, 'call failed');
+      void this.close('call failed', { error: (err as Error).message });
+    }
+  }
+
+  /** Who is on the line, their appointment, and the record. */
+  private async open(): Promise<void> {
+    const { store, room, country, outbound, voice, log } = this.o;
+    let lookup: CallerLookup | undefined;
+    if (outbound) {
+      // We call the patient: the appointment comes with the job; the SIP participant comes later.
+      this.phone = toE164(outbound.phoneNumber, country);
+      this.party = { kind: 'sip', identity: outbound.identity, sip: { phoneNumber: this.phone, direction: 'outbound' } };
+      const appointment = await store.getAppointment(outbound.appointmentId);
+      const patient = appointment && (await store.getPatient(appointment.patient_id));
+      lookup = patient ? { patient, appointment } : undefined;
+    } else {
+      this.party = classifyParticipant(await room.waitForParticipant());
+      this.phone = phoneOf(this.party, country);
+      lookup = this.phone ? await store.lookupCaller(this.phone) : undefined;
+    }
+    if (this.closing) return;
+    const party = this.party;
+    const direction = party.kind === 'web' ? 'web' : party.sip.direction;
+    this.situation = situationOf(direction, lookup);
+    this.keypad = new KeypadMachine(hasAppointment(this.situation));
+    log.info(
+      { kind: party.kind, direction, phoneNumber: this.phone, known: Boolean(lookup), appointment: lookup?.appointment?.id, mode: voice.mode },
+      `call started (${voice.mode} mode: ${voice.reason})`,
+    );
+    this.opening = CallRecorder.open(store, {
+      room: room.name,
+      direction,
+      mode: voice.mode,
+      sipCallId: party.kind === 'sip' ? party.sip.callId : null,
+      phoneE164: this.phone ?? null,
+      trunkNumber: party.kind === 'sip' ? party.sip.trunkPhoneNumber : null,
+      patientId: lookup?.patient.id ?? null,
+      appointmentId: lookup?.appointment?.id ?? outbound?.appointmentId ?? null,
+    });
+    this.recorder = await this.opening;
+    if (this.left.has(party.identity)) void this.close(`participant left (reason ${this.left.get(party.identity) ?? 'unknown'})`);
+  }
+
+  /** The keypad session or the voice model, up before the phone rings (outbound) or the greeting. */
+  private async startVoice(): Promise<void> {
+    try {
+      const speaker = await this.o.voice.start({
+        identity: this.party!.identity,
+        situation: this.situation!,
+        greeting: greetingFor(this.o.script, this.situation!),
+        tools: this.toolScope(),
+        onModelLost: () => this.receive({ type: 'model_lost' }),
+      });
+      if (this.closing) await speaker.close();
+      else this.speaker = speaker;
+    } catch (err) {
+      this.o.log.error({ err }, 'voice session failed to start');
+      await this.close('voice session failed', { error: (err as Error).message });
+    }
+  }
+
+  /** Outbound: rings the patient and waits for the answer; a failed dial ends the call with its outcome. */
+  private async dial(): Promise<void> {
+    const leg = this.o.outbound;
+    if (!leg) return;
+    this.set('dialing');
+    const dialed = await leg.dial(this.phone);
+    if (this.closing) return;
+    if (!dialed.ok) {
+      await this.close(`dial failed: ${dialed.reason}`, { error: dialed.reason, outcome: dialed.outcome, sipStatus: dialed.sipStatus });
+    } else if (!this.o.room.has(leg.identity)) {
+      await this.close('patient left as the call was answered');
+    }
+  }
+
+  /** Saves what is known before anything is said, then greets — unless keys were pressed already. */
+  private async greet(): Promise<void> {
+    const initial = initialOutcome(this.situation!);
+    if (initial) await this.recorder!.setOutcome(initial);
+    this.set('greeting');
+    const identity = this.party!.identity;
+    for (const k of this.early.splice(0)) if (k.from === undefined || k.from === identity) this.onKey(k.digit, k.at);
+    if (this.answered || this.closing) return;
+    this.o.log.info({ mode: this.speaker!.mode }, 'greeting caller');
+    await this.speaker!.say(greetingFor(this.o.script, this.situation!)).catch((err: unknown) => this.o.log.warn({ err }, 'greeting did not play'));
+    this.listen();
+  }
+
+  /** Something happened to the call. */
+  receive(e: CallEvent): void {
+    this.o.log.debug({ event: e.type, state: this.phase }, 'call event');
+    switch (e.type) {
+      case 'key':
+        if (e.from !== undefined && this.party && e.from !== this.party.identity) return;
+        return this.onKey(e.digit, e.at ?? new Date(), e.from);
+      case 'participant_left':
+        return this.onLeft(e.identity, e.reason);
+      case 'room_closed':
+        void this.close('room closed');
+        return;
+      case 'model_lost':
+        return this.onModelLost();
+      case 'tool_outcome':
+        this.answered = true;
+        clearTimeout(this.timer);
+        return;
+    }
+  }
+
+  /**
+   * Ends the call now, once: lets a key press being saved finish, closes the record, stops the
+   * voice and deletes the room. Later calls return the same result.
+   */
+  close(why: string, end: CallEnd = {}): Promise<CallEnded> {
+    this.closing ??= this.finish(why, end);
+    return this.closing;
+  }
+
+  private onKey(digit: string, at: Date, from?: string): void {
+    if (this.phase === 'connecting' || this.phase === 'dialing') {
+      this.early.push({ digit, at, from });
+      return;
+    }
+    this.answered = true;
+    clearTimeout(this.timer);
+    this.speaker?.interrupt();
+    this.enqueue(() => this.handleKey(digit, at), (err) => this.o.log.error({ err, digit }, 'key press failed'));
+  }
+
+  /** One key: the store first (./keys.ts says what to change), then what is said. */
+  private async handleKey(digit: string, at: Date): Promise<void> {
+    const recorder = this.recorder!;
+    if (this.ending || this.closing) {
+      await recorder.recordKey(digit, 'ignored', at);
+      return;
+    }
+    const situation = this.situation!;
+    const step = this.keypad!.press(digit);
+    const key = meaningOf(digit, hasAppointment(situation));
+    if (key) {
+      // The same booking operations as the voice model's tools: a press after a spoken "yes" changes nothing twice.
+      if (step.changes && key.book && situation.kind === 'appointment') {
+        await key.book(this.o.store.booking, situation.appointment.id, { callId: recorder.id, source: 'keypad', at });
+      }
+      await recorder.setOutcome(key.outcome);
+    }
+    await recorder.recordKey(digit, step.action, at);
+    this.o.log.info({ digit, action: step.action, state: step.state }, 'key pressed');
+    if (key) return this.endWith(afterKey(this.o.script, digit)!);
+    this.answered = false;
+    await this.speaker!.say(unknownKey(this.o.script, digit));
+    this.listen();
+  }
+
+  private onLeft(identity: string, reason: string | undefined): void {
+    if (!this.party) {
+      this.left.set(identity, reason);
+      return;
+    }
+    // While an outbound call rings, the SIP participant leaving means the dial failed: the dial reports that.
+    if (identity !== this.party.identity || this.phase === 'dialing') return;
+    void this.close(`participant left (reason ${reason ?? 'unknown'})`);
+  }
+
+  /** The voice model failed and keypad mode took over: tell the caller and offer the keypad menu. */
+  private onModelLost(): void {
+    this.modelLost = MODEL_LOST_ERROR;
+    // Before the greeting there is nothing to tell: the greeting itself comes in keypad mode.
+    if (this.phase === 'connecting' || this.phase === 'dialing') return;
+    this.enqueue(async () => {
+      if (this.ending || this.closing) return;
+      this.answered = false;
+      await this.speaker!.say(modelLostNotice(this.o.script, hasAppointment(this.situation!))).catch((err: unknown) =>
+        this.o.log.warn({ err }, 'fallback notice did not play'),
+      );
+      this.listen();
+    });
+  }
+
+  /** What the voice model's tools work on: this call's record, and the call told of each change. */
+  private toolScope(): ToolScope {
+    const recorder = this.recorder!;
+    return {
+      store: this.o.store,
+      callId: recorder.id,
+      situation: this.situation!,
+      log: this.o.log,
+      changed: async (outcome) => {
+        await recorder.setOutcome(outcome);
+        this.receive({ type: 'tool_outcome', outcome });
+      },
+    };
+  }
+
+  /** Waits for the caller: the keypad menu (with its silence timer) or the conversation with the model. */
+  private listen(): void {
+    this.set(this.speaker?.mode === 'keypad' ? 'menu' : 'conversation');
+    this.armMenu();
+  }
+
+  /** Keypad mode only: silence after the menu repeats it once, then says goodbye. */
+  private armMenu(repeats = 1): void {
+    clearTimeout(this.timer);
+    if (this.closing || this.ending || this.answered || this.speaker?.mode !== 'keypad') return;
+    this.timer = setTimeout(() => {
+      this.enqueue(async () => {
+        if (this.closing || this.ending || this.answered) return;
+        if (repeats > 0) {
+          await this.speaker!.say(repeatMenu(this.o.script, hasAppointment(this.situation!)));
+          this.armMenu(repeats - 1);
+        } else {
+          await this.endWith(noChoiceGoodbye(this.o.script), initialOutcome(this.situation!) ?? 'no_response');
+        }
+      });
+    }, this.o.menuTimeoutMs);
+  }
+
+  /** Closing words, then the agent hangs up. `outcome` is saved first. */
+  private async endWith(u: Utterance, outcome?: CallOutcome): Promise<void> {
+    this.ending = true;
+    this.set('closing');
+    clearTimeout(this.timer);
+    if (outcome) await this.recorder!.setOutcome(outcome);
+    await this.speaker!.say(u).catch((err: unknown) => this.o.log.warn({ err }, 'closing words did not play'));
+    await this.o.room.hangUp();
+    void this.close('the agent hung up');
+  }
+
+  private async finish(why: string, end: CallEnd): Promise<CallEnded> {
+    this.set('closing');
+    clearTimeout(this.timer);
+    await waitAtMost(this.queue, CLOSE_WAIT_MS);
+    const recorder = this.recorder ?? (await this.opening?.catch(() => undefined));
+    let record: CallRecord | undefined;
+    try {
+      record = await recorder?.close({ ...end, error: end.error ?? this.modelLost });
+    } catch (err) {
+      this.o.log.error({ err }, 'the call record could not be closed');
+    }
+    this.o.log.info({ outcome: record?.outcome, why }, 'call ended');
+    // Stop speaking to an empty room, and release the room, so the job process can exit now.
+    await this.speaker?.close().catch((err: unknown) => this.o.log.warn({ err }, 'closing the voice session failed'));
+    await this.o.room.hangUp();
+    this.set('closed');
+    const ended = { record, why };
+    this.resolveEnded(ended);
+    return ended;
+  }
+
+  private enqueue(work: () => Promise<void>, onError: (err: unknown) => void = (err) => this.o.log.error({ err }, 'call step failed')): void {
+    this.queue = this.queue.then(work).catch(onError);
+  }
+
+  private set(next: CallPhase): void {
+    if (next === this.phase || this.phase === 'closed' || (this.phase === 'closing' && next !== 'closed')) return;
+    this.o.log.debug({ from: this.phase, to: next }, 'call state');
+    this.phase = next;
+  }
+}
+
+/** The caller's phone number, when there is one: SIP caller ID, or a web participant's `phoneNumber` attribute. */
+function phoneOf(c: Connection, country: CountryCode): string | undefined {
+  return toE164(c.kind === 'sip' ? c.sip.phoneNumber : c.attributes.phoneNumber, country);
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first, leaving no timer behind. */
+async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

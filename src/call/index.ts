@@ -1,0 +1,27 @@
+/**
+ * The call: owns one call's life (./call.ts) — who is on the line (./classify.ts) and their
+ * situation (./situation.ts), what each key means (./keys.ts), everything said (./script.ts), the
+ * outcomes (./outcome.ts) and the call record kept up to date (./record.ts). LiveKit, the voice and
+ * the dialing reach it through the ports declared in ./call.ts.
+ */
+export {
+  Call,
+  MODEL_LOST_ERROR,
+  type CallEnded,
+  type CallEvent,
+  type CallOptions,
+  type CallPhase,
+  type CallRoom,
+  type CallVoice,
+  type DialResult,
+  type OutboundLeg,
+  type Speaker,
+  type ToolScope,
+  type VoiceRequest,
+} from './call.js';
+export { classifyParticipant, type Connection, type ParticipantLike, type SipFacts } from './classify.js';
+export { KEYS, KeypadMachine, keysForModel, meaningOf, menuSentence, type KeyMeaning, type KeypadAction, type KeypadState, type KeypadStep } from './keys.js';
+export { CALL_OUTCOMES, FINAL, NOT_ANSWERED, RESCHEDULED, outcomeAtClose, type CallOutcome } from './outcome.js';
+export { CallRecorder, type CallEnd } from './record.js';
+export { callScript, describeAppointment, greetingFor, MENU, type CallScript, type Utterance } from './script.js';
+export { hasAppointment, initialOutcome, patientOf, situationOf, type CallDirection, type Situation } from './situation.js';

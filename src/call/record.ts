@@ -1,0 +1,62 @@
+/**
+ * The record of one call in the store: opened once, each outcome and key press saved before anything
+ * is said about it, closed exactly once (the first close wins; later ones return the same record).
+ */
+import type { AppointmentStore, CallRecord, CallStart } from '../store/index.js';
+import type { CallOutcome } from './outcome.js';
+
+/** How a record is closed. */
+export interface CallEnd {
+  /** Replaces the outcome (a failed dial); default: the current one, `hung_up` if none. */
+  readonly outcome?: CallOutcome;
+  /** What went wrong, kept on the record. */
+  readonly error?: string;
+  /** SIP status of a failed dial (RFC 3261 §21). */
+  readonly sipStatus?: number;
+}
+
+/** One call's record. */
+export class CallRecorder {
+  private current: CallOutcome = 'in_progress';
+  private closing?: Promise<CallRecord | undefined>;
+
+  private constructor(
+    private readonly store: AppointmentStore,
+    readonly record: CallRecord,
+  ) {}
+
+  /** Opens the record. @throws the store's error when it cannot be written. */
+  static async open(store: AppointmentStore, start: CallStart): Promise<CallRecorder> {
+    return new CallRecorder(store, await store.startCall(start));
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** The outcome saved last. */
+  get outcome(): CallOutcome {
+    return this.current;
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Saves the call's outcome while it goes on. */
+  async setOutcome(outcome: CallOutcome): Promise<void> {
+    await this.store.setCallOutcome(this.id, outcome);
+    this.current = outcome;
+  }
+
+  /** Saves a key press with what it did (confirm, reschedule, operator, ignored). */
+  recordKey(digit: string, action: string, at: Date): Promise<void> {
+    return this.store.recordDigit(this.id, digit, action, at);
+  }
+
+  /** Closes the record once: end time, final outcome (see `outcomeAtClose` in ./outcome.ts), error, SIP status. */
+  close(end: CallEnd = {}): Promise<CallRecord | undefined> {
+    this.closing ??= this.store.endCall(this.id, end);
+    return this.closing;
+  }
+}

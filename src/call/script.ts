@@ -1,0 +1,107 @@
+/**
+ * Everything the agent says, in one place: the exact sentences of keypad mode (spoken by flite) and
+ * the facts a voice model is given to say the same in its own words. Plain sentences with numbers
+ * and times already in words, so any TTS reads them the same way. The keys' part of each sentence
+ * comes from the key table (./keys.ts).
+ */
+import type { AppointmentDetails } from '../store/index.js';
+import { appointmentInWords } from '../speech/words.js';
+import { KEYS, menuDigits, menuSentence } from './keys.js';
+import type { CallDirection, Situation } from './situation.js';
+
+/** The menu, said after the greeting and after an unknown key. */
+export const MENU = menuSentence(true);
+
+/** Only the operator is an option (no appointment to act on). */
+const OPERATOR_ONLY = menuSentence(false);
+
+const firstName = (name: string) => name.split(/\s+/)[0] ?? name;
+
+/** The sentence describing an appointment: "your dental cleaning with Doctor Chen on Monday, … at …, at the Main Street clinic". */
+export function describeAppointment(a: AppointmentDetails): string {
+  return `your ${a.service} with ${a.provider_name} on ${appointmentInWords(a.starts_at, a.timezone)}, at ${a.location}`;
+}
+
+/** Everything keypad mode says, for one clinic. */
+export function callScript(clinic: string) {
+  return {
+    /** A known patient calling in (or called by us) about an upcoming appointment. */
+    greeting: (name: string, a: AppointmentDetails, direction: CallDirection) =>
+      direction === 'outbound'
+        ? `Hello ${firstName(name)}, this is ${clinic} calling about ${describeAppointment(a)}. ${MENU}`
+        : `Hello ${firstName(name)}, thank you for calling ${clinic}. You have ${describeAppointment(a)}. ${MENU}`,
+    /** The voice model dropped mid-call: the call goes on with keys. */
+    modelLost: (hasAppointment: boolean) => `Sorry, our voice assistant is not available right now. You can go on with your keypad. ${menuSentence(hasAppointment)}`,
+    /** A known patient with nothing upcoming. */
+    noAppointment: (name: string) => `Hello ${firstName(name)}, thank you for calling ${clinic}. I could not find an upcoming appointment for you. ${OPERATOR_ONLY}`,
+    /** Nobody with this number. */
+    unknownCaller: () => `Thank you for calling ${clinic}. I could not find an appointment for this phone number. Press zero to speak with the operator.`,
+    /** A web visitor we cannot tie to a patient. */
+    webWelcome: () =>
+      `Welcome to ${clinic}. I could not find an appointment for this visit. Please call us from the phone number on your appointment, or press zero for the operator.`,
+    confirmed: () => 'Thank you. Your appointment is confirmed. We look forward to seeing you. Goodbye.',
+    rescheduleRequested: () => 'Thank you. We have noted that you would like a new time, and our staff will call you back to arrange it. Goodbye.',
+    operatorRequested: () => 'Your request to speak with the operator has been recorded. A member of our staff will call you back shortly. Goodbye.',
+    unknownKey: () => `Sorry, that key is not an option. ${MENU}`,
+    /** The choices again; without an appointment only the operator is one. */
+    repeatMenu: (hasAppointment: boolean) => (hasAppointment ? MENU : 'Press zero to speak with the operator.'),
+    goodbye: () => 'We did not receive a choice. Goodbye.',
+  };
+}
+
+/** What keypad mode says for one clinic. */
+export type CallScript = ReturnType<typeof callScript>;
+
+/** Something to say: the exact sentence (keypad mode) and the facts for a voice model. */
+export interface Utterance {
+  readonly text: string;
+  readonly facts: string;
+}
+
+/** The greeting for the caller's situation. Pure, so its audio can be prepared before the call is up. */
+export function greetingFor(s: CallScript, situation: Situation): Utterance {
+  switch (situation.kind) {
+    case 'appointment': {
+      const { patient, appointment } = situation;
+      return {
+        text: s.greeting(patient.name, appointment, situation.direction),
+        facts: `Greet ${patient.name} and tell them about ${describeAppointment(appointment)}. Ask whether they confirm it, want to reschedule, or want the operator; they may also press ${menuDigits()}.`,
+      };
+    }
+    case 'no_appointment':
+      return {
+        text: s.noAppointment(situation.patient.name),
+        facts: `Greet ${situation.patient.name}. There is no upcoming appointment on file for them. Offer the operator (press 0).`,
+      };
+    case 'unknown_visitor':
+      return { text: s.webWelcome(), facts: 'Greet the web visitor. No appointment is linked to this visit. Offer help and the operator.' };
+    case 'unknown_caller':
+      return { text: s.unknownCaller(), facts: 'Greet the caller. No appointment was found for their phone number. Say so and offer the operator (press 0).' };
+  }
+}
+
+/** What is said once a key's choice is saved (see ./keys.ts). */
+export function afterKey(s: CallScript, digit: string): Utterance | undefined {
+  const key = KEYS.find((k) => k.digit === digit);
+  return key && { text: key.says(s), facts: `The caller pressed ${digit}. ${key.facts}` };
+}
+
+/** A key that is not an option. */
+export function unknownKey(s: CallScript, digit: string): Utterance {
+  return { text: s.unknownKey(), facts: `The caller pressed ${digit}, which is not an option. Repeat the choices.` };
+}
+
+/** The menu again after silence. */
+export function repeatMenu(s: CallScript, hasAppointment: boolean): Utterance {
+  return { text: s.repeatMenu(hasAppointment), facts: 'The caller has not answered. Repeat the choices briefly.' };
+}
+
+/** Goodbye after no answer at all. */
+export function noChoiceGoodbye(s: CallScript): Utterance {
+  return { text: s.goodbye(), facts: 'The caller did not answer. Say goodbye.' };
+}
+
+/** The voice model failed; keypad mode goes on (said by flite, so there are no facts). */
+export function modelLostNotice(s: CallScript, hasAppointment: boolean): Utterance {
+  return { text: s.modelLost(hasAppointment), facts: '' };
+}

@@ -1,0 +1,42 @@
+/**
+ * The voice: owns choosing how the agent speaks (./choice.ts), the sessions it speaks through
+ * (./sessions.ts: keypad mode with flite, Gemini Live, OpenAI Realtime, and the fallback to keypad
+ * mode), what a model is told (./instructions.ts, ./coordinator.md) and the model's tools (./tools.ts).
+ */
+import type { Speaker, VoiceRequest } from '../call/index.js';
+import type { VoicePlan } from './choice.js';
+import { instructionsFor } from './instructions.js';
+import { FallbackSpeaker, startKeypadSpeaker, startRealtimeSpeaker, type SessionTarget } from './sessions.js';
+import { appointmentTools } from './tools.js';
+
+export { chooseVoice, planVoice, type ModelSettings, type VoiceChoice, type VoiceMode, type VoicePlan } from './choice.js';
+export { DEFAULT_PROMPT_FILE, instructionsFor, loadPrompt } from './instructions.js';
+export { appointmentTools } from './tools.js';
+export type { SessionTarget } from './sessions.js';
+
+/** What every call of a worker shares: the plan, the coordinator prompt and the clinic's name. */
+export interface VoiceSetup {
+  readonly plan: VoicePlan;
+  readonly prompt: string;
+  readonly clinic: string;
+}
+
+/**
+ * Starts the voice of one call, listening to the caller the request names.
+ * Keypad mode prepares the greeting's audio while its session starts; a realtime model gets the
+ * instructions and tools of this call, and hands the call to keypad mode if it fails mid-call.
+ * @throws the session's error when it cannot start.
+ */
+export async function startVoice(setup: VoiceSetup, target: Omit<SessionTarget, 'participantIdentity'>, req: VoiceRequest): Promise<Speaker> {
+  const t: SessionTarget = { ...target, participantIdentity: req.identity };
+  const { plan } = setup;
+  if (plan.mode === 'keypad') return startKeypadSpeaker(t, [req.greeting.text]);
+  const language = req.situation.direction === 'web' ? plan.model.languages?.web : plan.model.languages?.phone;
+  const model = await startRealtimeSpeaker(
+    t,
+    { mode: plan.mode, settings: plan.model, instructions: instructionsFor(setup.prompt, setup.clinic, req.situation), language },
+    appointmentTools(req.tools),
+  );
+  // A model that fails mid-call hands the call to keypad mode instead of leaving the caller in silence.
+  return new FallbackSpeaker(model, () => startKeypadSpeaker(t), req.onModelLost, t.log);
+}

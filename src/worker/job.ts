@@ -1,0 +1,84 @@
+/**
+ * One job = one call, on the LiveKit side: joins the room audio-only, binds the room's events and
+ * the job's shutdown to the call (src/call/call.ts), hands it its voice (src/voice/) and, for an
+ * outbound job, the patient to dial (src/outbound/dial.ts), then ends the job with the call — so no
+ * job process outlives its call.
+ */
+import { AutoSubscribe, type JobContext } from '@livekit/agents';
+import { RoomEvent } from '@livekit/rtc-node';
+import type { Logger } from 'pino';
+import { Call, callScript, type CallRoom, type CallVoice } from '../call/index.js';
+import { liveKitApi } from '../livekit/index.js';
+import { outboundLeg, parseOutboundMetadata } from '../outbound/index.js';
+import type { AppointmentStore } from '../store/index.js';
+import { startVoice } from '../voice/index.js';
+import type { WorkerSetup } from './handoff.js';
+
+/** What a job process keeps between jobs (made in prewarm). */
+export interface ProcessState extends WorkerSetup {
+  readonly store: AppointmentStore;
+  readonly log: Logger;
+}
+
+/** Runs one call to its end, then shuts the job down. */
+export async function runJob(ctx: JobContext, state: ProcessState): Promise<void> {
+  const { config, store } = state;
+  await ctx.connect(undefined, AutoSubscribe.AUDIO_ONLY);
+  const name = ctx.room.name ?? 'unknown-room';
+  const log = state.log.child({ room: name, job: ctx.job.id });
+
+  let job;
+  try {
+    job = parseOutboundMetadata(ctx.job.metadata);
+  } catch (err) {
+    log.error({ err }, 'job metadata refused; no call placed');
+    await ctx.deleteRoom().catch(() => undefined);
+    ctx.shutdown('bad job metadata');
+    return;
+  }
+
+  let deleted = false;
+  const room: CallRoom = {
+    name,
+    waitForParticipant: () => ctx.waitForParticipant(),
+    has: (identity) => ctx.room.remoteParticipants.has(identity),
+    async hangUp() {
+      if (deleted) return;
+      deleted = true;
+      await ctx.deleteRoom().catch((err: unknown) => log.debug({ err }, 'room already gone'));
+    },
+  };
+  const voice: CallVoice = {
+    mode: state.voice.mode,
+    reason: state.voice.reason,
+    start: (request) => startVoice({ plan: state.voice, prompt: state.prompt, clinic: config.CLINIC_NAME }, { room: ctx.room, log }, request),
+  };
+  const call = new Call({
+    store,
+    room,
+    voice,
+    script: callScript(config.CLINIC_NAME),
+    country: config.PHONE_DEFAULT_COUNTRY,
+    menuTimeoutMs: config.MENU_TIMEOUT_MS,
+    log,
+    outbound:
+      job &&
+      outboundLeg(
+        liveKitApi(config),
+        { trunkId: config.OUTBOUND_TRUNK_ID, ringingTimeoutS: config.OUTBOUND_RINGING_TIMEOUT_S, maxCallS: config.OUTBOUND_MAX_CALL_S },
+        name,
+        job,
+        log,
+      ),
+  });
+
+  // However the call ends — hang-up, any disconnect reason, our own hang-up, the job shut down —
+  // the call closes its record once; then the job ends.
+  ctx.addShutdownCallback(async () => void (await call.close('job shutdown')));
+  ctx.room.on(RoomEvent.ParticipantDisconnected, (p) => call.receive({ type: 'participant_left', identity: p.identity, reason: String(p.disconnectReason ?? 'unknown') }));
+  ctx.room.on(RoomEvent.Disconnected, () => call.receive({ type: 'room_closed' }));
+  ctx.room.on(RoomEvent.DtmfReceived, (_code, digit, p) => call.receive({ type: 'key', digit, from: p?.identity }));
+
+  const ended = await call.run();
+  ctx.shutdown(ended.why);
+}

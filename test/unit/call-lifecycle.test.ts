@@ -1,0 +1,324 @@
+/**
+ * One call's life driven by fake room events, with no servers: a fake room, voice and dial stand in
+ * for LiveKit, the store is a real SQLite file (spied on to count how often a record is closed).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ParticipantKind } from '@livekit/rtc-node';
+import { DateTime } from 'luxon';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  Call,
+  callScript,
+  MODEL_LOST_ERROR,
+  type CallPhase,
+  type CallRoom,
+  type CallVoice,
+  type DialResult,
+  type OutboundLeg,
+  type ParticipantLike,
+  type Speaker,
+  type Utterance,
+  type VoiceRequest,
+} from '../../src/call/index.js';
+import { openSqliteStore, type AppointmentStore, type SqlStore } from '../../src/store/index.js';
+
+const PHONE = '+14155550101';
+const CALLER: ParticipantLike = {
+  identity: `sip_${PHONE}`,
+  kind: ParticipantKind.SIP,
+  attributes: { 'sip.phoneNumber': PHONE, 'sip.trunkPhoneNumber': '+14155550100', 'sip.callID': 'SCL_test', 'sip.ruleID': 'SDR_test' },
+};
+const script = callScript('Main Street Clinic');
+const log = pino({ level: 'silent' });
+
+/** A promise and its resolve, to hold a step of the call where a test wants it. */
+function gate<T = void>() {
+  let open!: (v: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+const until = async (ok: () => boolean | Promise<boolean>, what: string) => {
+  const deadline = Date.now() + 3000;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+class FakeRoom implements CallRoom {
+  readonly name = 'call-test';
+  readonly present = new Set<string>();
+  hangUps = 0;
+  private readonly arrival = gate<ParticipantLike>();
+  waitForParticipant = () => this.arrival.promise;
+  join(p: ParticipantLike): void {
+    this.present.add(p.identity);
+    this.arrival.open(p);
+  }
+  has = (identity: string) => this.present.has(identity);
+  async hangUp(): Promise<void> {
+    this.hangUps++;
+  }
+}
+
+/** Records what it is asked to say; `hold` keeps the next utterance playing until released. */
+class FakeSpeaker implements Speaker {
+  readonly said: string[] = [];
+  closed = false;
+  hold?: ReturnType<typeof gate>;
+  constructor(public mode: string) {}
+  async say(u: Utterance): Promise<void> {
+    this.said.push(this.mode === 'keypad' ? u.text : u.facts);
+    await this.hold?.promise;
+    this.hold = undefined;
+  }
+  interrupt(): void {}
+  /** As a real session: closing ends what is playing. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.hold?.open();
+  }
+}
+
+class FakeVoice implements CallVoice {
+  readonly reason = 'test';
+  readonly requests: VoiceRequest[] = [];
+  readonly starting = gate();
+  constructor(
+    readonly speaker: FakeSpeaker,
+    readonly mode = speaker.mode,
+    private readonly failure?: Error,
+  ) {
+    this.starting.open();
+  }
+  held(): this {
+    (this as { starting: ReturnType<typeof gate> }).starting = gate();
+    return this;
+  }
+  async start(req: VoiceRequest): Promise<Speaker> {
+    this.requests.push(req);
+    await this.starting.promise;
+    if (this.failure) throw this.failure;
+    return this.speaker;
+  }
+}
+
+describe('a call driven by room events', () => {
+  let sql: SqlStore;
+  let store: AppointmentStore;
+  let closes: number;
+
+  beforeEach(async () => {
+    sql = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'call-')), 'app.db'));
+    await sql.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
+    await sql.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: PHONE });
+    const start = DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).set({ hour: 10, minute: 30 });
+    await sql.upsertAppointment({ id: 'a1', patientId: 'p1', providerId: 'dr', start, service: 'dental cleaning', location: 'the Main Street clinic' });
+    closes = 0;
+    // The real store, with its record closes counted.
+    store = new Proxy(sql, {
+      get(target, key) {
+        if (key === 'endCall') return (...args: Parameters<SqlStore['endCall']>) => (closes++, target.endCall(...args));
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  });
+  afterEach(() => sql.close());
+
+  function makeCall(voice: FakeVoice, opts: { outbound?: OutboundLeg; menuTimeoutMs?: number } = {}) {
+    const room = new FakeRoom();
+    const call = new Call({ store, room, voice, script, country: 'US', menuTimeoutMs: opts.menuTimeoutMs ?? 60_000, log, outbound: opts.outbound });
+    const running = call.run();
+    return { room, call, running };
+  }
+
+  const inState = (call: Call, state: CallPhase) => until(() => call.state === state, `state ${state}`);
+  const recordOf = async () => (await sql.callsInRoom('call-test'))[0]!;
+
+  /** Everything that could close the call again: none of it may close the record a second time. */
+  async function closeAgain(call: Call) {
+    call.receive({ type: 'participant_left', identity: CALLER.identity, reason: 'CLIENT_INITIATED' });
+    call.receive({ type: 'room_closed' });
+    await call.close('job shutdown');
+  }
+
+  /** An outbound leg whose dial waits for `answer`. */
+  function leg(answer: Promise<DialResult>): OutboundLeg & { dialed: (string | undefined)[] } {
+    const dialed: (string | undefined)[] = [];
+    return { appointmentId: 'a1', phoneNumber: PHONE, identity: 'patient', dialed, dial: (phone) => (dialed.push(phone), answer) };
+  }
+
+  describe('hang-up in each state closes the record once', () => {
+    it('connecting (the voice still starting): hung_up; the voice that arrives late is closed', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const voice = new FakeVoice(speaker).held();
+      const { room, call, running } = makeCall(voice);
+      room.join(CALLER);
+      await until(() => voice.requests.length === 1, 'the voice to be asked for');
+      expect(call.state).toBe('connecting');
+      call.receive({ type: 'participant_left', identity: CALLER.identity, reason: 'CLIENT_INITIATED' });
+      const ended = await running;
+      expect(ended.record).toMatchObject({ outcome: 'hung_up', direction: 'inbound', phone_e164: PHONE, appointment_id: 'a1' });
+      expect(ended.why).toBe('participant left (reason CLIENT_INITIATED)');
+      voice.starting.open();
+      await until(() => speaker.closed, 'the late voice to be closed');
+      expect(speaker.said).toEqual([]);
+      await closeAgain(call);
+      expect(closes).toBe(1);
+      expect(room.hangUps).toBeGreaterThan(0);
+    });
+
+    it('dialing: the callee leaving is the dial\'s to report; the room closing ends it as hung_up', async () => {
+      const answer = gate<DialResult>();
+      const outbound = leg(answer.promise);
+      const { call, running } = makeCall(new FakeVoice(new FakeSpeaker('keypad')), { outbound });
+      await inState(call, 'dialing');
+      expect(outbound.dialed).toEqual([PHONE]);
+      call.receive({ type: 'participant_left', identity: 'patient' });
+      expect(call.state).toBe('dialing');
+      call.receive({ type: 'room_closed' });
+      const ended = await running;
+      expect(ended.record).toMatchObject({ outcome: 'hung_up', direction: 'outbound', appointment_id: 'a1' });
+      answer.open({ ok: true });
+      await closeAgain(call);
+      expect(closes).toBe(1);
+    });
+
+    it.each(['greeting', 'menu', 'conversation'] as const)('%s: hung_up', async (state) => {
+      const speaker = new FakeSpeaker(state === 'conversation' ? 'gemini' : 'keypad');
+      if (state === 'greeting') speaker.hold = gate();
+      const { room, call, running } = makeCall(new FakeVoice(speaker));
+      room.join(CALLER);
+      await inState(call, state);
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      expect((await running).record?.outcome).toBe('hung_up');
+      expect(speaker.closed).toBe(true);
+      await closeAgain(call);
+      expect(closes).toBe(1);
+    });
+
+    it('closing (the goodbye playing): the outcome already saved stays', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker));
+      room.join(CALLER);
+      await inState(call, 'menu');
+      speaker.hold = gate();
+      call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+      await until(() => speaker.said.length === 2, 'the confirmation');
+      expect(call.state).toBe('closing');
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      speaker.hold?.open();
+      expect((await running).record?.outcome).toBe('confirmed');
+      await closeAgain(call);
+      expect(closes).toBe(1);
+    });
+  });
+
+  it('a press before the greeting is answered instead of it, and saved', async () => {
+    const speaker = new FakeSpeaker('keypad');
+    const voice = new FakeVoice(speaker).held();
+    const { room, call, running } = makeCall(voice);
+    room.join(CALLER);
+    await until(() => voice.requests.length === 1, 'the voice to be asked for');
+    call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+    call.receive({ type: 'key', digit: '5', from: 'someone-else' });
+    voice.starting.open();
+    const ended = await running;
+    expect(speaker.said).toEqual([script.confirmed()]);
+    expect(ended.record?.outcome).toBe('confirmed');
+    expect((await sql.digits(ended.record!.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
+    expect((await sql.getAppointment('a1'))?.status).toBe('confirmed');
+    expect(room.hangUps).toBeGreaterThan(0);
+  });
+
+  it('a press while an outbound call rings waits for the answer', async () => {
+    const answer = gate<DialResult>();
+    const speaker = new FakeSpeaker('keypad');
+    const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: leg(answer.promise) });
+    await inState(call, 'dialing');
+    call.receive({ type: 'key', digit: '2', from: 'patient' });
+    room.present.add('patient');
+    answer.open({ ok: true });
+    expect((await running).record?.outcome).toBe('reschedule_requested');
+    expect(speaker.said).toEqual([script.rescheduleRequested()]);
+  });
+
+  it('a failed dial ends the call with its outcome and SIP status, nothing said', async () => {
+    const speaker = new FakeSpeaker('keypad');
+    const { running } = makeCall(new FakeVoice(speaker), { outbound: leg(Promise.resolve({ ok: false, outcome: 'busy', sipStatus: 486, reason: 'busy here' })) });
+    const ended = await running;
+    expect(ended.record).toMatchObject({ outcome: 'busy', sip_status: 486, error: 'busy here' });
+    expect(ended.why).toBe('dial failed: busy here');
+    expect(speaker.said).toEqual([]);
+    expect(closes).toBe(1);
+  });
+
+  it('the model failing mid-call: the caller is told, the keypad menu follows, the press is saved, the record says so', async () => {
+    const speaker = new FakeSpeaker('gemini');
+    const voice = new FakeVoice(speaker);
+    const { room, call, running } = makeCall(voice);
+    room.join(CALLER);
+    await inState(call, 'conversation');
+    // What the fallback does (src/voice/sessions.ts): keypad mode speaks from now on, then the call is told.
+    speaker.mode = 'keypad';
+    voice.requests[0]!.onModelLost();
+    await inState(call, 'menu');
+    expect(speaker.said.at(-1)).toBe(script.modelLost(true));
+    call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+    const ended = await running;
+    expect(ended.record).toMatchObject({ outcome: 'confirmed', error: MODEL_LOST_ERROR });
+    expect(speaker.said.at(-1)).toBe(script.confirmed());
+  });
+
+  it('a tool outcome is saved before the tool answers, and the call closes with it', async () => {
+    const voice = new FakeVoice(new FakeSpeaker('gemini'));
+    const { room, call, running } = makeCall(voice);
+    room.join(CALLER);
+    await inState(call, 'conversation');
+    await voice.requests[0]!.tools.changed('rescheduled');
+    expect((await recordOf()).outcome).toBe('rescheduled');
+    call.receive({ type: 'participant_left', identity: CALLER.identity });
+    expect((await running).record?.outcome).toBe('rescheduled');
+  });
+
+  it('the record is closed, with the reason, when the voice fails to start', async () => {
+    const speaker = new FakeSpeaker('gemini');
+    const { room, running } = makeCall(new FakeVoice(speaker, 'gemini', new Error('websocket refused')));
+    room.join(CALLER);
+    const ended = await running;
+    expect(ended.record).toMatchObject({ outcome: 'hung_up', error: 'websocket refused', mode: 'gemini' });
+    expect(ended.why).toBe('voice session failed');
+    expect(room.hangUps).toBeGreaterThan(0);
+    expect(closes).toBe(1);
+  });
+
+  it('silence after the menu: repeated once, then goodbye with no_response', async () => {
+    const speaker = new FakeSpeaker('keypad');
+    const { room, running } = makeCall(new FakeVoice(speaker), { menuTimeoutMs: 20 });
+    room.join(CALLER);
+    const ended = await running;
+    expect(speaker.said.slice(1)).toEqual([script.repeatMenu(true), script.goodbye()]);
+    expect(ended.record?.outcome).toBe('no_response');
+    expect(ended.why).toBe('the agent hung up');
+  });
+
+  it('an unknown caller: unknown_caller saved before the greeting; a key that is not an option changes nothing', async () => {
+    const speaker = new FakeSpeaker('keypad');
+    const { room, call, running } = makeCall(new FakeVoice(speaker));
+    room.join({ ...CALLER, identity: 'sip_other', attributes: { ...CALLER.attributes, 'sip.phoneNumber': '+14155550199' } });
+    await inState(call, 'menu');
+    expect((await recordOf()).outcome).toBe('unknown_caller');
+    call.receive({ type: 'key', digit: '1', from: 'sip_other' });
+    await until(() => speaker.said.length === 2, 'the answer to the key');
+    expect(speaker.said).toEqual([script.unknownCaller(), script.unknownKey()]);
+    call.receive({ type: 'participant_left', identity: 'sip_other' });
+    const ended = await running;
+    expect(ended.record).toMatchObject({ outcome: 'unknown_caller', patient_id: null });
+    expect((await sql.digits(ended.record!.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'ignored']]);
+  });
+});
