@@ -5,7 +5,8 @@
  * reply — audio synthesized with flite at 24 kHz (the rate the plugin assumes), its transcription,
  * then `turnComplete` — and, when scripted, `toolCall`s whose `toolResponse`s it records and answers.
  * Everything the client sent is kept for assertions.
- * Protocol facts: ../../../shared/notes/gemini-live-protocol.md.
+ * Protocol: the Gemini Live API reference (BidiGenerateContent messages: setup, realtimeInput,
+ * serverContent, toolCall, toolResponse), as @livekit/agents-plugin-google 1.9.0 speaks it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';

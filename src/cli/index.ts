@@ -3,8 +3,7 @@
  * files, LiveKit refusing) into plain lines on stderr and exit code 1 — never a stack trace.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError } from '../config/index.js';
-import { SipConfigError } from '../sip/files.js';
+import { ProblemsError } from '../config/index.js';
 
 /** An error whose message is meant for the operator as it is (one line or several). */
 export class UserError extends Error {
@@ -28,7 +27,7 @@ export async function runCli(main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof SipConfigError) {
+    if (err instanceof ProblemsError) {
       process.stderr.write(`${err.problems.join('\n')}\n`);
     } else if (err instanceof UserError) {
       process.stderr.write(`${err.message}\n`);

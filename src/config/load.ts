@@ -9,10 +9,24 @@ import { VARIABLES, type AppConfig, type VariableGroup, type VariableSpec } from
 
 export type { AppConfig };
 
+/**
+ * An error made of problems an operator can fix, one line each (a variable, a file's field):
+ * commands print the lines as they are (src/cli/index.ts).
+ */
+export class ProblemsError extends Error {
+  constructor(
+    readonly problems: readonly string[],
+    message = problems.join('\n'),
+  ) {
+    super(message);
+    this.name = 'ProblemsError';
+  }
+}
+
 /** Thrown when the configuration is incomplete or malformed; `problems` holds one line each. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`configuration invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+export class ConfigError extends ProblemsError {
+  constructor(problems: readonly string[]) {
+    super(problems, `configuration invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }

@@ -4,13 +4,11 @@
  * environment (`.env`, `.env.sip`, then the process environment, which wins).
  */
 import { readFileSync } from 'node:fs';
+import { ProblemsError } from '../config/index.js';
 
-/** A problem with one file, reported as `file: message`. */
-export class SipConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
-    this.name = 'SipConfigError';
-  }
+/** Problems with the files, each reported as `file: field problem; fix`. */
+export class SipConfigError extends ProblemsError {
+  override name = 'SipConfigError';
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;

@@ -111,41 +111,42 @@ export async function applySipConfig(sip: SipClient, desired: DesiredSipConfig, 
   return { plan, ids: { INBOUND_TRUNK_ID: inboundId, OUTBOUND_TRUNK_ID: outboundId, DISPATCH_RULE_ID: ruleId }, dryRun };
 }
 
-async function applyInbound(sip: SipClient, t: SIPInboundTrunkInfo, plan: PlanItem): Promise<string> {
+/** The create options inbound and outbound trunks share. */
+const trunkOptions = (t: SIPInboundTrunkInfo | SIPOutboundTrunkInfo) => ({
+  metadata: t.metadata,
+  authUsername: t.authUsername,
+  authPassword: t.authPassword,
+  headers: t.headers,
+  headersToAttributes: t.headersToAttributes,
+  mediaEncryption: t.mediaEncryption,
+});
+
+/** Leaves a trunk as it is, updates it in place, or creates it, as `plan` says; returns its id. */
+async function applyTrunk<T extends SIPInboundTrunkInfo | SIPOutboundTrunkInfo>(
+  t: T,
+  plan: PlanItem,
+  api: { update: (id: string, t: T) => Promise<T>; create: () => Promise<T> },
+): Promise<string> {
   if (plan.action === 'unchanged') return plan.id!;
-  if (plan.action === 'update') return (await sip.updateSipInboundTrunk(plan.id!, t)).sipTrunkId;
-  const created = await sip.createSipInboundTrunk(t.name, t.numbers, {
-    metadata: t.metadata,
-    allowedAddresses: t.allowedAddresses,
-    allowedNumbers: t.allowedNumbers,
-    authUsername: t.authUsername,
-    authPassword: t.authPassword,
-    headers: t.headers,
-    headersToAttributes: t.headersToAttributes,
-    krispEnabled: t.krispEnabled,
-    mediaEncryption: t.mediaEncryption,
-  });
+  if (plan.action === 'update') return (await api.update(plan.id!, t)).sipTrunkId;
+  const created = await api.create();
   // Fields the SDK's create call does not carry are set by a full update.
-  if (changedFields(t, created).length) await sip.updateSipInboundTrunk(created.sipTrunkId, t);
+  if (changedFields(t, created).length) await api.update(created.sipTrunkId, t);
   return created.sipTrunkId;
 }
 
-async function applyOutbound(sip: SipClient, t: SIPOutboundTrunkInfo, plan: PlanItem): Promise<string> {
-  if (plan.action === 'unchanged') return plan.id!;
-  if (plan.action === 'update') return (await sip.updateSipOutboundTrunk(plan.id!, t)).sipTrunkId;
-  const created = await sip.createSipOutboundTrunk(t.name, t.address, t.numbers, {
-    transport: t.transport,
-    metadata: t.metadata,
-    destinationCountry: t.destinationCountry,
-    authUsername: t.authUsername,
-    authPassword: t.authPassword,
-    headers: t.headers,
-    headersToAttributes: t.headersToAttributes,
-    mediaEncryption: t.mediaEncryption,
+const applyInbound = (sip: SipClient, t: SIPInboundTrunkInfo, plan: PlanItem) =>
+  applyTrunk(t, plan, {
+    update: (id, trunk) => sip.updateSipInboundTrunk(id, trunk),
+    create: () =>
+      sip.createSipInboundTrunk(t.name, t.numbers, { ...trunkOptions(t), allowedAddresses: t.allowedAddresses, allowedNumbers: t.allowedNumbers, krispEnabled: t.krispEnabled }),
   });
-  if (changedFields(t, created).length) await sip.updateSipOutboundTrunk(created.sipTrunkId, t);
-  return created.sipTrunkId;
-}
+
+const applyOutbound = (sip: SipClient, t: SIPOutboundTrunkInfo, plan: PlanItem) =>
+  applyTrunk(t, plan, {
+    update: (id, trunk) => sip.updateSipOutboundTrunk(id, trunk),
+    create: () => sip.createSipOutboundTrunk(t.name, t.address, t.numbers, { ...trunkOptions(t), transport: t.transport, destinationCountry: t.destinationCountry }),
+  });
 
 async function applyRule(sip: SipClient, r: SIPDispatchRuleInfo, plan: PlanItem): Promise<string> {
   if (plan.action === 'unchanged') return plan.id!;

@@ -4,25 +4,22 @@
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 
+/** `CREATE TABLE name (id text primary key, …)`: every table keyed by an app-generated text id starts so. */
+const keyedTable = (db: Kysely<unknown>, name: string) => db.schema.createTable(name).addColumn('id', 'text', (c) => c.primaryKey());
+
 /** 001: who, with whom, when. */
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
-    await db.schema
-      .createTable('patients')
-      .addColumn('id', 'text', (c) => c.primaryKey())
+    await keyedTable(db, 'patients')
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('phone_e164', 'text', (c) => c.notNull().unique())
       .addColumn('language', 'text', (c) => c.notNull().defaultTo('en-US'))
       .addColumn('created_at', 'text', (c) => c.notNull())
       .execute();
-    await db.schema
-      .createTable('providers')
-      .addColumn('id', 'text', (c) => c.primaryKey())
+    await keyedTable(db, 'providers')
       .addColumn('name', 'text', (c) => c.notNull())
       .execute();
-    await db.schema
-      .createTable('appointments')
-      .addColumn('id', 'text', (c) => c.primaryKey())
+    await keyedTable(db, 'appointments')
       .addColumn('patient_id', 'text', (c) => c.notNull().references('patients.id'))
       .addColumn('provider_id', 'text', (c) => c.notNull().references('providers.id'))
       .addColumn('slot_id', 'text')
@@ -35,9 +32,7 @@ const initial: Migration = {
       .addColumn('updated_at', 'text', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('appointments_patient_start').on('appointments').columns(['patient_id', 'starts_at']).execute();
-    await db.schema
-      .createTable('slots')
-      .addColumn('id', 'text', (c) => c.primaryKey())
+    await keyedTable(db, 'slots')
       .addColumn('provider_id', 'text', (c) => c.notNull().references('providers.id'))
       .addColumn('starts_at', 'text', (c) => c.notNull())
       .addColumn('timezone', 'text', (c) => c.notNull())
@@ -52,9 +47,7 @@ const initial: Migration = {
 /** 002: every call and every key pressed in it. */
 const calls: Migration = {
   async up(db: Kysely<unknown>) {
-    await db.schema
-      .createTable('call_records')
-      .addColumn('id', 'text', (c) => c.primaryKey())
+    await keyedTable(db, 'call_records')
       .addColumn('room', 'text', (c) => c.notNull())
       .addColumn('sip_call_id', 'text')
       .addColumn('direction', 'text', (c) => c.notNull())
@@ -100,9 +93,7 @@ const preferences: Migration = {
       .addColumn('lead_minutes', 'integer')
       .addColumn('updated_at', 'text', (c) => c.notNull())
       .execute();
-    await db.schema
-      .createTable('callbacks')
-      .addColumn('id', 'text', (c) => c.primaryKey())
+    await keyedTable(db, 'callbacks')
       .addColumn('patient_id', 'text', (c) => c.notNull())
       .addColumn('appointment_id', 'text')
       .addColumn('call_id', 'text')

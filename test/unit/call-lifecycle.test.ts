@@ -69,7 +69,7 @@ class FakeRoom implements CallRoom {
 class FakeSpeaker implements Speaker {
   readonly said: string[] = [];
   closed = false;
-  hold?: ReturnType<typeof gate>;
+  hold?: ReturnType<typeof gate<void>>;
   constructor(public mode: string) {}
   async say(u: Utterance): Promise<void> {
     this.said.push(this.mode === 'keypad' ? u.text : u.facts);
@@ -96,7 +96,7 @@ class FakeVoice implements CallVoice {
     this.starting.open();
   }
   held(): this {
-    (this as { starting: ReturnType<typeof gate> }).starting = gate();
+    (this as { starting: ReturnType<typeof gate<void>> }).starting = gate();
     return this;
   }
   async start(req: VoiceRequest): Promise<Speaker> {
