@@ -9,7 +9,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { openSqliteStore, type AppointmentStore, type Database } from '../src/store/index.js';
+import { openStore, type AppointmentStore, type Database } from '../src/store/index.js';
 import { inspectDatabase } from './database.js';
 import { ensureStack, REPO_ROOT, STACK_DIR } from './stack.js';
 
@@ -57,7 +57,7 @@ export async function startWorker(name: string, env: Record<string, string> = {}
   const dir = join(STACK_DIR, 'workers', agentName);
   mkdirSync(dir, { recursive: true });
   const dbPath = join(dir, 'appointments.db');
-  const store = await openSqliteStore(dbPath);
+  const store = await openStore({ DATABASE_PATH: dbPath, PHONE_DEFAULT_COUNTRY: 'US' });
   const db = inspectDatabase(dbPath);
   let output = '';
   const port = String(await freeTcpPort());

@@ -13,7 +13,7 @@ import { toE164, type CountryCode } from '../phone/index.js';
 import type { AppointmentStore, CallerLookup, CallRecord } from '../store/index.js';
 import { classifyParticipant, type Connection, type ParticipantLike } from './classify.js';
 import { KeypadMachine, meaningOf } from './keys.js';
-import type { CallOutcome } from './outcome.js';
+import type { CallOutcome, FinalOutcome } from './outcome.js';
 import { CallRecorder, type CallEnd } from './record.js';
 import { afterKey, greetingFor, modelLostNotice, noChoiceGoodbye, repeatMenu, unknownKey, type CallScript, type Utterance } from './script.js';
 import { hasAppointment, initialOutcome, situationOf, type Situation } from './situation.js';
@@ -75,7 +75,7 @@ export interface CallVoice {
 }
 
 /** Result of dialing the patient. */
-export type DialResult = { readonly ok: true } | { readonly ok: false; readonly outcome: CallOutcome; readonly sipStatus?: number; readonly reason: string };
+export type DialResult = { readonly ok: true } | { readonly ok: false; readonly outcome: FinalOutcome; readonly sipStatus?: number; readonly reason: string };
 
 /** An outbound call: the patient we dial about an appointment (src/outbound/dial.ts). */
 export interface OutboundLeg {
@@ -118,7 +118,7 @@ export type CallEvent =
   | { readonly type: 'model_lost' }
   | { readonly type: 'tool_outcome'; readonly outcome: CallOutcome };
 
-/** How a call ended: its closed record (none when it ended before anyone was identified) and why. */
+/** How a call ended: its closed record (none when it ended before anyone was identified, or the store failed) and why. */
 export interface CallEnded {
   readonly record?: CallRecord;
   readonly why: string;
@@ -140,16 +140,16 @@ export class Call {
   private recorder?: CallRecorder;
   private opening?: Promise<CallRecorder>;
   private speaker?: Speaker;
+  /** While the phone rings, the patient's SIP participant leaving is the dial's failure, not a hang-up. */
+  private ringing = false;
   /** Keys pressed before the greeting, answered once the call is up. */
   private readonly early: { digit: string; at: Date; from?: string }[] = [];
   /** Participants gone before the caller was known, with the reason. */
-  private readonly left = new Map<string, string | undefined>();
+  private readonly left = new Map<string, string>();
   /** Key presses, menu repeats and notices, one at a time. */
   private queue: Promise<void> = Promise.resolve();
   /** A key or a tool has answered: no greeting any more, no menu timer. */
   private answered = false;
-  /** Closing words are under way. */
-  private ending = false;
   private timer?: NodeJS.Timeout;
   private modelLost?: string;
   private closing?: Promise<CallEnded>;
@@ -184,24 +184,38 @@ export class Call {
     }
   }
 
-  /** Who is on the line, their appointment, and the record. */
+  /**
+   * Who is on the line, their appointment, and the record. Once the caller is known the record is
+   * opened even if the call ends meanwhile (closing waits for it): every identified call is on record.
+   */
   private async open(): Promise<void> {
-    const { store, room, country, outbound, voice, log } = this.o;
-    let lookup: CallerLookup | undefined;
+    const { outbound, room, country } = this.o;
     if (outbound) {
       // We call the patient: the appointment comes with the job; the SIP participant comes later.
       this.phone = toE164(outbound.phoneNumber, country);
       this.party = { kind: 'sip', identity: outbound.identity, sip: { phoneNumber: this.phone, direction: 'outbound' } };
+    } else {
+      const participant = await room.waitForParticipant();
+      if (this.closing) return; // ended before anyone was identified: there is nobody to keep a record of
+      this.party = classifyParticipant(participant);
+      this.phone = phoneOf(this.party, country);
+    }
+    this.opening = this.openRecord(this.party);
+    this.recorder = await this.opening;
+    const left = this.left.get(this.party.identity);
+    if (left) void this.close(`participant left (reason ${left})`);
+  }
+
+  private async openRecord(party: Connection): Promise<CallRecorder> {
+    const { store, room, outbound, voice, log } = this.o;
+    let lookup: CallerLookup | undefined;
+    if (outbound) {
       const appointment = await store.getAppointment(outbound.appointmentId);
       const patient = appointment && (await store.getPatient(appointment.patient_id));
       lookup = patient ? { patient, appointment } : undefined;
     } else {
-      this.party = classifyParticipant(await room.waitForParticipant());
-      this.phone = phoneOf(this.party, country);
       lookup = this.phone ? await store.lookupCaller(this.phone) : undefined;
     }
-    if (this.closing) return;
-    const party = this.party;
     const direction = party.kind === 'web' ? 'web' : party.sip.direction;
     this.situation = situationOf(direction, lookup);
     this.keypad = new KeypadMachine(hasAppointment(this.situation));
@@ -209,7 +223,7 @@ export class Call {
       { kind: party.kind, direction, phoneNumber: this.phone, known: Boolean(lookup), appointment: lookup?.appointment?.id, mode: voice.mode },
       `call started (${voice.mode} mode: ${voice.reason})`,
     );
-    this.opening = CallRecorder.open(store, {
+    return CallRecorder.open(store, {
       room: room.name,
       direction,
       mode: voice.mode,
@@ -219,8 +233,6 @@ export class Call {
       patientId: lookup?.patient.id ?? null,
       appointmentId: lookup?.appointment?.id ?? outbound?.appointmentId ?? null,
     });
-    this.recorder = await this.opening;
-    if (this.left.has(party.identity)) void this.close(`participant left (reason ${this.left.get(party.identity) ?? 'unknown'})`);
   }
 
   /** The keypad session or the voice model, up before the phone rings (outbound) or the greeting. */
@@ -246,7 +258,9 @@ export class Call {
     const leg = this.o.outbound;
     if (!leg) return;
     this.set('dialing');
+    this.ringing = true;
     const dialed = await leg.dial(this.phone);
+    this.ringing = false;
     if (this.closing) return;
     if (!dialed.ok) {
       await this.close(`dial failed: ${dialed.reason}`, { error: dialed.reason, outcome: dialed.outcome, sipStatus: dialed.sipStatus });
@@ -299,8 +313,9 @@ export class Call {
   }
 
   private onKey(digit: string, at: Date, from?: string): void {
-    if (this.phase === 'connecting' || this.phase === 'dialing') {
-      this.early.push({ digit, at, from });
+    if (!this.recorder || this.phase === 'connecting' || this.phase === 'dialing') {
+      // Answered once the call is up; a call that ends before its record exists has nowhere to save them.
+      if (!this.closing) this.early.push({ digit, at, from });
       return;
     }
     this.answered = true;
@@ -312,7 +327,7 @@ export class Call {
   /** One key: the store first (./keys.ts says what to change), then what is said. */
   private async handleKey(digit: string, at: Date): Promise<void> {
     const recorder = this.recorder!;
-    if (this.ending || this.closing) {
+    if (this.isEnding) {
       await recorder.recordKey(digit, 'ignored', at);
       return;
     }
@@ -334,14 +349,13 @@ export class Call {
     this.listen();
   }
 
-  private onLeft(identity: string, reason: string | undefined): void {
+  private onLeft(identity: string, reason = 'unknown'): void {
     if (!this.party) {
       this.left.set(identity, reason);
       return;
     }
-    // While an outbound call rings, the SIP participant leaving means the dial failed: the dial reports that.
-    if (identity !== this.party.identity || this.phase === 'dialing') return;
-    void this.close(`participant left (reason ${reason ?? 'unknown'})`);
+    if (identity !== this.party.identity || this.ringing) return;
+    void this.close(`participant left (reason ${reason})`);
   }
 
   /** The voice model failed and keypad mode took over: tell the caller and offer the keypad menu. */
@@ -350,7 +364,7 @@ export class Call {
     // Before the greeting there is nothing to tell: the greeting itself comes in keypad mode.
     if (this.phase === 'connecting' || this.phase === 'dialing') return;
     this.enqueue(async () => {
-      if (this.ending || this.closing) return;
+      if (this.isEnding) return;
       this.answered = false;
       await this.speaker!.say(modelLostNotice(this.o.script, hasAppointment(this.situation!))).catch((err: unknown) =>
         this.o.log.warn({ err }, 'fallback notice did not play'),
@@ -383,10 +397,10 @@ export class Call {
   /** Keypad mode only: silence after the menu repeats it once, then says goodbye. */
   private armMenu(repeats = 1): void {
     clearTimeout(this.timer);
-    if (this.closing || this.ending || this.answered || this.speaker?.mode !== 'keypad') return;
+    if (this.isEnding || this.answered || this.speaker?.mode !== 'keypad') return;
     this.timer = setTimeout(() => {
       this.enqueue(async () => {
-        if (this.closing || this.ending || this.answered) return;
+        if (this.isEnding || this.answered) return;
         if (repeats > 0) {
           await this.speaker!.say(repeatMenu(this.o.script, hasAppointment(this.situation!)));
           this.armMenu(repeats - 1);
@@ -399,7 +413,6 @@ export class Call {
 
   /** Closing words, then the agent hangs up. `outcome` is saved first. */
   private async endWith(u: Utterance, outcome?: CallOutcome): Promise<void> {
-    this.ending = true;
     this.set('closing');
     clearTimeout(this.timer);
     if (outcome) await this.recorder!.setOutcome(outcome);
@@ -431,6 +444,11 @@ export class Call {
 
   private enqueue(work: () => Promise<void>, onError: (err: unknown) => void = (err) => this.o.log.error({ err }, 'call step failed')): void {
     this.queue = this.queue.then(work).catch(onError);
+  }
+
+  /** Closing words are under way, or the call is closing or closed. */
+  private get isEnding(): boolean {
+    return this.phase === 'closing' || this.phase === 'closed';
   }
 
   private set(next: CallPhase): void {

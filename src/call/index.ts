@@ -21,7 +21,7 @@ export {
 } from './call.js';
 export { classifyParticipant, type Connection, type ParticipantLike, type SipFacts } from './classify.js';
 export { KEYS, KeypadMachine, keysForModel, meaningOf, menuSentence, type KeyMeaning, type KeypadAction, type KeypadState, type KeypadStep } from './keys.js';
-export { CALL_OUTCOMES, FINAL, NOT_ANSWERED, RESCHEDULED, outcomeAtClose, type CallOutcome } from './outcome.js';
+export { CALL_OUTCOMES, FINAL_OUTCOMES, NOT_ANSWERED, NOT_ANSWERED_OUTCOMES, RESCHEDULED, outcomeAtClose, type CallOutcome, type FinalOutcome } from './outcome.js';
 export { CallRecorder, type CallEnd } from './record.js';
 export { callScript, describeAppointment, greetingFor, MENU, type CallScript, type Utterance } from './script.js';
 export { hasAppointment, initialOutcome, patientOf, situationOf, type CallDirection, type Situation } from './situation.js';

@@ -63,6 +63,9 @@ export const KEYS: readonly KeyMeaning[] = [
 
 const byDigit = new Map(KEYS.map((k) => [k.digit, k]));
 
+/** The key for the operator: the one choice a caller without an appointment has. */
+export const OPERATOR_KEY = KEYS.find((k) => k.action === 'operator')!;
+
 /** The meaning of `digit` for a caller with or without an appointment; undefined: not an option. */
 export function meaningOf(digit: string, hasAppointment: boolean): KeyMeaning | undefined {
   const key = byDigit.get(digit);

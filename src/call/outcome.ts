@@ -6,7 +6,21 @@
  * No imports: the store's schema uses this vocabulary too.
  */
 
-/** Every outcome, in the order a call may pass through them. */
+/**
+ * Outcomes of calls that never connected: the dial failed (busy, no answer, rejected, the trunk or
+ * the number at fault; see src/outbound/dial.ts) or no agent took the call (`failed`).
+ */
+export const NOT_ANSWERED_OUTCOMES = ['busy', 'no_answer', 'rejected', 'trunk_failure', 'invalid_number', 'failed'] as const;
+
+/**
+ * Final outcomes: given only as a call ends — how an answered call ended without a choice
+ * (`hung_up`, `no_response`, `completed`), or why it never connected. Everything else is set while
+ * the call goes on and may still change (an unknown caller asks for the operator, a confirmation
+ * becomes a reschedule).
+ */
+export const FINAL_OUTCOMES = ['hung_up', 'no_response', 'completed', ...NOT_ANSWERED_OUTCOMES] as const;
+
+/** Every outcome. */
 export const CALL_OUTCOMES = [
   // Under way, nothing decided yet.
   'in_progress',
@@ -19,37 +33,20 @@ export const CALL_OUTCOMES = [
   'rescheduled',
   'cancelled',
   'operator_requested',
-  // How an answered call ended without a choice.
-  'hung_up',
-  'no_response',
-  'completed',
-  // Outbound calls that never connected, and calls no agent took.
-  'busy',
-  'no_answer',
-  'rejected',
-  'trunk_failure',
-  'invalid_number',
-  'failed',
+  ...FINAL_OUTCOMES,
 ] as const;
 
 /** How a call ended up (call_records.outcome). */
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
-/**
- * Outcomes of calls that never connected: the dial failed (busy, no answer, rejected, the trunk or
- * the number at fault) or no agent took the call (`failed`). Every other outcome means someone answered.
- */
-export const NOT_ANSWERED: ReadonlySet<CallOutcome> = new Set<CallOutcome>(['busy', 'no_answer', 'rejected', 'trunk_failure', 'invalid_number', 'failed']);
+/** An outcome only a call's end gives (see {@link FINAL_OUTCOMES}). */
+export type FinalOutcome = (typeof FINAL_OUTCOMES)[number];
+
+/** {@link NOT_ANSWERED_OUTCOMES} as a set: every other outcome means someone answered. */
+export const NOT_ANSWERED: ReadonlySet<CallOutcome> = new Set<CallOutcome>(NOT_ANSWERED_OUTCOMES);
 
 /** Outcomes that count as "the patient wants another time" in a campaign's summary. */
 export const RESCHEDULED: ReadonlySet<CallOutcome> = new Set<CallOutcome>(['reschedule_requested', 'rescheduled']);
-
-/**
- * Final outcomes: set only as the call ends (by the call, or by the dialer for a call no agent
- * took), never replaced afterwards. The others may change while the call goes on — an unknown
- * caller asks for the operator, a confirmation becomes a reschedule.
- */
-export const FINAL: ReadonlySet<CallOutcome> = new Set<CallOutcome>(['hung_up', 'no_response', 'completed', ...NOT_ANSWERED]);
 
 /** The outcome a record closes with: `hung_up` when nothing else happened, else what did. */
 export function outcomeAtClose(current: CallOutcome): CallOutcome {

@@ -3,12 +3,12 @@
  * is said about it, closed exactly once (the first close wins; later ones return the same record).
  */
 import type { AppointmentStore, CallRecord, CallStart } from '../store/index.js';
-import type { CallOutcome } from './outcome.js';
+import type { CallOutcome, FinalOutcome } from './outcome.js';
 
 /** How a record is closed. */
 export interface CallEnd {
   /** Replaces the outcome (a failed dial); default: the current one, `hung_up` if none. */
-  readonly outcome?: CallOutcome;
+  readonly outcome?: FinalOutcome;
   /** What went wrong, kept on the record. */
   readonly error?: string;
   /** SIP status of a failed dial (RFC 3261 §21). */
@@ -17,7 +17,6 @@ export interface CallEnd {
 
 /** One call's record. */
 export class CallRecorder {
-  private current: CallOutcome = 'in_progress';
   private closing?: Promise<CallRecord | undefined>;
 
   private constructor(
@@ -30,23 +29,14 @@ export class CallRecorder {
     return new CallRecorder(store, await store.startCall(start));
   }
 
+  /** The record's id (a UUID). */
   get id(): string {
     return this.record.id;
   }
 
-  /** The outcome saved last. */
-  get outcome(): CallOutcome {
-    return this.current;
-  }
-
-  get closed(): boolean {
-    return this.closing !== undefined;
-  }
-
   /** Saves the call's outcome while it goes on. */
-  async setOutcome(outcome: CallOutcome): Promise<void> {
-    await this.store.setCallOutcome(this.id, outcome);
-    this.current = outcome;
+  setOutcome(outcome: CallOutcome): Promise<void> {
+    return this.store.setCallOutcome(this.id, outcome);
   }
 
   /** Saves a key press with what it did (confirm, reschedule, operator, ignored). */

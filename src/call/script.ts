@@ -6,7 +6,7 @@
  */
 import type { AppointmentDetails } from '../store/index.js';
 import { appointmentInWords } from '../speech/words.js';
-import { KEYS, menuDigits, menuSentence } from './keys.js';
+import { KEYS, menuDigits, menuSentence, OPERATOR_KEY } from './keys.js';
 import type { CallDirection, Situation } from './situation.js';
 
 /** The menu, said after the greeting and after an unknown key. */
@@ -14,6 +14,9 @@ export const MENU = menuSentence(true);
 
 /** Only the operator is an option (no appointment to act on). */
 const OPERATOR_ONLY = menuSentence(false);
+
+/** "Press zero to speak with the operator." */
+const SPEAK_WITH_OPERATOR = `Press ${OPERATOR_KEY.spoken} to speak with the operator.`;
 
 const firstName = (name: string) => name.split(/\s+/)[0] ?? name;
 
@@ -35,16 +38,16 @@ export function callScript(clinic: string) {
     /** A known patient with nothing upcoming. */
     noAppointment: (name: string) => `Hello ${firstName(name)}, thank you for calling ${clinic}. I could not find an upcoming appointment for you. ${OPERATOR_ONLY}`,
     /** Nobody with this number. */
-    unknownCaller: () => `Thank you for calling ${clinic}. I could not find an appointment for this phone number. Press zero to speak with the operator.`,
+    unknownCaller: () => `Thank you for calling ${clinic}. I could not find an appointment for this phone number. ${SPEAK_WITH_OPERATOR}`,
     /** A web visitor we cannot tie to a patient. */
     webWelcome: () =>
-      `Welcome to ${clinic}. I could not find an appointment for this visit. Please call us from the phone number on your appointment, or press zero for the operator.`,
+      `Welcome to ${clinic}. I could not find an appointment for this visit. Please call us from the phone number on your appointment, or press ${OPERATOR_KEY.spoken} ${OPERATOR_KEY.choice}.`,
     confirmed: () => 'Thank you. Your appointment is confirmed. We look forward to seeing you. Goodbye.',
     rescheduleRequested: () => 'Thank you. We have noted that you would like a new time, and our staff will call you back to arrange it. Goodbye.',
     operatorRequested: () => 'Your request to speak with the operator has been recorded. A member of our staff will call you back shortly. Goodbye.',
     unknownKey: () => `Sorry, that key is not an option. ${MENU}`,
     /** The choices again; without an appointment only the operator is one. */
-    repeatMenu: (hasAppointment: boolean) => (hasAppointment ? MENU : 'Press zero to speak with the operator.'),
+    repeatMenu: (hasAppointment: boolean) => (hasAppointment ? MENU : SPEAK_WITH_OPERATOR),
     goodbye: () => 'We did not receive a choice. Goodbye.',
   };
 }
@@ -71,12 +74,12 @@ export function greetingFor(s: CallScript, situation: Situation): Utterance {
     case 'no_appointment':
       return {
         text: s.noAppointment(situation.patient.name),
-        facts: `Greet ${situation.patient.name}. There is no upcoming appointment on file for them. Offer the operator (press 0).`,
+        facts: `Greet ${situation.patient.name}. There is no upcoming appointment on file for them. Offer the operator (press ${OPERATOR_KEY.digit}).`,
       };
     case 'unknown_visitor':
       return { text: s.webWelcome(), facts: 'Greet the web visitor. No appointment is linked to this visit. Offer help and the operator.' };
     case 'unknown_caller':
-      return { text: s.unknownCaller(), facts: 'Greet the caller. No appointment was found for their phone number. Say so and offer the operator (press 0).' };
+      return { text: s.unknownCaller(), facts: `Greet the caller. No appointment was found for their phone number. Say so and offer the operator (press ${OPERATOR_KEY.digit}).` };
   }
 }
 

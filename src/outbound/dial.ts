@@ -7,7 +7,7 @@
  */
 import { SipCallError } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
-import type { CallOutcome, DialResult, OutboundLeg } from '../call/index.js';
+import type { DialResult, FinalOutcome, OutboundLeg } from '../call/index.js';
 import type { LiveKitApi } from '../livekit/index.js';
 import type { OutboundJobMetadata } from './metadata.js';
 
@@ -15,7 +15,7 @@ import type { OutboundJobMetadata } from './metadata.js';
 export const PATIENT_IDENTITY = 'patient';
 
 /** The outcome of a dial that did not connect. `status` undefined: no final response (ringing timeout). */
-export function dialFailureOutcome(status: number | undefined): CallOutcome {
+export function dialFailureOutcome(status: number | undefined): FinalOutcome {
   if (status === undefined) return 'no_answer';
   if (status === 486 || status === 600) return 'busy';
   if (status === 408 || status === 480 || status === 487) return 'no_answer';

@@ -59,7 +59,7 @@ export async function placeCall(api: LiveKitApi, store: AppointmentStore, target
       if ((!record && now > dispatchDeadline) || now > deadline) {
         const error = record
           ? `the call did not end within ${Math.round(opts.timeoutMs / 1000)} s`
-          : `no worker took the call within ${Math.round((dispatchDeadline - startedAt) / 1000)} s: is the worker running with AGENT_NAME=${opts.agentName}?`;
+          : `no worker took the call within ${Math.round((dispatchDeadline - startedAt) / 1000)} s: is the worker running with AGENT_NAME=${opts.agentName}? (a worker that refused the job says why in its log)`;
         const own = record ?? (await store.startCall({ room, direction: 'outbound', mode: 'none', phoneE164: target.phoneNumber, appointmentId: target.appointmentId }));
         const closed = (await store.endCall(own.id, { outcome: 'failed', error }))!;
         return { target, room, record: closed, startedAt, endedAt: Date.now() };
@@ -125,6 +125,10 @@ export interface CampaignSummary {
   skipped: number;
 }
 
+/**
+ * The campaign's counts: answered or not (`NOT_ANSWERED` of src/call/outcome.ts, counted by
+ * outcome), confirmed, wanting another time (`RESCHEDULED`), and the input rows skipped.
+ */
 export function summarize(calls: readonly PlacedCall[], skipped: number): CampaignSummary {
   const s: CampaignSummary = { placed: calls.length, answered: 0, confirmed: 0, rescheduled: 0, failed: {}, skipped };
   for (const c of calls) {

@@ -93,6 +93,8 @@ export async function runFlite(text: string, opts: FliteOptions = {}, signal?: A
       const child = spawn(opts.binary ?? 'flite', ['-voice', opts.voice ?? 'rms', '-t', text, '-o', out], {
         stdio: ['ignore', 'ignore', 'pipe'],
         signal,
+        // flite needs nothing from the environment; the worker's (keys included) stays with the worker.
+        env: { PATH: process.env.PATH ?? '' },
       });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
 import type { DateTime } from 'luxon';
 import { toE164, type CountryCode } from '../phone/index.js';
-import { outcomeAtClose } from '../call/outcome.js';
+import { outcomeAtClose, type FinalOutcome } from '../call/outcome.js';
 import { MIGRATIONS } from './migrations.js';
 import type {
   Appointment,
@@ -81,10 +81,11 @@ export interface AppointmentStore {
   /** Sets the outcome while the call goes on (e.g. confirmed after a press). */
   setCallOutcome(callId: string, outcome: CallOutcome): Promise<void>;
   /**
-   * Closes a call record: end time, and the outcome — `hung_up` replaces `in_progress` when
-   * nothing else happened. Idempotent: a second call changes nothing.
+   * Closes a call record: end time, and the outcome — `end.outcome` (a final outcome, e.g. a failed
+   * dial's) when given, else `outcomeAtClose` of src/call/outcome.ts: `hung_up` replaces
+   * `in_progress` when nothing else happened. Idempotent: a second call changes nothing.
    */
-  endCall(callId: string, end?: { outcome?: CallOutcome; error?: string; sipStatus?: number; at?: Date }): Promise<CallRecord | undefined>;
+  endCall(callId: string, end?: { outcome?: FinalOutcome; error?: string; sipStatus?: number; at?: Date }): Promise<CallRecord | undefined>;
   getCall(id: string): Promise<CallRecord | undefined>;
   /** The changes a call may make to a booking, shared by the keypad and the voice model's tools. */
   readonly booking: Booking;
@@ -206,7 +207,7 @@ export class SqlStore implements AppointmentStore {
 
   async endCall(
     callId: string,
-    end: { outcome?: CallOutcome; error?: string; sipStatus?: number; at?: Date } = {},
+    end: { outcome?: FinalOutcome; error?: string; sipStatus?: number; at?: Date } = {},
   ): Promise<CallRecord | undefined> {
     const current = await this.getCall(callId);
     if (!current || current.ended_at) return current;

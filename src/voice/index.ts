@@ -1,7 +1,8 @@
 /**
  * The voice: owns choosing how the agent speaks (./choice.ts), the sessions it speaks through
  * (./sessions.ts: keypad mode with flite, Gemini Live, OpenAI Realtime, and the fallback to keypad
- * mode), what a model is told (./instructions.ts, ./coordinator.md) and the model's tools (./tools.ts).
+ * mode), what a model is told (./prompt.ts, ./coordinator.md, ./instructions.ts) and the model's
+ * tools (./tools.ts). The worker imports ./choice.ts and ./prompt.ts alone: no call code to choose.
  */
 import type { Speaker, VoiceRequest } from '../call/index.js';
 import type { VoicePlan } from './choice.js';
@@ -10,7 +11,8 @@ import { FallbackSpeaker, startKeypadSpeaker, startRealtimeSpeaker, type Session
 import { appointmentTools } from './tools.js';
 
 export { chooseVoice, planVoice, type ModelSettings, type VoiceChoice, type VoiceMode, type VoicePlan } from './choice.js';
-export { DEFAULT_PROMPT_FILE, instructionsFor, loadPrompt } from './instructions.js';
+export { instructionsFor } from './instructions.js';
+export { DEFAULT_PROMPT_FILE, loadPrompt } from './prompt.js';
 export { appointmentTools } from './tools.js';
 export type { SessionTarget } from './sessions.js';
 

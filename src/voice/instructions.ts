@@ -1,31 +1,8 @@
 /**
- * What a voice model is told: the coordinator prompt (a file), how to speak on this kind of connection,
- * and the caller's real appointment from the store — never invented facts.
+ * What a voice model is told: the coordinator prompt (./prompt.ts), how to speak on this kind of
+ * connection, and the caller's real appointment from the store — never invented facts.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describeAppointment, keysForModel, type Situation } from '../call/index.js';
-
-/**
- * The coordinator prompt shipped in the repository (src/voice/coordinator.md): the seed system's
- * persona, plus when to use which tool. The path works from src/voice and from dist/voice.
- */
-export const DEFAULT_PROMPT_FILE = fileURLToPath(new URL('../../src/voice/coordinator.md', import.meta.url));
-
-/**
- * Reads the coordinator prompt: AGENT_PROMPT_FILE when set, else {@link DEFAULT_PROMPT_FILE}.
- * @throws Error naming AGENT_PROMPT_FILE when the file cannot be read or is empty.
- */
-export function loadPrompt(path: string = DEFAULT_PROMPT_FILE): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    throw new Error(`AGENT_PROMPT_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); point it at a readable text file or unset it`);
-  }
-  if (!text) throw new Error(`AGENT_PROMPT_FILE: ${path} is empty; write the coordinator's instructions in it or unset it`);
-  return text;
-}
 
 /** What the model is told about the caller, from their situation. */
 function factsOf(s: Situation): string {

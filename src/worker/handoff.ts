@@ -5,7 +5,7 @@
  * environment (`child_process.fork` without `env`), so the hand-off travels in one variable.
  */
 import type { AppConfig } from '../config/index.js';
-import type { VoicePlan } from '../voice/index.js';
+import type { VoicePlan } from '../voice/choice.js';
 
 /** The environment variable carrying the hand-off (JSON). */
 export const HANDOFF_VARIABLE = 'APPOINTMENT_AGENT_WORKER_SETUP';

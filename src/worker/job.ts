@@ -74,7 +74,9 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
 
   // However the call ends — hang-up, any disconnect reason, our own hang-up, the job shut down —
   // the call closes its record once; then the job ends.
-  ctx.addShutdownCallback(async () => void (await call.close('job shutdown')));
+  ctx.addShutdownCallback(async () => {
+    await call.close('job shutdown');
+  });
   ctx.room.on(RoomEvent.ParticipantDisconnected, (p) => call.receive({ type: 'participant_left', identity: p.identity, reason: String(p.disconnectReason ?? 'unknown') }));
   ctx.room.on(RoomEvent.Disconnected, () => call.receive({ type: 'room_closed' }));
   ctx.room.on(RoomEvent.DtmfReceived, (_code, digit, p) => call.receive({ type: 'key', digit, from: p?.identity }));

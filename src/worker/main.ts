@@ -11,7 +11,8 @@ import { cli, ServerOptions } from '@livekit/agents';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import { openStore } from '../store/index.js';
-import { loadPrompt, planVoice } from '../voice/index.js';
+import { planVoice } from '../voice/choice.js';
+import { loadPrompt } from '../voice/prompt.js';
 import { handOff, type WorkerSetup } from './handoff.js';
 import { callLoad, TARGET_LOAD } from './load.js';
 

@@ -111,6 +111,10 @@ describe('a call driven by room events', () => {
   let sql: SqlStore;
   let store: AppointmentStore;
   let closes: number;
+  /** Store methods to hold before they run, by name. */
+  let holds: Map<string, Promise<void>>;
+  /** Store methods called so far, by name. */
+  let calls: string[];
 
   beforeEach(async () => {
     sql = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'call-')), 'app.db'));
@@ -119,12 +123,19 @@ describe('a call driven by room events', () => {
     const start = DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).set({ hour: 10, minute: 30 });
     await sql.upsertAppointment({ id: 'a1', patientId: 'p1', providerId: 'dr', start, service: 'dental cleaning', location: 'the Main Street clinic' });
     closes = 0;
-    // The real store, with its record closes counted.
+    holds = new Map();
+    calls = [];
+    // The real store, with its calls recorded (record closes counted) and any of them held where a test says.
     store = new Proxy(sql, {
       get(target, key) {
-        if (key === 'endCall') return (...args: Parameters<SqlStore['endCall']>) => (closes++, target.endCall(...args));
         const value = Reflect.get(target, key) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          calls.push(String(key));
+          if (key === 'endCall') closes++;
+          await holds.get(String(key));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
       },
     });
   });
@@ -217,6 +228,37 @@ describe('a call driven by room events', () => {
       await closeAgain(call);
       expect(closes).toBe(1);
     });
+  });
+
+  it('a caller who hangs up while being looked up is still on record', async () => {
+    const lookup = gate();
+    holds.set('lookupCaller', lookup.promise);
+    const voice = new FakeVoice(new FakeSpeaker('keypad'));
+    const { room, call, running } = makeCall(voice);
+    room.join(CALLER);
+    await until(() => calls.includes('lookupCaller'), 'the lookup');
+    call.receive({ type: 'participant_left', identity: CALLER.identity, reason: 'CLIENT_INITIATED' });
+    lookup.open();
+    const ended = await running;
+    expect(ended.record).toMatchObject({ outcome: 'hung_up', phone_e164: PHONE, appointment_id: 'a1' });
+    expect(voice.requests).toEqual([]);
+    expect(closes).toBe(1);
+  });
+
+  it('an outbound patient who hangs up just after answering ends the call', async () => {
+    // An appointment no longer in the store: the first outcome (unknown_caller) is saved right after the answer.
+    const firstOutcome = gate();
+    holds.set('setCallOutcome', firstOutcome.promise);
+    const speaker = new FakeSpeaker('keypad');
+    const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: { ...leg(Promise.resolve({ ok: true })), appointmentId: 'gone' } });
+    room.present.add('patient');
+    await until(() => calls.includes('setCallOutcome'), 'the first outcome being saved');
+    call.receive({ type: 'participant_left', identity: 'patient' });
+    firstOutcome.open();
+    const ended = await running;
+    expect(ended.why).toBe('participant left (reason unknown)');
+    expect(ended.record?.outcome).toBe('unknown_caller');
+    expect(speaker.said).toEqual([]);
   });
 
   it('a press before the greeting is answered instead of it, and saved', async () => {
