@@ -4,7 +4,7 @@
  * and keeps the call record), then the outcome read back from the store. Calls are paced: a delay
  * between starts and a cap on calls at once.
  */
-import { NOT_ANSWERED, RESCHEDULED } from '../call/index.js';
+import { NOT_ANSWERED, RESCHEDULED } from '../call/outcome.js';
 import type { LiveKitApi } from '../livekit/index.js';
 import type { AppointmentStore, CallRecord } from '../store/index.js';
 import { writeOutboundMetadata } from './metadata.js';

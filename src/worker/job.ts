@@ -9,7 +9,9 @@ import { RoomEvent } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import { Call, callScript, type CallRoom, type CallVoice } from '../call/index.js';
 import { liveKitApi } from '../livekit/index.js';
-import { outboundLeg, parseOutboundMetadata } from '../outbound/index.js';
+// The job's part of outbound only: the dialer and target selection stay out of job processes.
+import { outboundLeg } from '../outbound/dial.js';
+import { parseOutboundMetadata } from '../outbound/metadata.js';
 import type { AppointmentStore } from '../store/index.js';
 import { startVoice } from '../voice/index.js';
 import type { WorkerSetup } from './handoff.js';
