@@ -145,6 +145,3 @@ export type Appointment = Selectable<AppointmentsTable>;
 export type CallRecord = Selectable<CallRecordsTable>;
 export type CallDigit = Selectable<CallDigitsTable>;
 export type NewCallRecord = Insertable<CallRecordsTable>;
-export type WalkInPreferenceRecord = Selectable<WalkinPreferencesTable>;
-export type ReminderPreferenceRecord = Selectable<ReminderPreferencesTable>;
-export type Callback = Selectable<CallbacksTable>;

@@ -14,15 +14,12 @@ import { MIGRATIONS } from './migrations.js';
 import type {
   Appointment,
   AppointmentStatus,
-  Callback,
   CallDigit,
   CallDirection,
   CallOutcome,
   CallRecord,
   Database,
   Patient,
-  ReminderPreferenceRecord,
-  WalkInPreferenceRecord,
 } from './schema.js';
 
 /** An appointment with the names the agent speaks. */
@@ -108,12 +105,6 @@ export interface AppointmentStore {
    * number as stored.
    */
   appointmentsToConfirm(q: { from: Date; to: Date; notCalledSince: Date }): Promise<{ appointmentId: string; phoneE164: string }[]>;
-  /** The patient's saved walk-in availability, if any. */
-  walkInPreference(patientId: string): Promise<WalkInPreferenceRecord | undefined>;
-  /** The patient's saved reminder preference, if any. */
-  reminderPreference(patientId: string): Promise<ReminderPreferenceRecord | undefined>;
-  /** The callbacks asked for about an appointment, oldest first. */
-  callbacks(appointmentId: string): Promise<Callback[]>;
   /** Closes the database connection; the store cannot be used after. */
   close(): Promise<void>;
 }
@@ -317,18 +308,6 @@ export class SqlStore implements AppointmentStore {
       )
       .orderBy('appointments.starts_at')
       .execute();
-  }
-
-  async walkInPreference(patientId: string): Promise<WalkInPreferenceRecord | undefined> {
-    return this.db.selectFrom('walkin_preferences').selectAll().where('patient_id', '=', patientId).executeTakeFirst();
-  }
-
-  async reminderPreference(patientId: string): Promise<ReminderPreferenceRecord | undefined> {
-    return this.db.selectFrom('reminder_preferences').selectAll().where('patient_id', '=', patientId).executeTakeFirst();
-  }
-
-  async callbacks(appointmentId: string): Promise<Callback[]> {
-    return this.db.selectFrom('callbacks').selectAll().where('appointment_id', '=', appointmentId).orderBy('created_at').orderBy('id').execute();
   }
 
   async close(): Promise<void> {

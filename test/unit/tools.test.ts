@@ -10,8 +10,10 @@ import { DateTime } from 'luxon';
 import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CallRecorder, situationOf, type CallOutcome, type Situation } from '../../src/call/index.js';
-import { openSqliteStore, type SqlStore } from '../../src/store/index.js';
+import type { Kysely } from 'kysely';
+import { openSqliteStore, type Database, type SqlStore } from '../../src/store/index.js';
 import { appointmentTools } from '../../src/voice/index.js';
+import { inspectDatabase } from '../../devtools/database.js';
 
 const TZ = 'America/Los_Angeles';
 const start = DateTime.now().setZone(TZ).plus({ days: 1 }).set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
@@ -23,10 +25,14 @@ describe('voice tools change the real records', () => {
   let callId: string;
   let outcomes: CallOutcome[];
   let session: voice.AgentSession;
+  /** What was saved, read independently of the store (devtools/database.ts). */
+  let db: Kysely<Database>;
 
   beforeAll(() => initializeLogger({ pretty: false, level: 'error' }));
   beforeEach(async () => {
-    store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'tools-')), 'app.db'));
+    const file = join(mkdtempSync(join(tmpdir(), 'tools-')), 'app.db');
+    store = await openSqliteStore(file);
+    db = inspectDatabase(file);
     await store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
     await store.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101' });
     await store.upsertPatient({ id: 'p2', name: 'James Wilson', phoneE164: '+14155550102' });
@@ -40,6 +46,7 @@ describe('voice tools change the real records', () => {
   });
   afterEach(async () => {
     await session?.close();
+    await db.destroy();
     await store.close();
   });
 
@@ -104,8 +111,8 @@ describe('voice tools change the real records', () => {
       { name: 'set_walk_in_availability', args: { flexible: false, specific_times: 'weekday mornings', notice_minutes: 120 } },
       { name: 'set_reminder_preference', args: { lead_minutes: 1440 } },
     ]);
-    expect(await store.walkInPreference('p1')).toMatchObject({ patient_id: 'p1', flexible: 0, specific_times: 'weekday mornings', notice_minutes: 120 });
-    expect(await store.reminderPreference('p1')).toMatchObject({ patient_id: 'p1', lead_minutes: 1440 });
+    expect(await db.selectFrom('walkin_preferences').selectAll().executeTakeFirst()).toMatchObject({ patient_id: 'p1', flexible: 0, specific_times: 'weekday mornings', notice_minutes: 120 });
+    expect(await db.selectFrom('reminder_preferences').selectAll().executeTakeFirst()).toMatchObject({ patient_id: 'p1', lead_minutes: 1440 });
   });
 
   it('conditional confirmation: a callback saved, a bad time refused with a message for the model', async () => {
@@ -116,7 +123,7 @@ describe('voice tools change the real records', () => {
     const outs = r.events.filter((e) => e.type === 'function_call_output').map((e) => e.item as { output: string; isError: boolean });
     expect(outs[0]).toMatchObject({ isError: true });
     expect(outs[0]!.output).toContain('callback_at');
-    expect(await store.callbacks('a1')).toEqual([
+    expect(await db.selectFrom('callbacks').selectAll().execute()).toEqual([
       expect.objectContaining({ appointment_id: 'a1', callback_at: '2030-01-03T01:00:00.000Z', reason: 'check work shift', status: 'pending', call_id: callId }),
     ]);
     expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
