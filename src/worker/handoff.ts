@@ -28,7 +28,8 @@ const MAX_BYTES = 120 * 1024;
 export function handOff(setup: WorkerSetup, env: NodeJS.ProcessEnv = process.env): void {
   const json = JSON.stringify(setup);
   if (Buffer.byteLength(json) > MAX_BYTES) {
-    throw new Error(`AGENT_PROMPT_FILE: the prompt is ${Math.round(setup.prompt.length / 1024)} KiB; keep it under ${MAX_BYTES / 1024 - 8} KiB`);
+    // The prompt is the only part of any size.
+    throw new Error(`AGENT_PROMPT_FILE: the prompt is ${Math.round(Buffer.byteLength(setup.prompt) / 1024)} KiB; keep it under 100 KiB`);
   }
   env[HANDOFF_VARIABLE] = json;
 }
