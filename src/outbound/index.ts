@@ -3,7 +3,7 @@
  * and what a failed dial means (./dial.ts — the agent's job dials, so its voice is up before the
  * phone rings), the dialer that places and paces the calls (./dialer.ts) and whom it calls (./targets.ts).
  */
-export { appointmentsToConfirm, targetsFromFile, type CallTarget, type RejectedRow } from './targets.js';
+export { appointmentsToConfirm, targetsFromFile, TargetFileError, type CallTarget, type ChosenTargets, type RejectedRow } from './targets.js';
 export { placeCall, runCampaign, summarize, roomNameFor, type PlacedCall, type CampaignSummary, type CampaignOptions } from './dialer.js';
 export { dialFailureOutcome, outboundLeg, PATIENT_IDENTITY, type DialSettings } from './dial.js';
 export { JobMetadataError, outboundJobMetadata, parseOutboundMetadata, writeOutboundMetadata, type OutboundJobMetadata } from './metadata.js';

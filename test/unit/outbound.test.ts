@@ -46,22 +46,22 @@ describe('targetsFromFile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'targets-'));
     const csv = join(dir, 'calls.csv');
     writeFileSync(csv, 'phone_number,appointment_id\n+14155550101,tomorrow-9\n12345,tomorrow-late\n(415) 555-0102,tomorrow-late\n+14155550109,nope\n');
-    const { targets, rejected } = await targetsFromFile(csv, s, 'US');
+    const { targets, rejected } = await targetsFromFile(csv, s, 'US', now);
     expect(targets.map((t) => [t.phoneNumber, t.appointmentId, t.source])).toEqual([
       ['+14155550101', 'tomorrow-9', `${csv} line 2`],
       ['+14155550102', 'tomorrow-late', `${csv} line 4`],
     ]);
     expect(rejected).toEqual([
-      { source: `${csv} line 3`, reason: 'phone_number "12345" is not a valid phone number; write it in E.164, e.g. +14155550123' },
-      { source: `${csv} line 5`, reason: 'appointment_id "nope" is not in the appointment store' },
+      { source: `${csv} line 3`, reason: 'phone_number "*2345" is not a valid phone number; write it in E.164, e.g. +14155550123' },
+      { source: `${csv} line 5`, reason: 'appointment_id "nope" is not in the appointment store; check the id' },
     ]);
     const json = join(dir, 'calls.json');
     writeFileSync(json, JSON.stringify([{ phoneNumber: '+14155550101', appointmentId: 'tomorrow-9' }, { phoneNumber: 'x', appointmentId: 'tomorrow-9' }]));
-    const fromJson = await targetsFromFile(json, s, 'US');
+    const fromJson = await targetsFromFile(json, s, 'US', now);
     expect(fromJson.targets).toHaveLength(1);
     expect(fromJson.rejected[0]!.source).toBe(`${json} item 2`);
     writeFileSync(json, '{"not": "an array"}');
-    await expect(targetsFromFile(json, s, 'US')).rejects.toThrow('expected a JSON array');
+    await expect(targetsFromFile(json, s, 'US', now)).rejects.toThrow('expected a JSON array');
     await s.close();
   });
 });
