@@ -6,9 +6,10 @@
  */
 import { NOT_ANSWERED, RESCHEDULED } from '../call/outcome.js';
 import type { LiveKitApi } from '../livekit/index.js';
+import { maskPhoneNumber, redactText } from '../logging/index.js';
 import type { AppointmentStore, CallRecord } from '../store/index.js';
 import { writeOutboundMetadata } from './metadata.js';
-import type { CallTarget } from './targets.js';
+import type { CallTarget, ChosenTargets, RejectedRow } from './targets.js';
 
 /** Options of {@link placeCall}. */
 export interface PlaceCallOptions {
@@ -139,4 +140,79 @@ export function summarize(calls: readonly PlacedCall[], skipped: number): Campai
     if (RESCHEDULED.has(o)) s.rescheduled++;
   }
   return s;
+}
+
+/** Most calls one run places without `--yes`. */
+export const DEFAULT_MAX_CALLS = 500;
+
+/** What {@link planCampaign} decides from the chosen targets. */
+export type CampaignPlan =
+  /** Place the calls; `message` says how many and how many rows were skipped. */
+  | { readonly go: true; readonly message: string }
+  /** Place none, print `message` (to stderr when `exitCode` is 1) and exit with `exitCode`. */
+  | { readonly go: false; readonly exitCode: 0 | 1; readonly message: string };
+
+/** Options of {@link planCampaign}. */
+export interface PlanOptions {
+  /** The file the targets came from; undefined when they came from the store. */
+  readonly file?: string;
+  /** Most calls to place without `yes` (≥ 1). */
+  readonly maxCalls: number;
+  /** The operator said yes to more than `maxCalls` calls (`--yes`). */
+  readonly yes: boolean;
+}
+
+/**
+ * Whether the dialer starts, and its exit code when it does not:
+ * - no target from a file (empty, or every row rejected), or from the store when the store had
+ *   appointments but every one was rejected: exit 1, saying so;
+ * - nothing to confirm in the store: exit 0;
+ * - more than `maxCalls` targets without `yes`: exit 1, with the count and how to go ahead;
+ * - otherwise go.
+ */
+export function planCampaign(chosen: ChosenTargets, opts: PlanOptions): CampaignPlan {
+  const { targets, rejected } = chosen;
+  const from = opts.file ?? 'the store';
+  if (targets.length === 0) {
+    if (opts.file) {
+      const why = rejected.length ? `all ${rejected.length} row(s) were skipped (reasons above)` : 'it has no rows to call';
+      return { go: false, exitCode: 1, message: `no call to place: ${opts.file}: ${why}; fix the rows and run again` };
+    }
+    if (rejected.length) return { go: false, exitCode: 1, message: `no call to place: all ${rejected.length} appointment(s) to confirm in the store were skipped (reasons above)` };
+    return { go: false, exitCode: 0, message: 'no call to place: no appointment in the store needs confirming' };
+  }
+  if (targets.length > opts.maxCalls && !opts.yes) {
+    return {
+      go: false,
+      exitCode: 1,
+      message: `${targets.length} calls to place from ${from}, more than --max-calls ${opts.maxCalls}; none placed. Check the list, then run again with --yes to place all ${targets.length} (or raise --max-calls)`,
+    };
+  }
+  const skipped = rejected.length ? `, ${rejected.length} row(s) skipped` : '';
+  return { go: true, message: `${targets.length} call(s) to place from ${from}${skipped}` };
+}
+
+/** The line the dialer prints as a call ends, its number masked: `[1/2] +*******0101 appointment a-1: busy (SIP 486)`. */
+export function callLine(c: PlacedCall, done: number, total: number): string {
+  const sip = c.record.sip_status ? ` (SIP ${c.record.sip_status})` : '';
+  const error = c.record.error && c.record.outcome === 'failed' ? ` — ${redactText(c.record.error)}` : '';
+  return `[${done}/${total}] ${maskPhoneNumber(c.target.phoneNumber)} appointment ${c.target.appointmentId}: ${c.record.outcome}${sip}${error}`;
+}
+
+/** The `--json` report: the summary, each call (number masked to its last 4 digits) and the skipped rows. */
+export function campaignReport(calls: readonly PlacedCall[], rejected: readonly RejectedRow[]) {
+  return {
+    summary: summarize(calls, rejected.length),
+    calls: calls.map((c) => ({
+      appointmentId: c.target.appointmentId,
+      phoneNumber: maskPhoneNumber(c.target.phoneNumber),
+      room: c.room,
+      outcome: c.record.outcome,
+      sipStatus: c.record.sip_status,
+      error: c.record.error === null ? null : redactText(c.record.error),
+      startedAt: new Date(c.startedAt).toISOString(),
+      endedAt: new Date(c.endedAt).toISOString(),
+    })),
+    skipped: rejected,
+  };
 }

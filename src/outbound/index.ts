@@ -4,6 +4,20 @@
  * phone rings), the dialer that places and paces the calls (./dialer.ts) and whom it calls (./targets.ts).
  */
 export { appointmentsToConfirm, targetsFromFile, TargetFileError, type CallTarget, type ChosenTargets, type RejectedRow } from './targets.js';
-export { placeCall, runCampaign, summarize, roomNameFor, type PlacedCall, type CampaignSummary, type CampaignOptions } from './dialer.js';
+export {
+  placeCall,
+  runCampaign,
+  summarize,
+  roomNameFor,
+  planCampaign,
+  callLine,
+  campaignReport,
+  DEFAULT_MAX_CALLS,
+  type PlacedCall,
+  type CampaignSummary,
+  type CampaignOptions,
+  type CampaignPlan,
+  type PlanOptions,
+} from './dialer.js';
 export { dialFailureOutcome, outboundLeg, PATIENT_IDENTITY, type DialSettings } from './dial.js';
 export { JobMetadataError, outboundJobMetadata, parseOutboundMetadata, writeOutboundMetadata, type OutboundJobMetadata } from './metadata.js';

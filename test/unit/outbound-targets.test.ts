@@ -1,15 +1,29 @@
 /**
- * Whom the dialer calls from a file or the store (issue 11 item 8): byte-order marks and CRLF, bad
- * JSON items, cancelled / past / duplicate / someone else's numbers, and that no message shows a
- * full phone number. A real SQLite store throughout.
+ * Whom the dialer calls from a file or the store, and whether it starts (issue 11 item 8): byte-order
+ * marks and CRLF, bad JSON items, cancelled / past / duplicate / someone else's numbers, the exit
+ * decision, and that no message shows a full phone number. A real SQLite store throughout; the
+ * CLI itself is run for the paths that end before LiveKit is contacted.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { appointmentsToConfirm, TargetFileError, targetsFromFile, type CallTarget, type RejectedRow } from '../../src/outbound/index.js';
-import { openSqliteStore } from '../../src/store/index.js';
+import {
+  appointmentsToConfirm,
+  callLine,
+  campaignReport,
+  DEFAULT_MAX_CALLS,
+  planCampaign,
+  TargetFileError,
+  targetsFromFile,
+  type CallTarget,
+  type PlacedCall,
+  type RejectedRow,
+} from '../../src/outbound/index.js';
+import { openSqliteStore, type CallRecord } from '../../src/store/index.js';
 
 const ZONE = 'America/Los_Angeles';
 const now = DateTime.fromISO('2026-11-22T15:00:00', { zone: ZONE }) as DateTime<true>;
@@ -203,4 +217,125 @@ describe('appointmentsToConfirm: one call per number', () => {
     expect(rejected[0]!.reason).toMatch(/^duplicate of appointment a1: number "\+\*{7}0142" is already called about appointment "a1"/);
     await s.close();
   });
+});
+
+describe('planCampaign: whether the dialer starts, and its exit code', () => {
+  const target = (i: number): CallTarget => ({ appointmentId: `a${i}`, phoneNumber: '+14155550142', source: `calls.csv line ${i + 2}` });
+  const many = (n: number) => Array.from({ length: n }, (_, i) => target(i));
+  const skipped: RejectedRow[] = [{ source: 'calls.csv line 2', reason: 'x' }];
+
+  it('a file with no valid row: exit 1, saying so', () => {
+    expect(planCampaign({ targets: [], rejected: skipped }, { file: 'calls.csv', maxCalls: 500, yes: false })).toEqual({
+      go: false,
+      exitCode: 1,
+      message: 'no call to place: calls.csv: all 1 row(s) were skipped (reasons above); fix the rows and run again',
+    });
+    expect(planCampaign({ targets: [], rejected: [] }, { file: 'calls.csv', maxCalls: 500, yes: false })).toMatchObject({ go: false, exitCode: 1 });
+  });
+
+  it('the store: nothing to confirm is exit 0; everything skipped is exit 1', () => {
+    expect(planCampaign({ targets: [], rejected: [] }, { maxCalls: 500, yes: false })).toMatchObject({ go: false, exitCode: 0 });
+    expect(planCampaign({ targets: [], rejected: skipped }, { maxCalls: 500, yes: false })).toMatchObject({ go: false, exitCode: 1 });
+  });
+
+  it('more than --max-calls: refused with the count and how to go ahead, unless --yes', () => {
+    expect(DEFAULT_MAX_CALLS).toBe(500);
+    expect(planCampaign({ targets: many(501), rejected: [] }, { file: 'big.csv', maxCalls: 500, yes: false })).toEqual({
+      go: false,
+      exitCode: 1,
+      message: '501 calls to place from big.csv, more than --max-calls 500; none placed. Check the list, then run again with --yes to place all 501 (or raise --max-calls)',
+    });
+    expect(planCampaign({ targets: many(501), rejected: skipped }, { file: 'big.csv', maxCalls: 500, yes: true })).toEqual({
+      go: true,
+      message: '501 call(s) to place from big.csv, 1 row(s) skipped',
+    });
+    expect(planCampaign({ targets: many(500), rejected: [] }, { maxCalls: 500, yes: false })).toEqual({ go: true, message: '500 call(s) to place from the store' });
+  });
+});
+
+describe('what the dialer prints about calls', () => {
+  const call = (record: Partial<CallRecord>): PlacedCall =>
+    ({
+      target: { appointmentId: 'a1', phoneNumber: '+14155550142', source: 'store' },
+      room: 'confirm-a1-1',
+      record: { outcome: 'failed', sip_status: null, error: 'INVITE to +14155550142 failed', ...record },
+      startedAt: 0,
+      endedAt: 1000,
+    }) as PlacedCall;
+
+  it('the line per call and the --json report show numbers with their last 4 digits only', () => {
+    expect(callLine(call({}), 1, 2)).toBe('[1/2] +*******0142 appointment a1: failed — INVITE to +*******0142 failed');
+    expect(callLine(call({ outcome: 'busy', sip_status: 486 }), 2, 2)).toBe('[2/2] +*******0142 appointment a1: busy (SIP 486)');
+    const report = campaignReport([call({})], [{ source: 'calls.csv line 3', reason: 'r' }]);
+    expect(report.calls[0]).toMatchObject({ appointmentId: 'a1', phoneNumber: '+*******0142', error: 'INVITE to +*******0142 failed' });
+    expect(report.summary).toMatchObject({ placed: 1, skipped: 1 });
+    expect(JSON.stringify(report)).not.toMatch(FULL_NUMBER);
+  });
+});
+
+describe('the outbound-calls CLI, up to the first call', () => {
+  const run = promisify(execFile);
+  const script = resolve(import.meta.dirname, '../../scripts/outbound-calls.ts');
+
+  /** Runs the script against a seeded SQLite file and a LiveKit URL nothing listens on. */
+  async function cli(args: string[], seed = true) {
+    const dir = mkdtempSync(join(tmpdir(), 'outbound-cli-'));
+    const db = join(dir, 'appointments.db');
+    await (seed ? await clinic(db) : await openSqliteStore(db)).close();
+    const env = {
+      PATH: process.env.PATH,
+      LIVEKIT_URL: 'ws://127.0.0.1:9',
+      LIVEKIT_API_KEY: 'devkey',
+      LIVEKIT_API_SECRET: 'secret-secret-secret-secret-secret',
+      OUTBOUND_TRUNK_ID: 'ST_test',
+      DATABASE_PATH: db,
+    };
+    return run(process.execPath, ['--import', 'tsx', script, ...args, '--cwd', dir], { env }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+  }
+
+  it('every row skipped: exit 1, each row and the verdict on stderr, no full number, no stack trace', async () => {
+    const csv = file('calls.csv', '\uFEFFphone_number,appointment_id\r\n+14155550101,b-cancelled\r\n(415) 555-0142,b1\r\n');
+    const r = await cli([csv]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `skipped ${csv} line 2: appointment "b-cancelled" is cancelled; remove the row (a cancelled appointment is not confirmed)`,
+      `skipped ${csv} line 3: phone_number "+*******0142" is not the number stored for the patient of appointment "b1" (+*******0101), and the call dials the stored number; correct the row or the patient's record`,
+      `no call to place: ${csv}: all 2 row(s) were skipped (reasons above); fix the rows and run again`,
+    ]);
+    expect(r.stdout).toBe('');
+  }, 30_000);
+
+  it('invalid JSON: exit 1 with one line; more than --max-calls: exit 1 unless --yes', async () => {
+    const json = file('calls.json', '[null,');
+    const bad = await cli([json]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`${json}: not valid JSON: Unexpected end of JSON input; expected an array like [{"phoneNumber": "+14155550123", "appointmentId": "a-1"}]\n`);
+
+    const csv = file('calls.csv', 'phone_number,appointment_id\n+14155550142,a1\n+14155550101,b1\n');
+    const many = await cli([csv, '--max-calls', '1']);
+    expect(many.code).toBe(1);
+    expect(many.stderr).toBe(`2 calls to place from ${csv}, more than --max-calls 1; none placed. Check the list, then run again with --yes to place all 2 (or raise --max-calls)\n`);
+
+    // --yes lets it through: it goes on to LiveKit (nothing listens there, so that fails).
+    const yes = await cli([csv, '--max-calls', '1', '--yes']);
+    expect(yes.stderr).not.toContain('--max-calls');
+    expect(yes.stdout).toContain('2 call(s) to place from');
+    expect(yes.code).toBe(1);
+
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--max-calls N');
+    expect(help.stdout).toContain('--yes');
+  }, 30_000);
+
+  it('the store with nothing to confirm: exit 0, saying so (an empty JSON report with --json)', async () => {
+    const r = await cli([], false);
+    expect(r).toEqual({ code: 0, stdout: 'no call to place: no appointment in the store needs confirming\n', stderr: '' });
+    const json = await cli(['--json'], false);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ summary: { placed: 0, answered: 0, confirmed: 0, rescheduled: 0, failed: {}, skipped: 0 }, calls: [], skipped: [] });
+  }, 30_000);
 });
