@@ -78,18 +78,34 @@ function maskPhoneValue(value: unknown): unknown {
 }
 
 /**
+ * The fields of an Error worth logging, as a plain object: `type` (its name), `message`, `stack`,
+ * every own enumerable property (`code`, `errno`, `syscall`, `status`… as Node and most libraries
+ * set them), then `cause` and an AggregateError's `errors`, which are own but not enumerable. A
+ * nested Error is converted the same way when {@link redactValue} reaches it, so a cause chain is
+ * kept down to the depth limit (which also ends a cycle such as `err.cause = err`).
+ */
+function errorFields(error: Error): Record<string, unknown> {
+  const fields: Record<string, unknown> = { type: error.name, message: error.message, stack: error.stack };
+  for (const [key, v] of Object.entries(error)) {
+    if (!(key in fields)) fields[key] = v;
+  }
+  if ('cause' in error && error.cause !== undefined) fields.cause = error.cause;
+  if (error instanceof AggregateError) fields.errors = error.errors;
+  return fields;
+}
+
+/**
  * Returns a copy of a log object with secrets replaced by {@link REDACTED} and phone numbers
  * masked: by key (any depth, arrays included) and, in every other string, by {@link redactText}.
- * Objects nested deeper than `maxDepth` (default 8) are replaced by `"[…]"`.
+ * An Error becomes a plain object that keeps its `code`, `cause` and other own properties, redacted
+ * the same way. Objects nested deeper than `maxDepth` (default 8) are replaced by `"[…]"`.
  */
 export function redactValue(value: unknown, maxDepth = 8): unknown {
   if (typeof value === 'string') return redactText(value);
   if (value === null || typeof value !== 'object') return value;
   if (maxDepth <= 0) return '[…]';
   if (Array.isArray(value)) return value.map((v) => redactValue(v, maxDepth - 1));
-  if (value instanceof Error) {
-    return redactValue({ type: value.name, message: value.message, stack: value.stack }, maxDepth);
-  }
+  if (value instanceof Error) return redactValue(errorFields(value), maxDepth);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     if (isSecretKey(key) && v !== undefined && v !== null && v !== '') out[key] = REDACTED;

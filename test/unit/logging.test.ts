@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, maskPhoneNumber, REDACTED, redactText } from '../../src/logging/index.js';
+import { createLogger, maskPhoneNumber, REDACTED, redactText, redactValue } from '../../src/logging/index.js';
 
 /** A logger writing JSON lines into an array. */
 function capture(level = 'trace') {
@@ -41,6 +41,47 @@ describe('redactText', () => {
   it('leaves dates, times, ids and short numbers alone', () => {
     const text = 'appointment 2026-11-22 at 09:30, room appt-42 port 5060 took 1200 ms, version 1.13.5';
     expect(redactText(text)).toBe(text);
+  });
+});
+
+describe('redactValue on errors', () => {
+  it('keeps code and other own properties, redacted', () => {
+    const err = Object.assign(new Error('connect ECONNREFUSED'), {
+      code: 'ECONNREFUSED',
+      port: 7880,
+      callee: '+14157774444',
+      password: 'sip-pass-123',
+    });
+    const out = redactValue(err) as Record<string, unknown>;
+    expect(out).toMatchObject({ type: 'Error', message: 'connect ECONNREFUSED', code: 'ECONNREFUSED', port: 7880 });
+    expect(out.callee).toBe('+*******4444');
+    expect(out.password).toBe(REDACTED);
+    expect(typeof out.stack).toBe('string');
+  });
+
+  it('keeps the cause chain, each level converted and redacted', () => {
+    const root = Object.assign(new Error('socket hang up to +14157774444'), { code: 'ECONNRESET' });
+    const err = new Error('dial failed', { cause: new Error('SIP 486', { cause: root }) });
+    const out = redactValue(err) as { cause: { message: string; cause: { code: string; message: string } } };
+    expect(out.cause.message).toBe('SIP 486');
+    expect(out.cause.cause.code).toBe('ECONNRESET');
+    expect(out.cause.cause.message).toBe('socket hang up to +*******4444');
+    expect(JSON.stringify(out)).not.toContain('4157774444');
+  });
+
+  it('keeps a cause that is not an Error, and the errors of an AggregateError', () => {
+    const out = redactValue(new AggregateError([new Error('a'), new Error('b')], 'both', { cause: 'timeout' })) as {
+      cause: unknown;
+      errors: { message: string }[];
+    };
+    expect(out.cause).toBe('timeout');
+    expect(out.errors.map((e) => e.message)).toEqual(['a', 'b']);
+  });
+
+  it('ends a cause cycle at the depth limit', () => {
+    const err = new Error('loop') as Error & { cause?: unknown };
+    err.cause = err;
+    expect(JSON.stringify(redactValue(err))).toContain('[…]');
   });
 });
 
