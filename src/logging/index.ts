@@ -6,7 +6,23 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'p
 import pretty from 'pino-pretty';
 import { redactText, redactValue } from './redact.js';
 
-export { redactText, redactValue, maskPhoneNumber, isPhoneKey, isSecretKey, REDACTED } from './redact.js';
+export {
+  redactText,
+  redactValue,
+  maskPhoneNumber,
+  isPhoneKey,
+  isSecretKey,
+  registerSecretsIn,
+  REDACTED,
+  VISIBLE_DIGITS,
+} from './redact.js';
+export {
+  registerSecrets,
+  registerPrivateValues,
+  MIN_SECRET_LENGTH,
+  MIN_PRIVATE_LENGTH,
+  type Unregister,
+} from './registry.js';
 export type { Logger } from 'pino';
 
 /** Options of {@link createLogger}. */
