@@ -38,8 +38,11 @@ export interface LoggerSettings {
 }
 
 /**
- * Creates a logger whose every line — message, merged object and child bindings — passes through
- * the redaction rules of ./redact.ts before it is written.
+ * Creates a logger whose every line passes through the redaction rules of ./redact.ts before it is
+ * written, in two steps: the merged object and child bindings by key and value ({@link redactValue}:
+ * `password`, `callerNumber`…), then the whole serialised line as text ({@link redactText}), which
+ * also reaches what pino builds itself — the message of a logged Error, `%s`/`%o`/`%j` arguments —
+ * and the values registered with {@link registerSecrets} and {@link registerPrivateValues}.
  */
 export function createLogger(settings: LoggerSettings = {}): Logger {
   const options: LoggerOptions = {
@@ -49,12 +52,10 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
       log: (object) => redactValue(object) as Record<string, unknown>,
       bindings: (bindings) => redactValue(bindings) as Record<string, unknown>,
     },
-    hooks: {
-      logMethod(args, method) {
-        const cleaned = args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg));
-        method.apply(this, cleaned as Parameters<typeof method>);
-      },
-    },
+    // redactValue has already turned every Error into a plain object (keeping code and cause); pino's
+    // default `err` serializer would take that object for an Error and name its type `Object`.
+    serializers: { err: (value: unknown) => value },
+    hooks: { streamWrite: redactText },
   };
   const destination =
     settings.destination ??

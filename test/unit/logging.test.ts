@@ -1,6 +1,14 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, maskPhoneNumber, REDACTED, redactText, redactValue } from '../../src/logging/index.js';
+import {
+  createLogger,
+  maskPhoneNumber,
+  REDACTED,
+  redactText,
+  redactValue,
+  registerPrivateValues,
+  registerSecrets,
+} from '../../src/logging/index.js';
 
 /** A logger writing JSON lines into an array. */
 function capture(level = 'trace') {
@@ -284,6 +292,35 @@ describe('createLogger redaction', () => {
     expect(JSON.stringify(line.err)).not.toContain('4157774444');
     expect(line.room).toBe('call-42');
     expect(line.attempt).toBe(3);
+  });
+
+  it('redacts the message pino takes from an Error logged alone, and keeps its type and code', () => {
+    const { logger, lines, raw } = capture();
+    logger.error(Object.assign(new TypeError('dial +14157774444 failed'), { code: 'E_DIAL' }));
+    const line = lines[0]!;
+    expect(line.msg).toBe('dial +*******4444 failed');
+    expect(line.err).toMatchObject({ type: 'TypeError', code: 'E_DIAL', message: 'dial +*******4444 failed' });
+    expect(raw()).not.toContain('4157774444');
+  });
+
+  it('redacts what format arguments print', () => {
+    const { logger, lines } = capture();
+    logger.info('config %o, peer %j, key %s', { password: 'hunter2', to: '+14157774444' }, { apiSecret: 'abc' }, 'AIzaSyA1234567890abcdefghijklmnopqrstuv');
+    expect(lines[0]!.msg).toBe(`config {"password":"${REDACTED}","to":"+*******4444"}, peer {"apiSecret":"${REDACTED}"}, key ${REDACTED}`);
+  });
+
+  it('redacts registered secrets and private values under any key, and keeps pino time a number', () => {
+    const unregister = [registerSecrets(['lk-secret-0123456789']), registerPrivateValues(['Maria Garcia'])];
+    try {
+      const { logger, lines, raw } = capture();
+      logger.child({ note: 'lk-secret-0123456789' }).info({ said: 'this is Maria Garcia' }, 'token lk-secret-0123456789');
+      const line = lines[0]!;
+      expect(line).toMatchObject({ note: REDACTED, said: `this is ${REDACTED}`, msg: `token ${REDACTED}` });
+      expect(typeof line.time).toBe('number');
+      expect(raw()).not.toMatch(/lk-secret|Maria|Garcia/);
+    } finally {
+      for (const u of unregister) u();
+    }
   });
 
   it('honours the level', () => {
