@@ -23,6 +23,7 @@ export {
   MIN_PRIVATE_LENGTH,
   type Unregister,
 } from './registry.js';
+export { guardProcessOutput } from './guard.js';
 export type { Logger } from 'pino';
 
 /** Options of {@link createLogger}. */
