@@ -1,6 +1,15 @@
 /**
  * Logging: owns the pino logger every part of the product writes through — JSON lines by default,
- * pretty-printed for development — and the redaction of secrets and phone numbers in every line.
+ * pretty-printed for development — and the redaction of secrets and phone numbers in every line,
+ * ours and the LiveKit framework's.
+ *
+ * Each process (the worker, each job process, each script) is expected to:
+ * 1. call {@link guardProcessOutput} first thing, so that whatever reaches `process.stdout`/`stderr`
+ *    is redacted too (the framework's own logger writes there);
+ * 2. once its configuration is loaded, call `registerSecretsIn(config)`, so that the exact values of
+ *    its secrets are hidden wherever they appear;
+ * 3. while a call is in progress, hold `registerPrivateValues([patient names…])` and call the
+ *    returned function when the call ends.
  */
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';

@@ -52,7 +52,11 @@ export function maskPhoneNumber(value: string): string {
   return out;
 }
 
-/** Last parts of a field name that mark its value as a secret in free text (`apiSecret`, `x-api-key`, `access_token`, `LIVEKIT_API_SECRET`, `sig`). */
+/**
+ * A field name whose value is a secret in free text and JSON text: up to 64 name characters, then
+ * one of these endings, case-insensitively (`apiSecret`, `x-api-key`, `access_token`,
+ * `LIVEKIT_API_SECRET`, `sig`). Only the ending counts, so `completion_tokens` and `keyframe` stay.
+ */
 const SECRET_NAME = String.raw`[\w.$-]{0,64}?(?:secret|passw(?:or)?d|pwd|token|key|authorization|auth|credentials?|signature|sig)`;
 
 /**
@@ -160,8 +164,9 @@ const PHONE_NUMBERS = [
 /**
  * One pass over a line: kept numbers, then a phone number that is the bare value of a JSON field
  * (masked and quoted, so that the line stays valid JSON: `"to":14155550202` → `"to":"*******0202"`;
- * not in an array, where `[`/`,` may as well be text inside a string), then phone numbers. At each position the first alternative that matches wins, and the scan resumes
- * after it. Every alternative is bounded in length or a run of one class, so the pass is linear.
+ * not in an array, where `[` and `,` may as well be text inside a string), then phone numbers. At
+ * each position the first alternative that matches wins, and the scan resumes after it. Every
+ * alternative is bounded in length or a run of one class, so the pass is linear in the line's length.
  */
 const NUMBERS_IN_TEXT = new RegExp(
   [
@@ -184,12 +189,15 @@ function groupsOf(args: unknown[]): Groups {
 }
 
 /**
- * Redacts one line of free text, in this order: values registered as private
- * ({@link registerSecrets}, {@link registerPrivateValues}), secrets by shape ({@link SECRET_SHAPES}),
- * secrets by field ({@link SECRET_FIELDS}), then phone numbers ({@link NUMBERS_IN_TEXT}): secrets
- * are replaced by `[REDACTED]`, phone numbers keep their last 4 digits. Dates, times, UUIDs, epoch
- * milliseconds, ports, durations, SIP status codes and short ids stay as they are. Applying it
- * twice gives the same text as applying it once.
+ * Redacts one line of free text (a message, or a whole serialised JSON line), in this order: the
+ * values registered with `registerSecrets`/`registerPrivateValues` (./registry.ts), secrets by
+ * shape ({@link SECRET_SHAPES}), secrets by field ({@link SECRET_FIELDS}), then phone numbers
+ * ({@link NUMBERS_IN_TEXT}). Secrets become `[REDACTED]`; phone numbers keep their last
+ * {@link VISIBLE_DIGITS} digits; dates, times, UUIDs, epoch milliseconds, ports, durations, SIP
+ * status codes and short ids stay as they are; a JSON line stays valid JSON (unless a phone number
+ * is a bare number in an array). What it produces is
+ * left unchanged by a second pass, so text redacted twice (object, then line) reads the same.
+ * Linear in the length of `text`: no pattern can backtrack catastrophically.
  */
 export function redactText(text: string): string {
   return redactRegisteredValues(text, REDACTED)

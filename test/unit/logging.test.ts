@@ -80,6 +80,13 @@ describe('redactText: phone numbers', () => {
     expect(redactText('+14155550123 200 OK')).toBe('+*******0123 200 OK');
   });
 
+  it('masks 13-digit numbers that cannot be epoch milliseconds', () => {
+    // German mobile in E.164 without +, and a + in front of what would otherwise be an epoch
+    expect(redactText('room call-_4915112345678_x')).toBe('room call-_*********5678_x');
+    expect(redactText('to +1763812345678')).toBe('to +*********5678');
+    expect(redactText('id 17638123456789')).toBe('id **********6789');
+  });
+
   it('masks a bare phone number of a JSON line as a string, so the line stays JSON', () => {
     const out = redactText('{"level":30,"to":14155550202,"from":4155550123}');
     expect(out).toBe('{"level":30,"to":"*******0202","from":"******0123"}');
