@@ -1,12 +1,38 @@
 /**
  * Logging: owns the pino logger every part of the product writes through — JSON lines by default,
- * pretty-printed for development — and the redaction of secrets and phone numbers in every line.
+ * pretty-printed for development — and the redaction of secrets and phone numbers in every line,
+ * ours and the LiveKit framework's.
+ *
+ * Each process (the worker, each job process, each script) is expected to:
+ * 1. call {@link guardProcessOutput} first thing, so that whatever reaches `process.stdout`/`stderr`
+ *    is redacted too (the framework's own logger writes there);
+ * 2. once its configuration is loaded, call `registerSecretsIn(config)`, so that the exact values of
+ *    its secrets are hidden wherever they appear;
+ * 3. while a call is in progress, hold `registerPrivateValues([patient names…])` and call the
+ *    returned function when the call ends.
  */
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
 import { redactText, redactValue } from './redact.js';
 
-export { redactText, redactValue, maskPhoneNumber, isPhoneKey, isSecretKey, REDACTED } from './redact.js';
+export {
+  redactText,
+  redactValue,
+  maskPhoneNumber,
+  isPhoneKey,
+  isSecretKey,
+  registerSecretsIn,
+  REDACTED,
+  VISIBLE_DIGITS,
+} from './redact.js';
+export {
+  registerSecrets,
+  registerPrivateValues,
+  MIN_SECRET_LENGTH,
+  MIN_PRIVATE_LENGTH,
+  type Unregister,
+} from './registry.js';
+export { guardProcessOutput } from './guard.js';
 export type { Logger } from 'pino';
 
 /** Options of {@link createLogger}. */
@@ -22,8 +48,11 @@ export interface LoggerSettings {
 }
 
 /**
- * Creates a logger whose every line — message, merged object and child bindings — passes through
- * the redaction rules of ./redact.ts before it is written.
+ * Creates a logger whose every line passes through the redaction rules of ./redact.ts before it is
+ * written, in two steps: the merged object and child bindings by key and value ({@link redactValue}:
+ * `password`, `callerNumber`…), then the whole serialised line as text ({@link redactText}), which
+ * also reaches what pino builds itself — the message of a logged Error, `%s`/`%o`/`%j` arguments —
+ * and the values registered with {@link registerSecrets} and {@link registerPrivateValues}.
  */
 export function createLogger(settings: LoggerSettings = {}): Logger {
   const options: LoggerOptions = {
@@ -33,12 +62,10 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
       log: (object) => redactValue(object) as Record<string, unknown>,
       bindings: (bindings) => redactValue(bindings) as Record<string, unknown>,
     },
-    hooks: {
-      logMethod(args, method) {
-        const cleaned = args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg));
-        method.apply(this, cleaned as Parameters<typeof method>);
-      },
-    },
+    // redactValue has already turned every Error into a plain object (keeping code and cause); pino's
+    // default `err` serializer would take that object for an Error and name its type `Object`.
+    serializers: { err: (value: unknown) => value },
+    hooks: { streamWrite: redactText },
   };
   const destination =
     settings.destination ??
