@@ -4,6 +4,10 @@
  * model's tools both call these, so a press and a spoken "yes" run the same code: each change is
  * made at most once (a second confirm reports `already_confirmed` and writes nothing) and is
  * logged in `appointment_changes` with the call and the channel it came from.
+ *
+ * Every change is one transaction ({@link Booking} `write`). On SQLite the store's dialect begins
+ * it with `BEGIN IMMEDIATE` (./sqlite.ts), so a change waits for the write lock instead of failing
+ * when another job process writes; if the lock stays busy it is retried (see {@link WRITE_RETRY_MS}).
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
@@ -50,14 +54,73 @@ export interface WalkInPreference {
   readonly noticeMinutes?: number | null;
 }
 
-const iso = (d: Date = new Date()) => d.toISOString();
+/** Options of {@link Booking}. */
+export interface BookingOptions {
+  /** How long a change keeps retrying while the database is busy, in ms; default {@link WRITE_RETRY_MS}. */
+  readonly writeRetryMs?: number;
+}
 
-/** The booking operations over the store's database. */
+/**
+ * How long a change keeps retrying when SQLite reports the database busy or locked (SQLITE_BUSY,
+ * SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED and their extended codes), in ms, counted from the first
+ * attempt: the change gives up at the first busy attempt that ends after this time. Each attempt
+ * itself waits up to the connection's `busy_timeout` (5 s by default, see ./sqlite.ts) for the
+ * lock, so a change gives up after 10–15 s of another process holding the write lock — far beyond
+ * any booking transaction, which holds it for milliseconds. Between attempts it sleeps
+ * {@link FIRST_BACKOFF_MS}, doubling up to {@link MAX_BACKOFF_MS} (never past the retry time),
+ * each sleep shortened by a random part of up to half so that processes retrying together spread out.
+ */
+export const WRITE_RETRY_MS = 10_000;
+/** First sleep between attempts of a busy write, in ms (see {@link WRITE_RETRY_MS}). */
+export const FIRST_BACKOFF_MS = 10;
+/** Longest sleep between attempts of a busy write, in ms (see {@link WRITE_RETRY_MS}). */
+export const MAX_BACKOFF_MS = 250;
+
+const iso = (d: Date = new Date()) => d.toISOString();
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether `err` is SQLite saying another connection holds a lock (SQLITE_BUSY*, SQLITE_LOCKED*): worth another attempt. */
+export function isBusyError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/**
+ * The booking operations over the store's database. Each change runs in one write transaction
+ * (see the module comment) and resolves once committed; it rejects with the database's error
+ * (its `code` kept, e.g. SQLITE_BUSY once {@link WRITE_RETRY_MS} has passed), and then nothing of
+ * it was saved.
+ */
 export class Booking {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly writeRetryMs: number;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    opts: BookingOptions = {},
+  ) {
+    this.writeRetryMs = opts.writeRetryMs ?? WRITE_RETRY_MS;
+  }
+
+  /**
+   * Runs `work` in a write transaction, again while the database is busy (see
+   * {@link WRITE_RETRY_MS}); `work` must only touch the database, as it may run more than once.
+   * @throws the database's last error once the retry time is over, or any other error at once.
+   */
+  private async write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.writeRetryMs;
+    for (let backoff = FIRST_BACKOFF_MS; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
+      try {
+        return await this.db.transaction().execute(work);
+      } catch (err) {
+        const left = deadline - Date.now();
+        if (!isBusyError(err) || left <= 0) throw err;
+        await sleep(Math.min(left, Math.ceil(backoff * (0.5 + Math.random() / 2))));
+      }
+    }
+  }
 
   private async log(
-    trx: Transaction<Database> | Kysely<Database>,
+    trx: Transaction<Database>,
     appointmentId: string,
     change: string,
     ctx: ChangeContext,
@@ -82,7 +145,7 @@ export class Booking {
 
   /** Confirms an appointment once; a cancelled one stays cancelled. */
   confirm(appointmentId: string, ctx: ChangeContext): Promise<ConfirmResult> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.write(async (trx) => {
       const row = await this.status(trx, appointmentId);
       if (!row) return 'not_found';
       if (row.status === 'cancelled') return 'cancelled';
@@ -95,7 +158,7 @@ export class Booking {
 
   /** Marks that the patient wants to reschedule and staff should follow up (keypad 2). */
   requestReschedule(appointmentId: string, ctx: ChangeContext): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.write(async (trx) => {
       const row = await this.status(trx, appointmentId);
       if (!row || row.status === 'cancelled' || row.status === 'reschedule_requested') return false;
       await trx.updateTable('appointments').set({ status: 'reschedule_requested', updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
@@ -110,7 +173,7 @@ export class Booking {
    * @returns the callback's id, or undefined when the appointment does not exist.
    */
   requestCallback(appointmentId: string, callbackAt: Date, reason: string, ctx: ChangeContext): Promise<string | undefined> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.write(async (trx) => {
       const appt = await trx.selectFrom('appointments').select(['patient_id']).where('id', '=', appointmentId).executeTakeFirst();
       if (!appt) return undefined;
       const id = randomUUID();
@@ -154,7 +217,7 @@ export class Booking {
    * it). A slot that is taken (or gone) is refused and nothing changes.
    */
   reschedule(appointmentId: string, slotId: string, ctx: ChangeContext): Promise<RescheduleResult> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.write(async (trx) => {
       const appt = await trx.selectFrom('appointments').select(['status', 'slot_id', 'starts_at']).where('id', '=', appointmentId).executeTakeFirst();
       if (!appt) return 'not_found';
       if (appt.status === 'cancelled') return 'cancelled';
@@ -190,7 +253,7 @@ export class Booking {
 
   /** Cancels an appointment and frees its slot, keeping the reason. */
   cancel(appointmentId: string, reason: string, ctx: ChangeContext): Promise<CancelResult> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.write(async (trx) => {
       const row = await this.status(trx, appointmentId);
       if (!row) return 'not_found';
       if (row.status === 'cancelled') return 'already_cancelled';
@@ -210,21 +273,25 @@ export class Booking {
       notice_minutes: p.noticeMinutes ?? null,
       updated_at: iso(at),
     };
-    await this.db
-      .insertInto('walkin_preferences')
-      .values(row)
-      .onConflict((oc) => oc.column('patient_id').doUpdateSet(row))
-      .execute();
+    await this.write((trx) =>
+      trx
+        .insertInto('walkin_preferences')
+        .values(row)
+        .onConflict((oc) => oc.column('patient_id').doUpdateSet(row))
+        .execute(),
+    );
   }
 
   /** Saves (replaces) how long before an appointment the patient wants a reminder, in minutes; null = no reminders. */
   async setReminder(patientId: string, leadMinutes: number | null, at = new Date()): Promise<void> {
     const row = { patient_id: patientId, lead_minutes: leadMinutes, updated_at: iso(at) };
-    await this.db
-      .insertInto('reminder_preferences')
-      .values(row)
-      .onConflict((oc) => oc.column('patient_id').doUpdateSet(row))
-      .execute();
+    await this.write((trx) =>
+      trx
+        .insertInto('reminder_preferences')
+        .values(row)
+        .onConflict((oc) => oc.column('patient_id').doUpdateSet(row))
+        .execute(),
+    );
   }
 
   /** The changes made to an appointment, oldest first. */

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -107,5 +108,72 @@ describe('booking changes (real SQLite)', () => {
     await booking.setReminder('p1', 24 * 60);
     await booking.setReminder('p1', null);
     expect(await db.selectFrom('reminder_preferences').selectAll().execute()).toEqual([expect.objectContaining({ patient_id: 'p1', lead_minutes: null })]);
+  });
+});
+
+describe('booking changes while another process holds the write lock', () => {
+  let file: string;
+  let holder: BetterSqlite3.Database;
+
+  beforeEach(async () => {
+    file = join(mkdtempSync(join(tmpdir(), 'booking-busy-')), 'app.db');
+    const seed = await openSqliteStore(file);
+    await seed.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
+    await seed.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101' });
+    await seed.upsertAppointment({ id: 'a1', patientId: 'p1', providerId: 'dr', start: tomorrow, service: 'check-up', location: 'Main Street' });
+    await seed.close();
+    // Another connection to the file (as another job process would be) takes the write lock.
+    holder = new BetterSqlite3(file);
+    holder.exec('BEGIN IMMEDIATE');
+  });
+  afterEach(() => {
+    if (holder.inTransaction) holder.exec('ROLLBACK');
+    holder.close();
+  });
+
+  it('waits and retries until the lock is released, then makes the change', async () => {
+    const store = await openSqliteStore(file, 'US', { migrate: false, busyTimeoutMs: 20, writeRetryMs: 5000 });
+    try {
+      setTimeout(() => holder.exec('COMMIT'), 300);
+      const started = Date.now();
+      expect(await store.booking.confirm('a1', keypad)).toBe('confirmed');
+      // Longer than one busy_timeout: the first attempts failed busy and were retried.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect((await store.getAppointment('a1'))?.status).toBe('confirmed');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('takes the write lock as it begins (BEGIN IMMEDIATE): even a change that only reads waits for it', async () => {
+    // A deferred BEGIN would read, find no appointment and answer not_found without the lock.
+    const store = await openSqliteStore(file, 'US', { migrate: false, busyTimeoutMs: 20, writeRetryMs: 0 });
+    try {
+      await expect(store.booking.confirm('no-such-appointment', keypad)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+      holder.exec('COMMIT');
+      expect(await store.booking.confirm('no-such-appointment', keypad)).toBe('not_found');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('gives up after the retry time with the database\'s own error, code kept, nothing written', async () => {
+    const store = await openSqliteStore(file, 'US', { migrate: false, busyTimeoutMs: 20, writeRetryMs: 400 });
+    try {
+      const started = Date.now();
+      const err = await store.booking.confirm('a1', keypad).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      const took = Date.now() - started;
+      expect(err?.code).toBe('SQLITE_BUSY');
+      expect(err?.message).toBe('database is locked');
+      expect(took).toBeGreaterThanOrEqual(400);
+      expect(took).toBeLessThan(3000);
+      holder.exec('ROLLBACK');
+      expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
+    } finally {
+      await store.close();
+    }
   });
 });
