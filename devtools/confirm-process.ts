@@ -11,7 +11,7 @@
  */
 import { openSqliteStore } from '../src/store/index.js';
 
-/** What the parent asks: confirm this appointment for this call (source keypad). */
+/** What the parent asks: confirm this appointment for this call (outcome `confirmed`, source keypad). */
 export interface ConfirmRequest {
   readonly type: 'confirm';
   readonly appointmentId: string;
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   // The first query prepares and pages in, so a confirm starts as soon as its request arrives.
   await store.getCall('warm-up');
   process.on('message', (m: ConfirmRequest) => {
-    store.booking.confirm(m.appointmentId, { source: 'keypad', callId: m.callId }).then(
+    store.booking.confirm(m.appointmentId, { source: 'keypad', callId: m.callId, outcome: 'confirmed' }).then(
       (result) => tell({ type: 'done', appointmentId: m.appointmentId, result }),
       (err: unknown) => tell({ type: 'failed', appointmentId: m.appointmentId, code: (err as { code?: string }).code, message: (err as Error).message }),
     );

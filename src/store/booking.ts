@@ -5,23 +5,35 @@
  * made at most once (a second confirm reports `already_confirmed` and writes nothing) and is
  * logged in `appointment_changes` with the call and the channel it came from.
  *
- * Every change is one transaction ({@link Booking} `write`). On SQLite the store's dialect begins
- * it with `BEGIN IMMEDIATE` (./sqlite.ts), so a change waits for the write lock instead of failing
- * when another job process writes; if the lock stays busy it is retried (see {@link WRITE_RETRY_MS}).
+ * Every change is one transaction ({@link Booking} `write`): the checks, the change, its log row
+ * and — when the context gives one — the call's outcome commit together or not at all. On SQLite
+ * the store's dialect begins it with `BEGIN IMMEDIATE` (./sqlite.ts), so a change waits for the
+ * write lock instead of failing when another job process writes; if the lock stays busy it is
+ * retried (see {@link WRITE_RETRY_MS}).
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import type { CallOutcome } from '../call/outcome.js';
 import type { AppointmentStatus, Database } from './schema.js';
 
 /** Where a change came from. */
 export type ChangeSource = 'keypad' | 'voice' | 'staff';
 
-/** Who asks for a change: the call (its record id) and the channel. */
+/** Who asks for a change: the call (its record id) and the channel, and what the call's outcome becomes. */
 export interface ChangeContext {
+  /** The call record's id (`call_records.id`): the change is logged against it. Absent or null: no call (staff). */
   readonly callId?: string | null;
   readonly source: ChangeSource;
-  /** Default now. */
+  /** When the change is made; default now. Logged as `changed_at`. */
   readonly at?: Date;
+  /**
+   * The call's outcome once the change is made (e.g. `confirmed`): written to the `outcome` of the
+   * call record `callId` in the change's own transaction, as `AppointmentStore.setCallOutcome`
+   * writes it (the value replaces the current one; no record with that id: nothing written). Written
+   * only when the operation succeeds — the change made now or already in place — never when it is
+   * refused. Needs `callId`.
+   */
+  readonly outcome?: CallOutcome;
 }
 
 /** A free slot as the agent offers it. */
@@ -37,11 +49,31 @@ export interface OpenSlot {
   readonly location: string;
 }
 
-/** Result of {@link Booking.confirm}. */
+/**
+ * Result of {@link Booking.confirm}. Succeeded (outcome written): `confirmed` (now),
+ * `already_confirmed` (nothing written but the outcome). Refused: `cancelled` (a cancelled
+ * appointment stays cancelled), `not_found` (no appointment with that id).
+ */
 export type ConfirmResult = 'confirmed' | 'already_confirmed' | 'cancelled' | 'not_found';
-/** Result of {@link Booking.reschedule}. */
+
+/**
+ * Result of {@link Booking.requestReschedule}. Succeeded (outcome written): `reschedule_requested`
+ * (now), `already_requested` (the status already said so: nothing written but the outcome).
+ * Refused: `cancelled`, `not_found`.
+ */
+export type RequestRescheduleResult = 'reschedule_requested' | 'already_requested' | 'cancelled' | 'not_found';
+
+/**
+ * Result of {@link Booking.reschedule}. Succeeded (outcome written): `rescheduled`. Refused:
+ * `slot_not_found` (no slot with that id), `slot_taken` (another appointment holds it),
+ * `cancelled`, `not_found`.
+ */
 export type RescheduleResult = 'rescheduled' | 'slot_taken' | 'slot_not_found' | 'cancelled' | 'not_found';
-/** Result of {@link Booking.cancel}. */
+
+/**
+ * Result of {@link Booking.cancel}. Succeeded (outcome written): `cancelled` (now),
+ * `already_cancelled` (nothing written but the outcome). Refused: `not_found`.
+ */
 export type CancelResult = 'cancelled' | 'already_cancelled' | 'not_found';
 
 /** Walk-in availability: any time at short notice, or only at the given times. */
@@ -83,6 +115,16 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function isBusyError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** @throws TypeError naming the field when a change's context cannot be used. */
+function checkContext(ctx: ChangeContext): void {
+  if (ctx.at !== undefined && !(ctx.at instanceof Date && Number.isFinite(ctx.at.getTime()))) {
+    throw new TypeError(`ChangeContext.at is not a valid Date (got ${String(ctx.at)}): pass the time of the change, or leave it out for now`);
+  }
+  if (ctx.outcome !== undefined && !ctx.callId) {
+    throw new TypeError('ChangeContext.outcome needs ChangeContext.callId: the outcome is saved on that call\'s record; pass the call record\'s id, or leave outcome out');
+  }
 }
 
 /**
@@ -139,31 +181,56 @@ export class Booking {
       .execute();
   }
 
+  /** The call's outcome, in the change's transaction (see {@link ChangeContext.outcome}). */
+  private async saveOutcome(trx: Transaction<Database>, ctx: ChangeContext): Promise<void> {
+    if (ctx.outcome === undefined || !ctx.callId) return;
+    await trx.updateTable('call_records').set({ outcome: ctx.outcome }).where('id', '=', ctx.callId).execute();
+  }
+
   private status(trx: Transaction<Database>, id: string): Promise<{ status: AppointmentStatus } | undefined> {
     return trx.selectFrom('appointments').select('status').where('id', '=', id).executeTakeFirst();
   }
 
-  /** Confirms an appointment once; a cancelled one stays cancelled. */
-  confirm(appointmentId: string, ctx: ChangeContext): Promise<ConfirmResult> {
+  /**
+   * Confirms an appointment once; a cancelled one stays cancelled.
+   * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
+   */
+  async confirm(appointmentId: string, ctx: ChangeContext): Promise<ConfirmResult> {
+    checkContext(ctx);
     return this.write(async (trx) => {
       const row = await this.status(trx, appointmentId);
       if (!row) return 'not_found';
       if (row.status === 'cancelled') return 'cancelled';
-      if (row.status === 'confirmed') return 'already_confirmed';
+      if (row.status === 'confirmed') {
+        await this.saveOutcome(trx, ctx);
+        return 'already_confirmed';
+      }
       await trx.updateTable('appointments').set({ status: 'confirmed', updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
       await this.log(trx, appointmentId, 'confirmed', ctx);
+      await this.saveOutcome(trx, ctx);
       return 'confirmed';
     });
   }
 
-  /** Marks that the patient wants to reschedule and staff should follow up (keypad 2). */
-  requestReschedule(appointmentId: string, ctx: ChangeContext): Promise<boolean> {
+  /**
+   * Marks that the patient wants to reschedule and staff should follow up (keypad 2); a confirmed
+   * appointment may ask too.
+   * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
+   */
+  async requestReschedule(appointmentId: string, ctx: ChangeContext): Promise<RequestRescheduleResult> {
+    checkContext(ctx);
     return this.write(async (trx) => {
       const row = await this.status(trx, appointmentId);
-      if (!row || row.status === 'cancelled' || row.status === 'reschedule_requested') return false;
+      if (!row) return 'not_found';
+      if (row.status === 'cancelled') return 'cancelled';
+      if (row.status === 'reschedule_requested') {
+        await this.saveOutcome(trx, ctx);
+        return 'already_requested';
+      }
       await trx.updateTable('appointments').set({ status: 'reschedule_requested', updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
       await this.log(trx, appointmentId, 'reschedule_requested', ctx);
-      return true;
+      await this.saveOutcome(trx, ctx);
+      return 'reschedule_requested';
     });
   }
 
@@ -171,8 +238,10 @@ export class Booking {
    * A conditional confirmation: the patient will confirm once they know something, and asks to be
    * called back at `callbackAt`. Saved as a pending callback; the appointment's status is unchanged.
    * @returns the callback's id, or undefined when the appointment does not exist.
+   * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
    */
-  requestCallback(appointmentId: string, callbackAt: Date, reason: string, ctx: ChangeContext): Promise<string | undefined> {
+  async requestCallback(appointmentId: string, callbackAt: Date, reason: string, ctx: ChangeContext): Promise<string | undefined> {
+    checkContext(ctx);
     return this.write(async (trx) => {
       const appt = await trx.selectFrom('appointments').select(['patient_id']).where('id', '=', appointmentId).executeTakeFirst();
       if (!appt) return undefined;
@@ -191,6 +260,7 @@ export class Booking {
         })
         .execute();
       await this.log(trx, appointmentId, 'callback_requested', ctx, { callbackId: id, callbackAt: callbackAt.toISOString(), reason });
+      await this.saveOutcome(trx, ctx);
       return id;
     });
   }
@@ -215,8 +285,10 @@ export class Booking {
    * Moves an appointment to a free slot, atomically: the new slot is taken, the old one freed and
    * the appointment takes the slot's provider, time and place (status `confirmed`: the patient chose
    * it). A slot that is taken (or gone) is refused and nothing changes.
+   * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
    */
-  reschedule(appointmentId: string, slotId: string, ctx: ChangeContext): Promise<RescheduleResult> {
+  async reschedule(appointmentId: string, slotId: string, ctx: ChangeContext): Promise<RescheduleResult> {
+    checkContext(ctx);
     return this.write(async (trx) => {
       const appt = await trx.selectFrom('appointments').select(['status', 'slot_id', 'starts_at']).where('id', '=', appointmentId).executeTakeFirst();
       if (!appt) return 'not_found';
@@ -247,19 +319,28 @@ export class Booking {
         .where('id', '=', appointmentId)
         .execute();
       await this.log(trx, appointmentId, 'rescheduled', ctx, { from: appt.starts_at, to: slot.starts_at, slotId });
+      await this.saveOutcome(trx, ctx);
       return 'rescheduled';
     });
   }
 
-  /** Cancels an appointment and frees its slot, keeping the reason. */
-  cancel(appointmentId: string, reason: string, ctx: ChangeContext): Promise<CancelResult> {
+  /**
+   * Cancels an appointment and frees its slot, keeping the reason; cancelling again changes nothing.
+   * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
+   */
+  async cancel(appointmentId: string, reason: string, ctx: ChangeContext): Promise<CancelResult> {
+    checkContext(ctx);
     return this.write(async (trx) => {
       const row = await this.status(trx, appointmentId);
       if (!row) return 'not_found';
-      if (row.status === 'cancelled') return 'already_cancelled';
+      if (row.status === 'cancelled') {
+        await this.saveOutcome(trx, ctx);
+        return 'already_cancelled';
+      }
       await trx.updateTable('appointments').set({ status: 'cancelled', updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
       await trx.updateTable('slots').set({ appointment_id: null }).where('appointment_id', '=', appointmentId).execute();
       await this.log(trx, appointmentId, 'cancelled', ctx, { reason });
+      await this.saveOutcome(trx, ctx);
       return 'cancelled';
     });
   }

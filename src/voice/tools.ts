@@ -1,14 +1,31 @@
 /**
- * The voice model's tools: each one changes the real records (through the store's booking
- * operations, the same ones the keypad uses), has the call save its outcome, and only then returns
- * what it did. The model only hears facts from the store: slots are listed from `slots`, never made up.
+ * The voice model's tools: each one changes the real records through the store's booking
+ * operations (the same ones the keypad uses), and only then returns what it did. A change and the
+ * call's outcome are saved in one transaction (the booking operation is given the call's id and the
+ * outcome); once it has committed the tool tells the call, and a failure to tell it is logged,
+ * never reported as a failed change. The model only hears facts from the store: slots are listed
+ * from `slots`, never made up.
  */
 import { beta, llm } from '@livekit/agents';
 import { z } from 'zod';
-import { patientOf, type ToolScope } from '../call/index.js';
+import { patientOf, type CallOutcome, type ToolScope } from '../call/index.js';
+import type { ChangeContext } from '../store/index.js';
 import { appointmentInWords } from '../speech/words.js';
 
-const voiceChange = (s: ToolScope) => ({ callId: s.callId, source: 'voice' as const });
+/** The change context of a tool: this call, by voice, and the outcome its success gives the call. */
+const voiceChange = (s: ToolScope, outcome?: CallOutcome): ChangeContext => ({ callId: s.callId, source: 'voice', outcome });
+
+/**
+ * Tells the call that a tool's change is saved (the outcome is already on the record, saved with the
+ * change). The change is made whatever happens here: a failure is logged, not thrown.
+ */
+async function tell(s: ToolScope, tool: string, outcome: CallOutcome): Promise<void> {
+  try {
+    await s.changed(outcome);
+  } catch (err) {
+    s.log.error({ err, tool, outcome }, 'the change is saved, but the call could not be told');
+  }
+}
 
 /** The appointment the call is about. @throws llm.ToolError when the caller has none on file. */
 function appointmentOf(s: ToolScope) {
@@ -24,6 +41,20 @@ function patientOfCall(s: ToolScope) {
 }
 
 /**
+ * When the appointment is now, in words, read after a change has committed (a reschedule earlier
+ * in the call moved it). Falls back to `known` when the read fails: the change is made either way.
+ */
+async function appointmentNow(s: ToolScope, known: { id: string; starts_at: string; timezone: string }): Promise<string> {
+  try {
+    const now = (await s.store.getAppointment(known.id)) ?? known;
+    return appointmentInWords(now.starts_at, now.timezone);
+  } catch (err) {
+    s.log.warn({ err }, 'could not read the appointment back after a change');
+    return appointmentInWords(known.starts_at, known.timezone);
+  }
+}
+
+/**
  * The tools of one call, as an array for `voice.Agent({ tools })`. The framework's end-call tool
  * (`beta.createEndCallTool`) ends it: the goodbye plays, then the room is deleted.
  */
@@ -33,10 +64,11 @@ export function appointmentTools(s: ToolScope) {
     description: 'Confirm the caller\'s appointment when they say they will come.',
     execute: async () => {
       const a = appointmentOf(s);
-      const result = await s.store.booking.confirm(a.id, voiceChange(s));
-      if (result === 'confirmed' || result === 'already_confirmed') await s.changed('confirmed');
+      const result = await s.store.booking.confirm(a.id, voiceChange(s, 'confirmed'));
       s.log.info({ tool: 'confirm_appointment', result }, 'tool ran');
-      return { result, appointment: appointmentInWords(a.starts_at, a.timezone) };
+      if (result !== 'confirmed' && result !== 'already_confirmed') return { result };
+      await tell(s, 'confirm_appointment', 'confirmed');
+      return { result, appointment: await appointmentNow(s, a) };
     },
   });
 
@@ -75,12 +107,11 @@ export function appointmentTools(s: ToolScope) {
     parameters: z.object({ slot_id: z.string().describe('slot_id from list_open_slots') }),
     execute: async ({ slot_id }) => {
       const a = appointmentOf(s);
-      const result = await s.store.booking.reschedule(a.id, slot_id, voiceChange(s));
+      const result = await s.store.booking.reschedule(a.id, slot_id, voiceChange(s, 'rescheduled'));
       s.log.info({ tool: 'reschedule_appointment', result }, 'tool ran');
       if (result !== 'rescheduled') return { result, hint: 'Nothing changed. List the open slots again and offer another one.' };
-      await s.changed('rescheduled');
-      const moved = await s.store.getAppointment(a.id);
-      return { result, appointment: moved ? appointmentInWords(moved.starts_at, moved.timezone) : undefined };
+      await tell(s, 'reschedule_appointment', 'rescheduled');
+      return { result, appointment: await appointmentNow(s, a) };
     },
   });
 
@@ -90,9 +121,9 @@ export function appointmentTools(s: ToolScope) {
     parameters: z.object({ reason: z.string().min(1).describe('Why the caller cancels') }),
     execute: async ({ reason }) => {
       const a = appointmentOf(s);
-      const result = await s.store.booking.cancel(a.id, reason, voiceChange(s));
-      if (result === 'cancelled' || result === 'already_cancelled') await s.changed('cancelled');
+      const result = await s.store.booking.cancel(a.id, reason, voiceChange(s, 'cancelled'));
       s.log.info({ tool: 'cancel_appointment', result }, 'tool ran');
+      if (result === 'cancelled' || result === 'already_cancelled') await tell(s, 'cancel_appointment', 'cancelled');
       return { result };
     },
   });
@@ -129,6 +160,7 @@ export function appointmentTools(s: ToolScope) {
     name: 'request_operator',
     description: 'The caller wants to speak with a person at the clinic: record the request.',
     execute: async () => {
+      // No booking change here: saving the outcome is the change, so its failure is the tool's.
       await s.changed('operator_requested');
       s.log.info({ tool: 'request_operator' }, 'tool ran');
       return { result: 'recorded', say: 'A member of staff will call back.' };

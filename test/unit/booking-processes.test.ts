@@ -2,7 +2,7 @@
  * Booking writes from several OS processes on one SQLite file, as a worker's job processes make
  * them: 8 processes (devtools/confirm-process.ts) open the file, wait until all are ready, then get
  * their confirm at the same moment. Every confirm must succeed — the transaction takes the write
- * lock up front and waits its turn — and each change is made exactly once.
+ * lock up front and waits its turn — and each change is made exactly once, with each call's outcome.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -81,13 +81,15 @@ describe('booking writes from 8 processes at once (real SQLite file, WAL)', () =
     await store?.close();
   });
 
-  it('the same appointment: no failure, confirmed once, seven already_confirmed', async () => {
+  it('the same appointment: no failure, confirmed once, seven already_confirmed, every call\'s outcome saved', async () => {
     const reports = await Promise.all(jobs.map((j, i) => j.confirm({ appointmentId: 'shared', callId: calls[i]! })));
     expect(reports.filter((r) => 'failed' in r)).toEqual([]);
     expect(reports.filter((r) => 'result' in r && r.result === 'confirmed')).toHaveLength(1);
     expect(reports.filter((r) => 'result' in r && r.result === 'already_confirmed')).toHaveLength(PROCESSES - 1);
     expect(await db.selectFrom('appointment_changes').select(['appointment_id', 'change']).execute()).toEqual([{ appointment_id: 'shared', change: 'confirmed' }]);
     expect((await store.getAppointment('shared'))?.status).toBe('confirmed');
+    const outcomes = await db.selectFrom('call_records').select('outcome').execute();
+    expect(outcomes.map((o) => o.outcome)).toEqual(Array(PROCESSES).fill('confirmed'));
   }, 30_000);
 
   it('eight appointments: all eight confirmed, one change each', async () => {

@@ -6,21 +6,37 @@ import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inspectDatabase } from '../../devtools/database.js';
+import type { ChangeContext } from '../../src/store/booking.js';
 import { openSqliteStore, type AppointmentStore, type Booking, type Database } from '../../src/store/index.js';
 
 const TZ = 'America/Los_Angeles';
 const tomorrow = DateTime.now().setZone(TZ).plus({ days: 1 }).set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
 const voice = { source: 'voice' as const, callId: 'call-1' };
 const keypad = { source: 'keypad' as const, callId: 'call-1' };
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe('booking changes (real SQLite)', () => {
+  let file: string;
   let store: AppointmentStore;
   let booking: Booking;
   /** The same file, read on a connection of the test's own. */
   let db: Kysely<Database>;
+  /** A call record, for changes that save the call's outcome. */
+  let callId: string;
+  const outcome = async () => (await db.selectFrom('call_records').select('outcome').where('id', '=', callId).executeTakeFirstOrThrow()).outcome;
+  const slotsById = async () => Object.fromEntries((await db.selectFrom('slots').select(['id', 'appointment_id']).execute()).map((s) => [s.id, s.appointment_id]));
+  /** A SQL statement on a writable connection of the test's own (triggers that make a write fail). */
+  const execute = (statement: string) => {
+    const raw = new BetterSqlite3(file);
+    try {
+      raw.exec(statement);
+    } finally {
+      raw.close();
+    }
+  };
 
   beforeEach(async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'booking-')), 'app.db');
+    file = join(mkdtempSync(join(tmpdir(), 'booking-')), 'app.db');
     store = await openSqliteStore(file);
     booking = store.booking;
     db = inspectDatabase(file);
@@ -31,6 +47,7 @@ describe('booking changes (real SQLite)', () => {
     await store.upsertAppointment({ id: 'a1', patientId: 'p1', providerId: 'dr', start: tomorrow, service: 'check-up', location: 'Main Street' });
     await store.upsertAppointment({ id: 'a2', patientId: 'p2', providerId: 'dr', start: tomorrow.plus({ hours: 3 }), service: 'check-up', location: 'Main Street' });
     await store.addFreeSlots('dr', tomorrow.plus({ days: 1 }).set({ hour: 9 }), 3, 'Main Street');
+    callId = (await store.startCall({ room: 'r1', direction: 'inbound', mode: 'gemini', patientId: 'p1', appointmentId: 'a1' })).id;
   });
   afterEach(async () => {
     await db.destroy();
@@ -85,9 +102,18 @@ describe('booking changes (real SQLite)', () => {
     expect((await booking.openSlots('dr')).map((s) => s.id)).toContain('slot-a1');
     expect(await booking.confirm('a1', keypad)).toBe('cancelled');
     expect(await booking.reschedule('a1', (await booking.openSlots('dr'))[0]!.id, voice)).toBe('cancelled');
+    expect(await booking.requestReschedule('a1', keypad)).toBe('cancelled');
     const changes = await booking.changes('a1');
     expect(changes).toHaveLength(1);
     expect(JSON.parse(changes[0]!.detail!)).toEqual({ reason: 'moving away' });
+  });
+
+  it('records a reschedule request once, and says so the second time', async () => {
+    expect(await booking.requestReschedule('a1', keypad)).toBe('reschedule_requested');
+    expect(await booking.requestReschedule('a1', voice)).toBe('already_requested');
+    expect((await store.getAppointment('a1'))?.status).toBe('reschedule_requested');
+    expect((await booking.changes('a1')).map((c) => [c.change, c.source])).toEqual([['reschedule_requested', 'keypad']]);
+    expect(await booking.requestReschedule('nope', keypad)).toBe('not_found');
   });
 
   it('saves a conditional confirmation as a pending callback, status unchanged', async () => {
@@ -108,6 +134,77 @@ describe('booking changes (real SQLite)', () => {
     await booking.setReminder('p1', 24 * 60);
     await booking.setReminder('p1', null);
     expect(await db.selectFrom('reminder_preferences').selectAll().execute()).toEqual([expect.objectContaining({ patient_id: 'p1', lead_minutes: null })]);
+  });
+
+  describe('the call\'s outcome, in the change\'s transaction', () => {
+    const change = (outcome: ChangeContext['outcome'], at?: Date): ChangeContext => ({ source: 'voice', callId, outcome, at });
+
+    it('is saved with every change made now', async () => {
+      expect(await booking.requestReschedule('a1', change('reschedule_requested'))).toBe('reschedule_requested');
+      expect(await outcome()).toBe('reschedule_requested');
+      const [slot] = await booking.openSlots('dr');
+      expect(await booking.reschedule('a1', slot!.id, change('rescheduled'))).toBe('rescheduled');
+      expect(await outcome()).toBe('rescheduled');
+      expect(await booking.cancel('a1', 'moving away', change('cancelled'))).toBe('cancelled');
+      expect(await outcome()).toBe('cancelled');
+      expect(await booking.confirm('a2', change('confirmed'))).toBe('confirmed');
+      expect(await outcome()).toBe('confirmed');
+      expect(await booking.requestCallback('a2', new Date(Date.now() + DAY_MS), 'check', change('operator_requested'))).toEqual(expect.any(String));
+      expect(await outcome()).toBe('operator_requested');
+    });
+
+    it('is saved when the change was already in place', async () => {
+      await booking.confirm('a1', keypad);
+      expect(await outcome()).toBe('in_progress');
+      expect(await booking.confirm('a1', change('confirmed'))).toBe('already_confirmed');
+      expect(await outcome()).toBe('confirmed');
+      await booking.requestReschedule('a2', keypad);
+      expect(await booking.requestReschedule('a2', change('reschedule_requested'))).toBe('already_requested');
+      expect(await outcome()).toBe('reschedule_requested');
+      await booking.cancel('a2', 'moving', keypad);
+      expect(await booking.cancel('a2', 'moving', change('cancelled'))).toBe('already_cancelled');
+      expect(await outcome()).toBe('cancelled');
+      expect(await booking.changes('a2')).toHaveLength(2);
+    });
+
+    it('is left as it is when the change is refused', async () => {
+      expect(await booking.reschedule('a1', 'slot-a2', change('rescheduled'))).toBe('slot_taken');
+      expect(await booking.reschedule('a1', 'no-such-slot', change('rescheduled'))).toBe('slot_not_found');
+      await booking.cancel('a2', 'moving', keypad);
+      expect(await booking.confirm('a2', change('confirmed'))).toBe('cancelled');
+      expect(await booking.confirm('nope', change('confirmed'))).toBe('not_found');
+      expect(await booking.requestReschedule('a2', change('reschedule_requested'))).toBe('cancelled');
+      expect(await booking.cancel('nope', 'x', change('cancelled'))).toBe('not_found');
+      expect(await booking.requestCallback('nope', new Date(Date.now() + DAY_MS), 'x', change('confirmed'))).toBeUndefined();
+      expect(await outcome()).toBe('in_progress');
+    });
+
+    it('rolls back with the change: a failing outcome write undoes the confirmation and its log', async () => {
+      execute("CREATE TRIGGER fail_outcome BEFORE UPDATE OF outcome ON call_records BEGIN SELECT RAISE(ABORT, 'outcome write failed'); END");
+      await expect(booking.confirm('a1', change('confirmed'))).rejects.toThrow('outcome write failed');
+      expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
+      expect(await booking.changes('a1')).toEqual([]);
+      expect(await outcome()).toBe('in_progress');
+    });
+
+    it('rolls back with the change: a failing log write undoes the move and leaves the outcome', async () => {
+      const before = await slotsById();
+      execute("CREATE TRIGGER fail_log BEFORE INSERT ON appointment_changes BEGIN SELECT RAISE(ABORT, 'log write failed'); END");
+      const [slot] = await booking.openSlots('dr');
+      await expect(booking.reschedule('a1', slot!.id, change('rescheduled'))).rejects.toThrow('log write failed');
+      expect(await slotsById()).toEqual(before);
+      expect(await store.getAppointment('a1')).toMatchObject({ slot_id: 'slot-a1', starts_at: tomorrow.toUTC().toISO(), status: 'scheduled' });
+      expect(await outcome()).toBe('in_progress');
+    });
+
+    it('needs the call: an outcome without callId, or a bad time, is refused before anything is written', async () => {
+      await expect(booking.confirm('a1', { source: 'voice', outcome: 'confirmed' })).rejects.toThrow(
+        'ChangeContext.outcome needs ChangeContext.callId: the outcome is saved on that call\'s record; pass the call record\'s id, or leave outcome out',
+      );
+      await expect(booking.cancel('a1', 'x', { source: 'voice', at: new Date('nonsense') })).rejects.toThrow(/^ChangeContext\.at is not a valid Date/);
+      expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
+      expect(await booking.changes('a1')).toEqual([]);
+    });
   });
 });
 

@@ -50,19 +50,35 @@ describe('voice tools change the real records', () => {
     await store.close();
   });
 
-  /** Runs one user turn through a session whose model answers with `calls`. */
-  async function turn(userInput: string, calls: { name: string; args: Record<string, unknown> }[], onSession?: (s: voice.AgentSession) => void) {
-    // As the call does (src/call/call.ts): the outcome saved on the record, then the call told.
-    const changed = async (o: CallOutcome) => {
-      await recorder.setOutcome(o);
+  /**
+   * Runs one user turn through a session whose model answers with `calls`. The call is only told
+   * of each change (`outcomes`): a booking tool saves the outcome with its change, so what the
+   * record says was written by the tool's transaction, not here. `request_operator` has no booking
+   * change: `changed` saves its outcome, as the call does.
+   */
+  async function turn(
+    userInput: string,
+    calls: { name: string; args: Record<string, unknown> }[],
+    onSession?: (s: voice.AgentSession) => void,
+    changed: (o: CallOutcome) => Promise<void> = async (o) => {
+      if (o === 'operator_requested') await recorder.setOutcome(o);
       outcomes.push(o);
-    };
+    },
+  ) {
     const tools = appointmentTools({ store, callId, situation, log: pino({ level: 'silent' }), changed });
+    await session?.close(); // a test's earlier turn
     session = new voice.AgentSession({ llm: new voice.testing.FakeLLM([{ input: userInput, toolCalls: calls }]) });
     onSession?.(session);
     await session.start({ agent: new voice.Agent({ instructions: 'test', tools }) });
     return session.run({ userInput }).wait();
   }
+
+  /** The tools' answers in a turn's events, in order, parsed. */
+  const outputs = (r: { events: { type: string; item: unknown }[] }) =>
+    r.events
+      .filter((e) => e.type === 'function_call_output')
+      .map((e) => e.item as { name: string; output: string; isError: boolean })
+      .map((o) => ({ name: o.name, isError: o.isError, ...(o.isError ? { error: o.output } : JSON.parse(o.output)) }) as Record<string, unknown>);
 
   it('confirm: the appointment is confirmed, logged as voice on this call, the outcome kept', async () => {
     const r = await turn('yes I will come', [{ name: 'confirm_appointment', args: {} }]);
@@ -127,6 +143,21 @@ describe('voice tools change the real records', () => {
       expect.objectContaining({ appointment_id: 'a1', callback_at: '2030-01-03T01:00:00.000Z', reason: 'check work shift', status: 'pending', call_id: callId }),
     ]);
     expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
+  });
+
+  it('a change is made and reported made even when telling the call fails', async () => {
+    const r = await turn('yes I will come', [{ name: 'confirm_appointment', args: {} }], undefined, async () => {
+      throw new Error('the call is gone');
+    });
+    expect(outputs(r)).toEqual([expect.objectContaining({ name: 'confirm_appointment', isError: false, result: 'confirmed' })]);
+    expect((await store.getAppointment('a1'))?.status).toBe('confirmed');
+    expect((await store.getCall(callId))?.outcome).toBe('confirmed');
+  });
+
+  it('request_operator saves its outcome through the call', async () => {
+    const r = await turn('a person please', [{ name: 'request_operator', args: {} }]);
+    expect(outputs(r)).toEqual([expect.objectContaining({ isError: false, result: 'recorded' })]);
+    expect((await store.getCall(callId))?.outcome).toBe('operator_requested');
   });
 
   it('end_call is the framework\'s end-call tool: the session closes after it', async () => {
