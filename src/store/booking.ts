@@ -1,9 +1,11 @@
 /**
  * What a call may change about a patient's booking: confirm, confirm on condition of a callback,
  * reschedule to a free slot, cancel, walk-in and reminder preferences. The keypad and the voice
- * model's tools both call these, so a press and a spoken "yes" run the same code: each change is
- * made at most once (a second confirm reports `already_confirmed` and writes nothing) and is
- * logged in `appointment_changes` with the call and the channel it came from.
+ * model's tools both call these, so a press and a spoken "yes" run the same code and the same
+ * checks: each change is made at most once (a second confirm reports `already_confirmed` and writes
+ * nothing), a request the booking rules refuse changes nothing and says why (a slot in the past,
+ * of another provider, taken…), and each change is logged in `appointment_changes` with the call
+ * and the channel it came from.
  *
  * Every change is one transaction ({@link Booking} `write`): the checks, the change, its log row
  * and — when the context gives one — the call's outcome commit together or not at all. On SQLite
@@ -24,7 +26,10 @@ export interface ChangeContext {
   /** The call record's id (`call_records.id`): the change is logged against it. Absent or null: no call (staff). */
   readonly callId?: string | null;
   readonly source: ChangeSource;
-  /** When the change is made; default now. Logged as `changed_at`. */
+  /**
+   * When the change is made; default now. Logged as `changed_at`, and the "now" the rules compare
+   * with: a slot or a callback time must be after it.
+   */
   readonly at?: Date;
   /**
    * The call's outcome once the change is made (e.g. `confirmed`): written to the `outcome` of the
@@ -64,11 +69,21 @@ export type ConfirmResult = 'confirmed' | 'already_confirmed' | 'cancelled' | 'n
 export type RequestRescheduleResult = 'reschedule_requested' | 'already_requested' | 'cancelled' | 'not_found';
 
 /**
- * Result of {@link Booking.reschedule}. Succeeded (outcome written): `rescheduled`. Refused:
- * `slot_not_found` (no slot with that id), `slot_taken` (another appointment holds it),
- * `cancelled`, `not_found`.
+ * Result of {@link Booking.reschedule}. Succeeded (outcome written): `rescheduled`. Nothing changed
+ * and the outcome left as it is: `already_in_slot` (the appointment holds that slot already, e.g.
+ * the same request a second time). Refused: `slot_not_found` (no slot with that id),
+ * `other_provider` (the slot is another provider's), `slot_in_past` (it starts at or before the
+ * change's time), `slot_taken` (another appointment holds it), `cancelled`, `not_found`.
  */
-export type RescheduleResult = 'rescheduled' | 'slot_taken' | 'slot_not_found' | 'cancelled' | 'not_found';
+export type RescheduleResult =
+  | 'rescheduled'
+  | 'already_in_slot'
+  | 'slot_taken'
+  | 'slot_not_found'
+  | 'slot_in_past'
+  | 'other_provider'
+  | 'cancelled'
+  | 'not_found';
 
 /**
  * Result of {@link Booking.cancel}. Succeeded (outcome written): `cancelled` (now),
@@ -76,13 +91,29 @@ export type RescheduleResult = 'rescheduled' | 'slot_taken' | 'slot_not_found' |
  */
 export type CancelResult = 'cancelled' | 'already_cancelled' | 'not_found';
 
+/**
+ * Result of {@link Booking.requestCallback}, with the callback's id (`callbacks.id`) when one is
+ * pending. Succeeded (outcome written):
+ * - `callback_saved`: saved now; `replaces` is the time (ISO-8601) of the pending callback this
+ *   call had asked for before, which the new time replaced;
+ * - `already_requested`: this call asked for a callback at this very time already: nothing written
+ *   but the outcome.
+ *
+ * Refused: `callback_in_past` (at or before the change's time), `callback_too_far` (more than
+ * {@link CALLBACK_WINDOW_DAYS} days after it), `cancelled` (nothing left to confirm), `not_found`.
+ */
+export type CallbackResult =
+  | { readonly result: 'callback_saved'; readonly callbackId: string; readonly replaces?: string }
+  | { readonly result: 'already_requested'; readonly callbackId: string }
+  | { readonly result: 'callback_in_past' | 'callback_too_far' | 'cancelled' | 'not_found' };
+
 /** Walk-in availability: any time at short notice, or only at the given times. */
 export interface WalkInPreference {
   /** Any time (true), or only `specificTimes`. */
   readonly flexible: boolean;
   /** Free text as the patient said it, e.g. "weekday mornings", when not flexible. */
   readonly specificTimes?: string | null;
-  /** How much notice they need, in minutes. */
+  /** How much notice they need, in minutes (a whole number, 0 or more). */
   readonly noticeMinutes?: number | null;
 }
 
@@ -91,6 +122,14 @@ export interface BookingOptions {
   /** How long a change keeps retrying while the database is busy, in ms; default {@link WRITE_RETRY_MS}. */
   readonly writeRetryMs?: number;
 }
+
+/**
+ * How far ahead a callback may be asked for, in days, counted as 30 × 24 hours from the change's
+ * time. The number is the product's rule (set in issue 11, not a technical limit): the clinic
+ * calls a patient back within 30 days. Change it here; the voice tool's description and refusal
+ * read it from here.
+ */
+export const CALLBACK_WINDOW_DAYS = 30;
 
 /**
  * How long a change keeps retrying when SQLite reports the database busy or locked (SQLITE_BUSY,
@@ -108,6 +147,7 @@ export const FIRST_BACKOFF_MS = 10;
 /** Longest sleep between attempts of a busy write, in ms (see {@link WRITE_RETRY_MS}). */
 export const MAX_BACKOFF_MS = 250;
 
+const DAY_MS = 24 * 60 * 60 * 1000;
 const iso = (d: Date = new Date()) => d.toISOString();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -124,6 +164,13 @@ function checkContext(ctx: ChangeContext): void {
   }
   if (ctx.outcome !== undefined && !ctx.callId) {
     throw new TypeError('ChangeContext.outcome needs ChangeContext.callId: the outcome is saved on that call\'s record; pass the call record\'s id, or leave outcome out');
+  }
+}
+
+/** @throws RangeError naming `field` unless `value` is null, undefined or a whole number of minutes ≥ 0. */
+function checkMinutes(field: string, value: number | null | undefined): void {
+  if (value !== null && value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+    throw new RangeError(`${field} must be a whole number of minutes, 0 or more, or null (got ${value})`);
   }
 }
 
@@ -236,32 +283,68 @@ export class Booking {
 
   /**
    * A conditional confirmation: the patient will confirm once they know something, and asks to be
-   * called back at `callbackAt`. Saved as a pending callback; the appointment's status is unchanged.
-   * @returns the callback's id, or undefined when the appointment does not exist.
-   * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
+   * called back at `callbackAt`, which must be after the change's time and at most
+   * {@link CALLBACK_WINDOW_DAYS} days after it. Saved as a pending callback; the appointment's
+   * status is unchanged.
+   *
+   * One call keeps at most one pending callback per appointment, so a model repeating its request
+   * saves it once: the same time again changes nothing (`already_requested`); another time replaces
+   * the one this call saved before (the caller corrected it; logged again, with `replaces`).
+   * Without a `callId` (staff) every request is a new callback.
+   * @param reason what the patient needs to check first, as they said it.
+   * @throws TypeError (as a rejection) when `callbackAt` is not a valid Date, or `ctx` is unusable (see {@link ChangeContext}).
    */
-  async requestCallback(appointmentId: string, callbackAt: Date, reason: string, ctx: ChangeContext): Promise<string | undefined> {
+  async requestCallback(appointmentId: string, callbackAt: Date, reason: string, ctx: ChangeContext): Promise<CallbackResult> {
     checkContext(ctx);
-    return this.write(async (trx) => {
-      const appt = await trx.selectFrom('appointments').select(['patient_id']).where('id', '=', appointmentId).executeTakeFirst();
-      if (!appt) return undefined;
-      const id = randomUUID();
-      await trx
-        .insertInto('callbacks')
-        .values({
-          id,
-          patient_id: appt.patient_id,
-          appointment_id: appointmentId,
-          call_id: ctx.callId ?? null,
-          callback_at: callbackAt.toISOString(),
-          reason,
-          status: 'pending',
-          created_at: iso(ctx.at),
-        })
-        .execute();
-      await this.log(trx, appointmentId, 'callback_requested', ctx, { callbackId: id, callbackAt: callbackAt.toISOString(), reason });
+    if (!(callbackAt instanceof Date && Number.isFinite(callbackAt.getTime()))) {
+      throw new TypeError(`callbackAt is not a valid Date (got ${String(callbackAt)}): pass the time to call the patient back at`);
+    }
+    const now = (ctx.at ?? new Date()).getTime();
+    const when = callbackAt.toISOString();
+    return this.write(async (trx): Promise<CallbackResult> => {
+      const appt = await trx.selectFrom('appointments').select(['patient_id', 'status']).where('id', '=', appointmentId).executeTakeFirst();
+      if (!appt) return { result: 'not_found' };
+      if (appt.status === 'cancelled') return { result: 'cancelled' };
+      if (callbackAt.getTime() <= now) return { result: 'callback_in_past' };
+      if (callbackAt.getTime() - now > CALLBACK_WINDOW_DAYS * DAY_MS) return { result: 'callback_too_far' };
+      const earlier = ctx.callId
+        ? await trx
+            .selectFrom('callbacks')
+            .select(['id', 'callback_at'])
+            .where('appointment_id', '=', appointmentId)
+            .where('call_id', '=', ctx.callId)
+            .where('status', '=', 'pending')
+            .orderBy('created_at', 'desc')
+            .executeTakeFirst()
+        : undefined;
+      if (earlier?.callback_at === when) {
+        await this.saveOutcome(trx, ctx);
+        return { result: 'already_requested', callbackId: earlier.id };
+      }
+      let id: string;
+      if (earlier) {
+        id = earlier.id;
+        await trx.updateTable('callbacks').set({ callback_at: when, reason }).where('id', '=', id).execute();
+      } else {
+        id = randomUUID();
+        await trx
+          .insertInto('callbacks')
+          .values({
+            id,
+            patient_id: appt.patient_id,
+            appointment_id: appointmentId,
+            call_id: ctx.callId ?? null,
+            callback_at: when,
+            reason,
+            status: 'pending',
+            created_at: iso(ctx.at),
+          })
+          .execute();
+      }
+      const replaces = earlier ? { replaces: earlier.callback_at } : {};
+      await this.log(trx, appointmentId, 'callback_requested', ctx, { callbackId: id, callbackAt: when, reason, ...replaces });
       await this.saveOutcome(trx, ctx);
-      return id;
+      return { result: 'callback_saved', callbackId: id, ...replaces };
     });
   }
 
@@ -283,18 +366,28 @@ export class Booking {
 
   /**
    * Moves an appointment to a free slot, atomically: the new slot is taken, the old one freed and
-   * the appointment takes the slot's provider, time and place (status `confirmed`: the patient chose
-   * it). A slot that is taken (or gone) is refused and nothing changes.
+   * the appointment takes the slot's time and place (status `confirmed`: the patient chose it).
+   * The slot must be open (no other appointment holds it), start after the change's time and be
+   * the appointment's provider's (the same rules as {@link openSlots}, which is where the agent's
+   * slots come from); anything else is refused and nothing changes. See {@link RescheduleResult}.
    * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
    */
   async reschedule(appointmentId: string, slotId: string, ctx: ChangeContext): Promise<RescheduleResult> {
     checkContext(ctx);
+    const now = (ctx.at ?? new Date()).getTime();
     return this.write(async (trx) => {
-      const appt = await trx.selectFrom('appointments').select(['status', 'slot_id', 'starts_at']).where('id', '=', appointmentId).executeTakeFirst();
+      const appt = await trx
+        .selectFrom('appointments')
+        .select(['status', 'slot_id', 'provider_id', 'starts_at'])
+        .where('id', '=', appointmentId)
+        .executeTakeFirst();
       if (!appt) return 'not_found';
       if (appt.status === 'cancelled') return 'cancelled';
       const slot = await trx.selectFrom('slots').selectAll().where('id', '=', slotId).executeTakeFirst();
       if (!slot) return 'slot_not_found';
+      if (appt.slot_id === slotId) return 'already_in_slot';
+      if (slot.provider_id !== appt.provider_id) return 'other_provider';
+      if (Date.parse(slot.starts_at) <= now) return 'slot_in_past';
       if (slot.appointment_id !== null && slot.appointment_id !== appointmentId) return 'slot_taken';
       const taken = await trx
         .updateTable('slots')
@@ -308,7 +401,6 @@ export class Booking {
         .updateTable('appointments')
         .set({
           slot_id: slot.id,
-          provider_id: slot.provider_id,
           starts_at: slot.starts_at,
           timezone: slot.timezone,
           duration_min: slot.duration_min,
@@ -345,8 +437,12 @@ export class Booking {
     });
   }
 
-  /** Saves (replaces) a patient's walk-in availability. */
+  /**
+   * Saves (replaces) a patient's walk-in availability.
+   * @throws RangeError when `p.noticeMinutes` is not a whole number ≥ 0 (or null).
+   */
   async setWalkIn(patientId: string, p: WalkInPreference, at = new Date()): Promise<void> {
+    checkMinutes('noticeMinutes', p.noticeMinutes);
     const row = {
       patient_id: patientId,
       flexible: p.flexible ? 1 : 0,
@@ -363,8 +459,12 @@ export class Booking {
     );
   }
 
-  /** Saves (replaces) how long before an appointment the patient wants a reminder, in minutes; null = no reminders. */
+  /**
+   * Saves (replaces) how long before an appointment the patient wants a reminder, in minutes; null = no reminders.
+   * @throws RangeError when `leadMinutes` is not a whole number ≥ 0 (or null).
+   */
   async setReminder(patientId: string, leadMinutes: number | null, at = new Date()): Promise<void> {
+    checkMinutes('leadMinutes', leadMinutes);
     const row = { patient_id: patientId, lead_minutes: leadMinutes, updated_at: iso(at) };
     await this.write((trx) =>
       trx

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inspectDatabase } from '../../devtools/database.js';
-import type { ChangeContext } from '../../src/store/booking.js';
+import { CALLBACK_WINDOW_DAYS, type ChangeContext } from '../../src/store/booking.js';
 import { openSqliteStore, type AppointmentStore, type Booking, type Database } from '../../src/store/index.js';
 
 const TZ = 'America/Los_Angeles';
@@ -117,12 +117,15 @@ describe('booking changes (real SQLite)', () => {
   });
 
   it('saves a conditional confirmation as a pending callback, status unchanged', async () => {
-    const at = tomorrow.minus({ hours: 20 }).toJSDate();
-    const id = await booking.requestCallback('a1', at, 'needs to check with work', voice);
-    const cb = await db.selectFrom('callbacks').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
+    const at = new Date(Date.now() + 2 * 60 * 60 * 1000);
+    const saved = await booking.requestCallback('a1', at, 'needs to check with work', voice);
+    expect(saved).toMatchObject({ result: 'callback_saved' });
+    const id = 'callbackId' in saved ? saved.callbackId : '';
+    const cb = await db.selectFrom('callbacks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(cb).toMatchObject({ patient_id: 'p1', appointment_id: 'a1', call_id: 'call-1', callback_at: at.toISOString(), reason: 'needs to check with work', status: 'pending' });
     expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
-    expect(await booking.requestCallback('nope', at, 'x', voice)).toBeUndefined();
+    expect(JSON.parse((await booking.changes('a1'))[0]!.detail!)).toEqual({ callbackId: id, callbackAt: at.toISOString(), reason: 'needs to check with work' });
+    expect(await booking.requestCallback('nope', at, 'x', voice)).toEqual({ result: 'not_found' });
   });
 
   it('saves walk-in and reminder preferences, replacing earlier ones', async () => {
@@ -134,6 +137,8 @@ describe('booking changes (real SQLite)', () => {
     await booking.setReminder('p1', 24 * 60);
     await booking.setReminder('p1', null);
     expect(await db.selectFrom('reminder_preferences').selectAll().execute()).toEqual([expect.objectContaining({ patient_id: 'p1', lead_minutes: null })]);
+    await expect(booking.setReminder('p1', -5)).rejects.toThrow('leadMinutes must be a whole number of minutes, 0 or more, or null (got -5)');
+    await expect(booking.setWalkIn('p1', { flexible: true, noticeMinutes: 1.5 })).rejects.toThrow(/noticeMinutes must be a whole number/);
   });
 
   describe('the call\'s outcome, in the change\'s transaction', () => {
@@ -149,7 +154,7 @@ describe('booking changes (real SQLite)', () => {
       expect(await outcome()).toBe('cancelled');
       expect(await booking.confirm('a2', change('confirmed'))).toBe('confirmed');
       expect(await outcome()).toBe('confirmed');
-      expect(await booking.requestCallback('a2', new Date(Date.now() + DAY_MS), 'check', change('operator_requested'))).toEqual(expect.any(String));
+      expect((await booking.requestCallback('a2', new Date(Date.now() + DAY_MS), 'check', change('operator_requested'))).result).toBe('callback_saved');
       expect(await outcome()).toBe('operator_requested');
     });
 
@@ -175,7 +180,7 @@ describe('booking changes (real SQLite)', () => {
       expect(await booking.confirm('nope', change('confirmed'))).toBe('not_found');
       expect(await booking.requestReschedule('a2', change('reschedule_requested'))).toBe('cancelled');
       expect(await booking.cancel('nope', 'x', change('cancelled'))).toBe('not_found');
-      expect(await booking.requestCallback('nope', new Date(Date.now() + DAY_MS), 'x', change('confirmed'))).toBeUndefined();
+      expect((await booking.requestCallback('a1', new Date(Date.now() - 1000), 'x', change('confirmed'))).result).toBe('callback_in_past');
       expect(await outcome()).toBe('in_progress');
     });
 
@@ -202,8 +207,83 @@ describe('booking changes (real SQLite)', () => {
         'ChangeContext.outcome needs ChangeContext.callId: the outcome is saved on that call\'s record; pass the call record\'s id, or leave outcome out',
       );
       await expect(booking.cancel('a1', 'x', { source: 'voice', at: new Date('nonsense') })).rejects.toThrow(/^ChangeContext\.at is not a valid Date/);
+      await expect(booking.requestCallback('a1', new Date('nonsense'), 'x', voice)).rejects.toThrow(/^callbackAt is not a valid Date/);
       expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
       expect(await booking.changes('a1')).toEqual([]);
+    });
+  });
+
+  describe('the rules a reschedule keeps', () => {
+    it('refuses a slot that has started, relative to the change\'s time, and changes nothing', async () => {
+      const [slot] = await booking.openSlots('dr');
+      const starts = new Date(slot!.starts_at);
+      const before = await slotsById();
+      expect(await booking.reschedule('a1', slot!.id, { ...voice, at: starts })).toBe('slot_in_past');
+      expect(await booking.reschedule('a1', slot!.id, { ...voice, at: new Date(starts.getTime() + 60_000) })).toBe('slot_in_past');
+      expect(await slotsById()).toEqual(before);
+      expect(await booking.changes('a1')).toEqual([]);
+      // A millisecond before it starts, it is still open.
+      expect(await booking.reschedule('a1', slot!.id, { ...voice, at: new Date(starts.getTime() - 1) })).toBe('rescheduled');
+    });
+
+    it('refuses another provider\'s slot, even a free one', async () => {
+      await store.addFreeSlots('dr2', tomorrow.plus({ days: 2 }).set({ hour: 9 }), 1, 'Main Street');
+      const [other] = await booking.openSlots('dr2');
+      expect(await booking.reschedule('a1', other!.id, voice)).toBe('other_provider');
+      expect(await store.getAppointment('a1')).toMatchObject({ slot_id: 'slot-a1', provider_id: 'dr' });
+      expect((await booking.openSlots('dr2')).map((s) => s.id)).toEqual([other!.id]);
+      expect(await booking.changes('a1')).toEqual([]);
+    });
+
+    it('moves once when asked twice for the same slot: the second time is already_in_slot, outcome untouched', async () => {
+      const [slot] = await booking.openSlots('dr');
+      expect(await booking.reschedule('a1', slot!.id, voice)).toBe('rescheduled');
+      expect(await booking.reschedule('a1', slot!.id, { source: 'voice', callId, outcome: 'rescheduled' })).toBe('already_in_slot');
+      expect(await booking.changes('a1')).toHaveLength(1);
+      expect(await outcome()).toBe('in_progress');
+    });
+  });
+
+  describe('the rules a callback keeps', () => {
+    const at = new Date('2030-03-01T12:00:00.000Z');
+    const after = (ms: number) => new Date(at.getTime() + ms);
+
+    it(`takes a time after the change's time and at most ${CALLBACK_WINDOW_DAYS} days after it`, async () => {
+      expect(await booking.requestCallback('a1', at, 'x', { source: 'staff', at })).toEqual({ result: 'callback_in_past' });
+      expect(await booking.requestCallback('a1', after(-60_000), 'x', { source: 'staff', at })).toEqual({ result: 'callback_in_past' });
+      expect(await booking.requestCallback('a1', after(30 * DAY_MS + 1), 'x', { source: 'staff', at })).toEqual({ result: 'callback_too_far' });
+      expect(await db.selectFrom('callbacks').selectAll().execute()).toEqual([]);
+      expect((await booking.requestCallback('a1', after(1), 'x', { source: 'staff', at })).result).toBe('callback_saved');
+      expect((await booking.requestCallback('a1', after(30 * DAY_MS), 'x', { source: 'staff', at })).result).toBe('callback_saved');
+      // Without a call (staff) each request is a callback of its own.
+      expect(await db.selectFrom('callbacks').selectAll().execute()).toHaveLength(2);
+    });
+
+    it('refuses a callback for a cancelled appointment', async () => {
+      await booking.cancel('a1', 'moving away', voice);
+      expect(await booking.requestCallback('a1', after(DAY_MS), 'x', { ...voice, at })).toEqual({ result: 'cancelled' });
+      expect(await db.selectFrom('callbacks').selectAll().execute()).toEqual([]);
+    });
+
+    it('keeps one pending callback per call: the same time again writes nothing, another time replaces it', async () => {
+      const ctx = { source: 'voice' as const, callId, at, outcome: 'confirmed' as const };
+      const first = await booking.requestCallback('a1', after(DAY_MS), 'check shift', ctx);
+      expect(first).toMatchObject({ result: 'callback_saved' });
+      const id = 'callbackId' in first ? first.callbackId : '';
+      expect(await booking.requestCallback('a1', after(DAY_MS), 'check the shift', ctx)).toEqual({ result: 'already_requested', callbackId: id });
+      expect(await db.selectFrom('callbacks').select(['id', 'callback_at', 'reason']).execute()).toEqual([{ id, callback_at: after(DAY_MS).toISOString(), reason: 'check shift' }]);
+      expect(await booking.changes('a1')).toHaveLength(1);
+
+      expect(await booking.requestCallback('a1', after(2 * DAY_MS), 'check shift', ctx)).toEqual({ result: 'callback_saved', callbackId: id, replaces: after(DAY_MS).toISOString() });
+      expect(await db.selectFrom('callbacks').select(['id', 'callback_at']).execute()).toEqual([{ id, callback_at: after(2 * DAY_MS).toISOString() }]);
+      const changes = await booking.changes('a1');
+      expect(changes.map((c) => c.change)).toEqual(['callback_requested', 'callback_requested']);
+      expect(JSON.parse(changes[1]!.detail!)).toMatchObject({ callbackId: id, callbackAt: after(2 * DAY_MS).toISOString(), replaces: after(DAY_MS).toISOString() });
+
+      // Another call's request is a callback of its own.
+      const other = (await store.startCall({ room: 'r2', direction: 'inbound', mode: 'gemini' })).id;
+      expect((await booking.requestCallback('a1', after(2 * DAY_MS), 'check shift', { ...ctx, callId: other })).result).toBe('callback_saved');
+      expect(await db.selectFrom('callbacks').selectAll().execute()).toHaveLength(2);
     });
   });
 });

@@ -132,15 +132,16 @@ describe('voice tools change the real records', () => {
   });
 
   it('conditional confirmation: a callback saved, a bad time refused with a message for the model', async () => {
-    const r = await turn('call me back tomorrow at five', [
+    const at = DateTime.now().setZone(TZ).plus({ days: 2 }).set({ hour: 17, minute: 0, second: 0, millisecond: 0 });
+    const r = await turn('call me back the day after tomorrow at five', [
       { name: 'confirm_with_callback', args: { callback_at: 'tomorrow at five', reason: 'check work shift' } },
-      { name: 'confirm_with_callback', args: { callback_at: '2030-01-02T17:00:00-08:00', reason: 'check work shift' } },
+      { name: 'confirm_with_callback', args: { callback_at: at.toISO(), reason: 'check work shift' } },
     ]);
     const outs = r.events.filter((e) => e.type === 'function_call_output').map((e) => e.item as { output: string; isError: boolean });
     expect(outs[0]).toMatchObject({ isError: true });
     expect(outs[0]!.output).toContain('callback_at');
     expect(await db.selectFrom('callbacks').selectAll().execute()).toEqual([
-      expect.objectContaining({ appointment_id: 'a1', callback_at: '2030-01-03T01:00:00.000Z', reason: 'check work shift', status: 'pending', call_id: callId }),
+      expect.objectContaining({ appointment_id: 'a1', callback_at: at.toUTC().toISO(), reason: 'check work shift', status: 'pending', call_id: callId }),
     ]);
     expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
   });
@@ -152,6 +153,68 @@ describe('voice tools change the real records', () => {
     expect(outputs(r)).toEqual([expect.objectContaining({ name: 'confirm_appointment', isError: false, result: 'confirmed' })]);
     expect((await store.getAppointment('a1'))?.status).toBe('confirmed');
     expect((await store.getCall(callId))?.outcome).toBe('confirmed');
+  });
+
+  it('reschedule refuses a slot that has started or is another provider\'s, and says why', async () => {
+    await store.upsertProvider({ id: 'dr2', name: 'Doctor Patel' });
+    await store.addFreeSlots('dr2', start.plus({ days: 2 }).set({ hour: 9 }), 1, 'Main Street');
+    const [other] = await store.booking.openSlots('dr2');
+    await store.addFreeSlots('dr', DateTime.now().setZone(TZ).minus({ hours: 2 }), 1, 'Main Street');
+    const past = (await db.selectFrom('slots').select(['id', 'starts_at']).where('provider_id', '=', 'dr').orderBy('starts_at').executeTakeFirstOrThrow()).id;
+    const r = await turn('move me', [
+      { name: 'reschedule_appointment', args: { slot_id: past } },
+      { name: 'reschedule_appointment', args: { slot_id: other!.id } },
+    ]);
+    const [inPast, otherProvider] = outputs(r);
+    expect(inPast).toMatchObject({ isError: false, result: 'slot_in_past' });
+    expect(inPast!.why).toMatch(/already passed, so the appointment was not moved/);
+    expect(otherProvider).toMatchObject({ isError: false, result: 'other_provider' });
+    expect(otherProvider!.why).toMatch(/different provider.*only move to another time with the same provider/);
+    expect(await store.getAppointment('a1')).toMatchObject({ slot_id: 'slot-a1', status: 'scheduled' });
+    expect(await store.booking.changes('a1')).toEqual([]);
+    expect((await store.getCall(callId))?.outcome).toBe('in_progress');
+    expect(outcomes).toEqual([]);
+  });
+
+  it('a callback in the past or more than 30 days ahead is refused with a reason to tell the caller', async () => {
+    const r = await turn('call me back', [
+      { name: 'confirm_with_callback', args: { callback_at: DateTime.now().minus({ hours: 1 }).toISO(), reason: 'check' } },
+      { name: 'confirm_with_callback', args: { callback_at: DateTime.now().plus({ days: 31 }).toISO(), reason: 'check' } },
+    ]);
+    const [past, far] = outputs(r);
+    expect(past).toMatchObject({ isError: false, result: 'callback_in_past' });
+    expect(past!.why).toMatch(/has already passed \(it is now .+\), so no callback was saved/);
+    expect(far).toMatchObject({ isError: false, result: 'callback_too_far' });
+    expect(far!.why).toMatch(/more than 30 days away, and the clinic only calls back within 30 days/);
+    expect(await db.selectFrom('callbacks').selectAll().execute()).toEqual([]);
+  });
+
+  it('a callback time without an offset is the appointment\'s local time', async () => {
+    const local = DateTime.now().setZone(TZ).plus({ days: 3 }).set({ hour: 17, minute: 0, second: 0, millisecond: 0 });
+    await turn('call me back', [{ name: 'confirm_with_callback', args: { callback_at: local.toFormat("yyyy-LL-dd'T'HH:mm"), reason: 'check' } }]);
+    expect(await db.selectFrom('callbacks').select('callback_at').execute()).toEqual([{ callback_at: local.toUTC().toISO() }]);
+  });
+
+  it('the model repeating a tool call does not log the change twice', async () => {
+    const [slot] = await store.booking.openSlots('dr');
+    const callbackAt = DateTime.now().setZone(TZ).plus({ days: 2 }).set({ hour: 17, minute: 0, second: 0, millisecond: 0 }).toISO();
+    const r = await turn('move me, and call me back', [
+      { name: 'reschedule_appointment', args: { slot_id: slot!.id } },
+      { name: 'reschedule_appointment', args: { slot_id: slot!.id } },
+      { name: 'confirm_with_callback', args: { callback_at: callbackAt, reason: 'check shift' } },
+      { name: 'confirm_with_callback', args: { callback_at: callbackAt, reason: 'check shift' } },
+    ]);
+    expect(outputs(r).map((o) => o.result).sort()).toEqual(['already_in_slot', 'already_requested', 'callback_saved', 'rescheduled']);
+    expect((await store.booking.changes('a1')).map((c) => c.change).sort()).toEqual(['callback_requested', 'rescheduled']);
+    expect(await db.selectFrom('callbacks').selectAll().execute()).toHaveLength(1);
+    expect(outcomes).toEqual(['rescheduled']);
+
+    await turn('cancel it, please cancel it', [
+      { name: 'cancel_appointment', args: { reason: 'moving away' } },
+      { name: 'cancel_appointment', args: { reason: 'moving away' } },
+    ]);
+    expect((await store.booking.changes('a1')).filter((c) => c.change === 'cancelled')).toHaveLength(1);
+    expect((await store.getCall(callId))?.outcome).toBe('cancelled');
   });
 
   it('request_operator saves its outcome through the call', async () => {
