@@ -4,7 +4,7 @@
  * implements it with Kysely's query builder only, so the same code runs on every dialect Kysely
  * speaks (SQLite today, see ./sqlite.ts). Its database connection is private to it.
  */
-import { Booking } from './booking.js';
+import { Booking, type BookingOptions } from './booking.js';
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
 import type { DateTime } from 'luxon';
@@ -116,11 +116,18 @@ export class SqlStore implements AppointmentStore {
   /** Confirm, reschedule, cancel, preferences: the changes a call may make. */
   readonly booking: Booking;
 
+  /**
+   * @param db the database, on a dialect whose transactions take the write lock as they begin (on
+   *   SQLite: ./sqlite.ts) — the booking changes rely on it.
+   * @param defaultCountry the country numbers without a `+` belong to.
+   * @param booking how the booking changes retry while the database is busy.
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly defaultCountry: CountryCode = 'US',
+    booking: BookingOptions = {},
   ) {
-    this.booking = new Booking(db);
+    this.booking = new Booking(db, booking);
   }
 
   /** Applies every pending migration. @throws Error naming the migration that failed. */

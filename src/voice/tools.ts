@@ -1,14 +1,39 @@
 /**
- * The voice model's tools: each one changes the real records (through the store's booking
- * operations, the same ones the keypad uses), has the call save its outcome, and only then returns
- * what it did. The model only hears facts from the store: slots are listed from `slots`, never made up.
+ * The voice model's tools: each one changes the real records through the store's booking
+ * operations (the same ones the keypad uses, with the same rules), and only then returns what it
+ * did. A change and the call's outcome are saved in one transaction (the booking operation is given
+ * the call's id and the outcome); once it has committed the tool tells the call, and a failure to
+ * tell it is logged, never reported as a failed change. A request the rules refuse (a slot in the
+ * past or of another provider, a callback too far ahead…) changes nothing, and the tool's answer
+ * says plainly why, for the model to tell the caller. The model only hears facts from the store:
+ * slots are listed from `slots`, never made up.
+ *
+ * Every tool may be called twice with the same arguments (a model retrying) without logging its
+ * change twice: confirming, cancelling or moving to the slot the appointment already has changes
+ * nothing the second time, and a call keeps one pending callback per appointment (see
+ * `Booking.requestCallback`).
  */
 import { beta, llm } from '@livekit/agents';
+import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { patientOf, type ToolScope } from '../call/index.js';
+import { patientOf, type CallOutcome, type ToolScope } from '../call/index.js';
+import { CALLBACK_WINDOW_DAYS, type ChangeContext, type RescheduleResult } from '../store/booking.js';
 import { appointmentInWords } from '../speech/words.js';
 
-const voiceChange = (s: ToolScope) => ({ callId: s.callId, source: 'voice' as const });
+/** The change context of a tool: this call, by voice, and the outcome its success gives the call. */
+const voiceChange = (s: ToolScope, outcome?: CallOutcome): ChangeContext => ({ callId: s.callId, source: 'voice', outcome });
+
+/**
+ * Tells the call that a tool's change is saved (the outcome is already on the record, saved with the
+ * change). The change is made whatever happens here: a failure is logged, not thrown.
+ */
+async function tell(s: ToolScope, tool: string, outcome: CallOutcome): Promise<void> {
+  try {
+    await s.changed(outcome);
+  } catch (err) {
+    s.log.error({ err, tool, outcome }, 'the change is saved, but the call could not be told');
+  }
+}
 
 /** The appointment the call is about. @throws llm.ToolError when the caller has none on file. */
 function appointmentOf(s: ToolScope) {
@@ -24,6 +49,45 @@ function patientOfCall(s: ToolScope) {
 }
 
 /**
+ * When the appointment is now, in words, read after a change has committed (a reschedule earlier
+ * in the call moved it). Falls back to `known` when the read fails: the change is made either way.
+ */
+async function appointmentNow(s: ToolScope, known: { id: string; starts_at: string; timezone: string }): Promise<string> {
+  try {
+    const now = (await s.store.getAppointment(known.id)) ?? known;
+    return appointmentInWords(now.starts_at, now.timezone);
+  } catch (err) {
+    s.log.warn({ err }, 'could not read the appointment back after a change');
+    return appointmentInWords(known.starts_at, known.timezone);
+  }
+}
+
+/** Why a reschedule was refused, in a sentence the model can tell the caller, with what to do next. */
+const RESCHEDULE_REFUSED: Record<Exclude<RescheduleResult, 'rescheduled'>, string> = {
+  already_in_slot: 'The appointment is already at that time; nothing changed.',
+  slot_taken: 'Someone else has just taken that slot, so the appointment was not moved. List the open slots again and offer another one.',
+  slot_not_found: 'There is no slot with that id, so the appointment was not moved. Use a slot_id from list_open_slots.',
+  slot_in_past: 'That slot\'s time has already passed, so the appointment was not moved. List the open slots again and offer a later one.',
+  other_provider:
+    'That slot is with a different provider, and an appointment can only move to another time with the same provider, so it was not moved. Offer one of the slots from list_open_slots.',
+  cancelled: 'This appointment has been cancelled, so it cannot be moved. Offer the operator to book a new one.',
+  not_found: 'This appointment is no longer in our records, so it cannot be moved. Offer the operator.',
+};
+
+/**
+ * A callback time as the model gives it: ISO-8601 with a date and a time; without an offset it is
+ * read in the appointment's zone (the caller's local time).
+ * @throws llm.ToolError saying what to send instead.
+ */
+function callbackTime(text: string, timezone: string): Date {
+  const t = DateTime.fromISO(text, { zone: timezone });
+  if (!/T\d{2}:\d{2}/.test(text) || !t.isValid) {
+    throw new llm.ToolError(`callback_at "${text}" is not an ISO-8601 date and time such as 2026-11-23T17:00:00-08:00: ask the caller for the day and time again.`);
+  }
+  return t.toJSDate();
+}
+
+/**
  * The tools of one call, as an array for `voice.Agent({ tools })`. The framework's end-call tool
  * (`beta.createEndCallTool`) ends it: the goodbye plays, then the room is deleted.
  */
@@ -33,28 +97,54 @@ export function appointmentTools(s: ToolScope) {
     description: 'Confirm the caller\'s appointment when they say they will come.',
     execute: async () => {
       const a = appointmentOf(s);
-      const result = await s.store.booking.confirm(a.id, voiceChange(s));
-      if (result === 'confirmed' || result === 'already_confirmed') await s.changed('confirmed');
+      const result = await s.store.booking.confirm(a.id, voiceChange(s, 'confirmed'));
       s.log.info({ tool: 'confirm_appointment', result }, 'tool ran');
-      return { result, appointment: appointmentInWords(a.starts_at, a.timezone) };
+      if (result === 'cancelled') return { result, why: 'This appointment has been cancelled, so it cannot be confirmed. Offer the operator to book a new one.' };
+      if (result === 'not_found') return { result, why: 'This appointment is no longer in our records. Offer the operator.' };
+      await tell(s, 'confirm_appointment', 'confirmed');
+      return { result, appointment: await appointmentNow(s, a) };
     },
   });
 
   const confirmWithCallback = llm.tool({
     name: 'confirm_with_callback',
     description:
-      'The caller will confirm only after checking something: save a callback at the time they give, with the reason. Use ISO-8601 with offset for callback_at.',
+      `The caller will confirm only after checking something: save a callback at the time they give (in the future, at most ${CALLBACK_WINDOW_DAYS} days ahead), with the reason. Use ISO-8601 with offset for callback_at.`,
     parameters: z.object({
       callback_at: z.string().describe('When to call back, ISO-8601 with time zone offset, e.g. 2026-11-23T17:00:00-08:00'),
       reason: z.string().min(1).describe('What the caller needs to check first'),
     }),
     execute: async ({ callback_at, reason }) => {
       const a = appointmentOf(s);
-      const at = new Date(callback_at);
-      if (Number.isNaN(at.getTime())) throw new llm.ToolError(`callback_at "${callback_at}" is not an ISO-8601 time: ask the caller again.`);
-      const callbackId = await s.store.booking.requestCallback(a.id, at, reason, voiceChange(s));
-      s.log.info({ tool: 'confirm_with_callback' }, 'tool ran');
-      return { result: 'callback_saved', callbackId, callbackAt: appointmentInWords(at.toISOString(), a.timezone) };
+      const at = callbackTime(callback_at, a.timezone);
+      // No call outcome names a pending callback: the call's outcome stays as it is.
+      const saved = await s.store.booking.requestCallback(a.id, at, reason, voiceChange(s));
+      s.log.info({ tool: 'confirm_with_callback', result: saved.result }, 'tool ran');
+      const when = appointmentInWords(at.toISOString(), a.timezone);
+      switch (saved.result) {
+        case 'callback_saved':
+        case 'already_requested':
+          return {
+            result: saved.result,
+            callbackId: saved.callbackId,
+            callbackAt: when,
+            ...('replaces' in saved && saved.replaces ? { replaces: appointmentInWords(saved.replaces, a.timezone) } : {}),
+          };
+        case 'callback_in_past':
+          return {
+            result: saved.result,
+            why: `${when} has already passed (it is now ${appointmentInWords(new Date().toISOString(), a.timezone)}), so no callback was saved. Ask the caller for a time later than now.`,
+          };
+        case 'callback_too_far':
+          return {
+            result: saved.result,
+            why: `${when} is more than ${CALLBACK_WINDOW_DAYS} days away, and the clinic only calls back within ${CALLBACK_WINDOW_DAYS} days, so no callback was saved. Ask the caller for an earlier time.`,
+          };
+        case 'cancelled':
+          return { result: saved.result, why: 'This appointment has been cancelled, so there is nothing to confirm later. Offer the operator to book a new one.' };
+        case 'not_found':
+          return { result: saved.result, why: 'This appointment is no longer in our records. Offer the operator.' };
+      }
     },
   });
 
@@ -75,12 +165,11 @@ export function appointmentTools(s: ToolScope) {
     parameters: z.object({ slot_id: z.string().describe('slot_id from list_open_slots') }),
     execute: async ({ slot_id }) => {
       const a = appointmentOf(s);
-      const result = await s.store.booking.reschedule(a.id, slot_id, voiceChange(s));
+      const result = await s.store.booking.reschedule(a.id, slot_id, voiceChange(s, 'rescheduled'));
       s.log.info({ tool: 'reschedule_appointment', result }, 'tool ran');
-      if (result !== 'rescheduled') return { result, hint: 'Nothing changed. List the open slots again and offer another one.' };
-      await s.changed('rescheduled');
-      const moved = await s.store.getAppointment(a.id);
-      return { result, appointment: moved ? appointmentInWords(moved.starts_at, moved.timezone) : undefined };
+      if (result !== 'rescheduled') return { result, why: RESCHEDULE_REFUSED[result] };
+      await tell(s, 'reschedule_appointment', 'rescheduled');
+      return { result, appointment: await appointmentNow(s, a) };
     },
   });
 
@@ -90,9 +179,10 @@ export function appointmentTools(s: ToolScope) {
     parameters: z.object({ reason: z.string().min(1).describe('Why the caller cancels') }),
     execute: async ({ reason }) => {
       const a = appointmentOf(s);
-      const result = await s.store.booking.cancel(a.id, reason, voiceChange(s));
-      if (result === 'cancelled' || result === 'already_cancelled') await s.changed('cancelled');
+      const result = await s.store.booking.cancel(a.id, reason, voiceChange(s, 'cancelled'));
       s.log.info({ tool: 'cancel_appointment', result }, 'tool ran');
+      if (result === 'not_found') return { result, why: 'This appointment is no longer in our records. Offer the operator.' };
+      await tell(s, 'cancel_appointment', 'cancelled');
       return { result };
     },
   });
@@ -129,6 +219,7 @@ export function appointmentTools(s: ToolScope) {
     name: 'request_operator',
     description: 'The caller wants to speak with a person at the clinic: record the request.',
     execute: async () => {
+      // No booking change here: saving the outcome is the change, so its failure is the tool's.
       await s.changed('operator_requested');
       s.log.info({ tool: 'request_operator' }, 'tool ran');
       return { result: 'recorded', say: 'A member of staff will call back.' };
