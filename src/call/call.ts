@@ -5,17 +5,21 @@
  * exactly once on every path. LiveKit, the voice and the dialing are ports handed in
  * (src/worker/job.ts binds them), so the whole life of a call runs in unit tests on fake room events.
  *
- * Rules kept here: the store is written before anything is said about it; key presses are handled
- * one at a time, in order; keys pressed before the greeting are answered instead of it.
+ * Rules kept here: the store is written before anything is said about it, and what is said follows
+ * what the store answered (a failed save is apologised for, never confirmed); key presses are
+ * handled one at a time, in order, and bounded; keys pressed before the greeting are answered
+ * instead of it; once closing words have begun they play to the end and later keys are only saved;
+ * every timer and queued step catches and logs its failure, so none can leave the caller in silence.
  */
 import type { Logger } from 'pino';
+import { registerPrivateValues } from '../logging/index.js';
 import { toE164, type CountryCode } from '../phone/index.js';
 import type { AppointmentStore, CallerLookup, CallRecord } from '../store/index.js';
 import { classifyParticipant, type Connection, type ParticipantLike } from './classify.js';
-import { KeypadMachine, meaningOf } from './keys.js';
+import { meaningOf, type BookingAnswer, type KeyMeaning, type KeypadAction } from './keys.js';
 import type { CallOutcome, FinalOutcome } from './outcome.js';
 import { CallRecorder, type CallEnd } from './record.js';
-import { afterKey, greetingFor, modelLostNotice, noChoiceGoodbye, repeatMenu, unknownKey, type CallScript, type Utterance } from './script.js';
+import { afterKey, greetingFor, modelLostNotice, noChoiceGoodbye, notSaved, repeatMenu, timeLimit, unknownKey, type CallScript, type Utterance } from './script.js';
 import { hasAppointment, initialOutcome, situationOf, type Situation } from './situation.js';
 
 /** How the agent talks: fixed sentences with a local TTS, or a voice model given the facts. */
@@ -84,8 +88,11 @@ export interface OutboundLeg {
   readonly phoneNumber: string;
   /** The SIP participant identity the patient gets in the room. */
   readonly identity: string;
-  /** Dials `phone` (E.164; undefined when the metadata's number is not valid) and waits for the answer. */
-  dial(phone: string | undefined): Promise<DialResult>;
+  /**
+   * Dials the number stored for the appointment's patient (E.164; undefined when there is none) and
+   * waits for the answer. Refuses (nothing dialed) when the job's number is not that number.
+   */
+  dial(patientPhone: string | undefined): Promise<DialResult>;
 }
 
 /** Everything a call is made with. */
@@ -98,6 +105,8 @@ export interface CallOptions {
   readonly country: CountryCode;
   /** Silence after the keypad menu before it is repeated once, then goodbye, in ms. */
   readonly menuTimeoutMs: number;
+  /** Longest a call may last from its start, in ms: then the agent says goodbye and hangs up (CALL_MAX_DURATION_S). */
+  readonly maxDurationMs: number;
   readonly log: Logger;
   /** Set when we dial the patient. */
   readonly outbound?: OutboundLeg;
@@ -114,7 +123,8 @@ export type CallPhase = 'connecting' | 'dialing' | 'greeting' | 'menu' | 'conver
 export type CallEvent =
   | { readonly type: 'key'; readonly digit: string; readonly from?: string; readonly at?: Date }
   | { readonly type: 'participant_left'; readonly identity: string; readonly reason?: string }
-  | { readonly type: 'room_closed' }
+  /** The room is gone for the job. `lost`: not a hang-up — the connection to LiveKit failed (said why). */
+  | { readonly type: 'room_closed'; readonly lost?: string }
   | { readonly type: 'model_lost' }
   | { readonly type: 'tool_outcome'; readonly outcome: CallOutcome };
 
@@ -130,13 +140,21 @@ export const MODEL_LOST_ERROR = 'the voice model session failed; the call went o
 /** How long closing waits for a key press being saved, in ms: speech that can no longer play must not hold the record open. */
 const CLOSE_WAIT_MS = 3000;
 
+/**
+ * Key presses taken per second of a call; more are dropped (logged once a second). A person presses
+ * at most a few keys a second (ITU-T Q.24 allows a 40 ms tone + 40 ms pause, ~12/s), so 20 only stops floods.
+ */
+export const KEYS_PER_SECOND = 20;
+
+/** Key presses waiting to be answered (before the greeting, or behind one being answered) at most; more are dropped. */
+export const MAX_PENDING_KEYS = 20;
+
 /** One call's life. Events may arrive at any time; {@link Call.run} drives the rest. */
 export class Call {
   private phase: CallPhase = 'connecting';
   private party?: Connection;
   private phone?: string;
   private situation?: Situation;
-  private keypad?: KeypadMachine;
   private recorder?: CallRecorder;
   private opening?: Promise<CallRecorder>;
   private speaker?: Speaker;
@@ -148,6 +166,15 @@ export class Call {
   private readonly left = new Map<string, string>();
   /** Key presses, menu repeats and notices, one at a time. */
   private queue: Promise<void> = Promise.resolve();
+  /** Keys in the queue not yet answered. */
+  private pendingKeys = 0;
+  /** When the keys of the current second began, and how many came in it. */
+  private keyWindow = { start: 0, count: 0, dropped: 0 };
+  /** What went wrong during the call (a save that failed), kept on the record at close. */
+  private readonly problems: string[] = [];
+  private limitTimer?: NodeJS.Timeout;
+  /** Ends the masking of this caller's name in log lines (see openRecord). */
+  private unmaskName?: () => void;
   /** A key or a tool has answered: no greeting any more, no menu timer. */
   private answered = false;
   private timer?: NodeJS.Timeout;
@@ -168,6 +195,7 @@ export class Call {
    * waits (a dial ringing, a voice starting). Never rejects.
    */
   run(): Promise<CallEnded> {
+    this.limitTimer = setTimeout(() => this.onTimeLimit(), this.o.maxDurationMs);
     void this.steps();
     return this.ended;
   }
@@ -191,9 +219,9 @@ export class Call {
   private async open(): Promise<void> {
     const { outbound, room, country } = this.o;
     if (outbound) {
-      // We call the patient: the appointment comes with the job; the SIP participant comes later.
-      this.phone = toE164(outbound.phoneNumber, country);
-      this.party = { kind: 'sip', identity: outbound.identity, sip: { phoneNumber: this.phone, direction: 'outbound' } };
+      // We call the patient: the appointment comes with the job, the number from the store (set in
+      // openRecord); the SIP participant comes later.
+      this.party = { kind: 'sip', identity: outbound.identity, sip: { direction: 'outbound' } };
     } else {
       const participant = await room.waitForParticipant();
       if (this.closing) return; // ended before anyone was identified: there is nobody to keep a record of
@@ -213,12 +241,15 @@ export class Call {
       const appointment = await store.getAppointment(outbound.appointmentId);
       const patient = appointment && (await store.getPatient(appointment.patient_id));
       lookup = patient ? { patient, appointment } : undefined;
+      // The number dialed is the one on file for the appointment's patient, never the job's own.
+      this.phone = toE164(patient?.phone_e164, this.o.country);
     } else {
       lookup = this.phone ? await store.lookupCaller(this.phone) : undefined;
     }
     const direction = party.kind === 'web' ? 'web' : party.sip.direction;
+    // The patient's name goes into the voice model's instructions, which the framework may log: masked in every line for the call's length.
+    if (lookup) this.unmaskName = registerPrivateValues([lookup.patient.name, ...lookup.patient.name.split(/\s+/)]);
     this.situation = situationOf(direction, lookup);
-    this.keypad = new KeypadMachine(hasAppointment(this.situation));
     log.info(
       { kind: party.kind, direction, phoneNumber: this.phone, known: Boolean(lookup), appointment: lookup?.appointment?.id, mode: voice.mode },
       `call started (${voice.mode} mode: ${voice.reason})`,
@@ -229,6 +260,8 @@ export class Call {
       mode: voice.mode,
       sipCallId: party.kind === 'sip' ? party.sip.callId : null,
       phoneE164: this.phone ?? null,
+      // A caller ID that is not a valid number is kept as received, so staff can still call back.
+      phoneReceived: this.phone ? null : received(party),
       trunkNumber: party.kind === 'sip' ? party.sip.trunkPhoneNumber : null,
       patientId: lookup?.patient.id ?? null,
       appointmentId: lookup?.appointment?.id ?? outbound?.appointmentId ?? null,
@@ -275,10 +308,10 @@ export class Call {
     if (initial) await this.recorder!.setOutcome(initial);
     this.set('greeting');
     const identity = this.party!.identity;
-    for (const k of this.early.splice(0)) if (k.from === undefined || k.from === identity) this.onKey(k.digit, k.at);
+    for (const k of this.early.splice(0)) if (k.from === undefined || k.from === identity) this.acceptKey(k.digit, k.at);
     if (this.answered || this.closing) return;
     this.o.log.info({ mode: this.speaker!.mode }, 'greeting caller');
-    await this.speaker!.say(greetingFor(this.o.script, this.situation!)).catch((err: unknown) => this.o.log.warn({ err }, 'greeting did not play'));
+    await this.sayOrLog(greetingFor(this.o.script, this.situation!), 'greeting');
     this.listen();
   }
 
@@ -292,7 +325,8 @@ export class Call {
       case 'participant_left':
         return this.onLeft(e.identity, e.reason);
       case 'room_closed':
-        void this.close('room closed');
+        if (e.lost) void this.close(e.lost, { error: e.lost, failed: true });
+        else void this.close('room closed');
         return;
       case 'model_lost':
         return this.onModelLost();
@@ -313,40 +347,124 @@ export class Call {
   }
 
   private onKey(digit: string, at: Date, from?: string): void {
+    if (this.takeKey(digit)) this.acceptKey(digit, at, from);
+  }
+
+  /** A key within the limits: kept for later before the call is up, saved only while closing, else answered in turn. */
+  private acceptKey(digit: string, at: Date, from?: string): void {
     if (!this.recorder || this.phase === 'connecting' || this.phase === 'dialing') {
       // Answered once the call is up; a call that ends before its record exists has nowhere to save them.
       if (!this.closing) this.early.push({ digit, at, from });
       return;
     }
+    if (this.isEnding) {
+      // Closing words play to the end: the key is only saved.
+      this.enqueue(() => this.saveKey(digit, 'ignored', at));
+      return;
+    }
     this.answered = true;
     clearTimeout(this.timer);
     this.speaker?.interrupt();
-    this.enqueue(() => this.handleKey(digit, at), (err) => this.o.log.error({ err, digit }, 'key press failed'));
+    this.pendingKeys++;
+    this.enqueue(
+      () => {
+        this.pendingKeys--;
+        return this.handleKey(digit, at);
+      },
+      (err) => this.o.log.error({ err, digit }, 'key press failed'),
+    );
   }
 
-  /** One key: the store first (./keys.ts says what to change), then what is said. */
+  /** False when the key is over {@link KEYS_PER_SECOND} or {@link MAX_PENDING_KEYS}: it is dropped (logged once a second). */
+  private takeKey(digit: string): boolean {
+    const now = Date.now();
+    const w = this.keyWindow;
+    if (now - w.start >= 1000) {
+      if (w.dropped) this.o.log.warn({ dropped: w.dropped }, 'key presses dropped: too many at once');
+      this.keyWindow = { start: now, count: 0, dropped: 0 };
+    }
+    const pending = this.early.length + this.pendingKeys;
+    if (++this.keyWindow.count > KEYS_PER_SECOND || pending >= MAX_PENDING_KEYS) {
+      if (this.keyWindow.dropped++ === 0) this.o.log.warn({ digit, pending }, 'key press dropped: too many at once');
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * One key: the store first (./keys.ts says what to change), then what is said — what the store
+   * answered: done, in place already, refused; or an apology and the choices again when the save failed.
+   */
   private async handleKey(digit: string, at: Date): Promise<void> {
-    const recorder = this.recorder!;
-    if (this.isEnding) {
-      await recorder.recordKey(digit, 'ignored', at);
+    if (this.isEnding) return this.saveKey(digit, 'ignored', at);
+    const has = hasAppointment(this.situation!);
+    const key = meaningOf(digit, has);
+    if (!key) {
+      await this.saveKey(digit, 'ignored', at);
+      this.o.log.info({ digit, action: 'ignored' }, 'key pressed');
+      // Behind other keys it is not worth a sentence: the last one gets the answer.
+      if (this.pendingKeys === 0) return this.askAgain(unknownKey(this.o.script, digit));
       return;
     }
-    const situation = this.situation!;
-    const step = this.keypad!.press(digit);
-    const key = meaningOf(digit, hasAppointment(situation));
-    if (key) {
-      // The same booking operations as the voice model's tools: a press after a spoken "yes" changes nothing twice.
-      if (step.changes && key.book && situation.kind === 'appointment') {
-        await key.book(this.o.store.booking, situation.appointment.id, { callId: recorder.id, source: 'keypad', at });
-      }
-      await recorder.setOutcome(key.outcome);
+    let answer: BookingAnswer;
+    try {
+      answer = await this.book(key, at);
+    } catch (err) {
+      this.o.log.error({ err, digit }, 'key press not saved');
+      this.problems.push(`key ${digit} not saved: ${(err as Error).message}`);
+      // The apology does not wait for the press to be logged: the database may still be failing.
+      await Promise.all([this.saveKey(digit, 'failed', at), this.askAgain(notSaved(this.o.script, digit, has))]);
+      return;
     }
-    await recorder.recordKey(digit, step.action, at);
-    this.o.log.info({ digit, action: step.action, state: step.state }, 'key pressed');
-    if (key) return this.endWith(afterKey(this.o.script, digit)!);
+    const done = answer === 'done' || answer === 'already';
+    await this.saveKey(digit, done ? key.action : 'refused', at);
+    this.o.log.info({ digit, action: key.action, answer, state: done ? key.state : undefined }, 'key pressed');
+    if (done) return this.endWith(afterKey(this.o.script, key, answer));
+    return this.askAgain(afterKey(this.o.script, key, answer));
+  }
+
+  /**
+   * The key's change, saved with the call's outcome in one transaction; the operator key saves the outcome only.
+   * @throws the store's error: nothing was saved.
+   */
+  private async book(key: KeyMeaning, at: Date): Promise<BookingAnswer> {
+    const situation = this.situation!;
+    const recorder = this.recorder!;
+    if (key.book && situation.kind === 'appointment') {
+      // The same booking operations as the voice model's tools: a press after a spoken "yes" changes nothing twice.
+      return key.book(this.o.store.booking, situation.appointment.id, { callId: recorder.id, source: 'keypad', at, outcome: key.outcome });
+    }
+    await recorder.setOutcome(key.outcome);
+    return 'done';
+  }
+
+  /** Saves a key press; a failure is logged, not thrown: what the key changed is saved already, or was apologised for. */
+  private async saveKey(digit: string, action: KeypadAction, at: Date): Promise<void> {
+    await this.recorder!.recordKey(digit, action, at).catch((err: unknown) => this.o.log.error({ err, digit, action }, 'key press could not be logged'));
+  }
+
+  /** Says `u`, then waits for the caller's choice again (the menu timer re-armed). */
+  private async askAgain(u: Utterance): Promise<void> {
     this.answered = false;
-    await this.speaker!.say(unknownKey(this.o.script, digit));
+    await this.sayOrLog(u, 'answer to a key');
     this.listen();
+  }
+
+  /** Says `u`; a failure to play is logged, never thrown (the caller's next step must still come). */
+  private sayOrLog(u: Utterance, what: string): Promise<void> {
+    return this.speaker!.say(u).catch((err: unknown) => this.o.log.warn({ err }, `${what} did not play`));
+  }
+
+  /** The call reached its maximum length: the agent stops, says goodbye, hangs up. */
+  private onTimeLimit(): void {
+    if (this.closing || this.isEnding) return;
+    this.o.log.warn({ maxDurationMs: this.o.maxDurationMs, state: this.phase }, 'call reached its time limit');
+    if (!this.speaker || !this.recorder || this.phase === 'connecting' || this.phase === 'dialing') {
+      void this.close('call reached its time limit', { error: 'the call reached its time limit before it was up', failed: true });
+      return;
+    }
+    this.speaker.interrupt();
+    this.enqueue(() => (this.isEnding ? Promise.resolve() : this.endWith(timeLimit(this.o.script))));
   }
 
   private onLeft(identity: string, reason = 'unknown'): void {
@@ -365,11 +483,7 @@ export class Call {
     if (this.phase === 'connecting' || this.phase === 'dialing') return;
     this.enqueue(async () => {
       if (this.isEnding) return;
-      this.answered = false;
-      await this.speaker!.say(modelLostNotice(this.o.script, hasAppointment(this.situation!))).catch((err: unknown) =>
-        this.o.log.warn({ err }, 'fallback notice did not play'),
-      );
-      this.listen();
+      await this.askAgain(modelLostNotice(this.o.script, hasAppointment(this.situation!)));
     });
   }
 
@@ -402,7 +516,7 @@ export class Call {
       this.enqueue(async () => {
         if (this.isEnding || this.answered) return;
         if (repeats > 0) {
-          await this.speaker!.say(repeatMenu(this.o.script, hasAppointment(this.situation!)));
+          await this.sayOrLog(repeatMenu(this.o.script, hasAppointment(this.situation!)), 'menu repeat');
           this.armMenu(repeats - 1);
         } else {
           await this.endWith(noChoiceGoodbye(this.o.script), initialOutcome(this.situation!) ?? 'no_response');
@@ -411,12 +525,20 @@ export class Call {
     }, this.o.menuTimeoutMs);
   }
 
-  /** Closing words, then the agent hangs up. `outcome` is saved first. */
+  /**
+   * Closing words, then the agent hangs up once they have played (keys meanwhile are only saved).
+   * `outcome` is saved first; if it cannot be, the call still ends (the record keeps the error).
+   */
   private async endWith(u: Utterance, outcome?: CallOutcome): Promise<void> {
     this.set('closing');
     clearTimeout(this.timer);
-    if (outcome) await this.recorder!.setOutcome(outcome);
-    await this.speaker!.say(u).catch((err: unknown) => this.o.log.warn({ err }, 'closing words did not play'));
+    if (outcome) {
+      await this.recorder!.setOutcome(outcome).catch((err: unknown) => {
+        this.o.log.error({ err }, 'outcome not saved');
+        this.problems.push(`outcome ${outcome} not saved: ${(err as Error).message}`);
+      });
+    }
+    await this.sayOrLog(u, 'closing words');
     await this.o.room.hangUp();
     void this.close('the agent hung up');
   }
@@ -424,11 +546,13 @@ export class Call {
   private async finish(why: string, end: CallEnd): Promise<CallEnded> {
     this.set('closing');
     clearTimeout(this.timer);
+    clearTimeout(this.limitTimer);
     await waitAtMost(this.queue, CLOSE_WAIT_MS);
     const recorder = this.recorder ?? (await this.opening?.catch(() => undefined));
     let record: CallRecord | undefined;
     try {
-      record = await recorder?.close({ ...end, error: end.error ?? this.modelLost });
+      const error = [end.error, this.modelLost, ...this.problems].filter(Boolean).join('; ') || undefined;
+      record = await recorder?.close({ ...end, error });
     } catch (err) {
       this.o.log.error({ err }, 'the call record could not be closed');
     }
@@ -436,14 +560,22 @@ export class Call {
     // Stop speaking to an empty room, and release the room, so the job process can exit now.
     await this.speaker?.close().catch((err: unknown) => this.o.log.warn({ err }, 'closing the voice session failed'));
     await this.o.room.hangUp();
+    this.unmaskName?.();
     this.set('closed');
     const ended = { record, why };
     this.resolveEnded(ended);
     return ended;
   }
 
+  /** Runs `work` after what is queued; its failure is logged (`onError`), never left unhandled, and the queue goes on. */
   private enqueue(work: () => Promise<void>, onError: (err: unknown) => void = (err) => this.o.log.error({ err }, 'call step failed')): void {
-    this.queue = this.queue.then(work).catch(onError);
+    this.queue = this.queue.then(work).catch((err: unknown) => {
+      try {
+        onError(err);
+      } catch {
+        // a logger that throws must not stop the queue
+      }
+    });
   }
 
   /** Closing words are under way, or the call is closing or closed. */
@@ -456,6 +588,11 @@ export class Call {
     this.o.log.debug({ from: this.phase, to: next }, 'call state');
     this.phase = next;
   }
+}
+
+/** The caller's number exactly as LiveKit gave it (SIP caller ID, or a web participant's `phoneNumber` attribute). */
+function received(c: Connection): string | null {
+  return (c.kind === 'sip' ? c.sip.phoneNumber : c.attributes.phoneNumber) ?? null;
 }
 
 /** The caller's phone number, when there is one: SIP caller ID, or a web participant's `phoneNumber` attribute. */

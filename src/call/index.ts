@@ -20,7 +20,7 @@ export {
   type VoiceRequest,
 } from './call.js';
 export { classifyParticipant, type Connection, type ParticipantLike, type SipFacts } from './classify.js';
-export { KEYS, KeypadMachine, keysForModel, meaningOf, menuSentence, type KeyMeaning, type KeypadAction, type KeypadState, type KeypadStep } from './keys.js';
+export { KEYS, keysForModel, meaningOf, menuSentence, type BookingAnswer, type KeyMeaning, type KeypadAction, type KeypadState } from './keys.js';
 export { CALL_OUTCOMES, FINAL_OUTCOMES, NOT_ANSWERED, NOT_ANSWERED_OUTCOMES, RESCHEDULED, outcomeAtClose, type CallOutcome, type FinalOutcome } from './outcome.js';
 export { CallRecorder, type CallEnd } from './record.js';
 export { callScript, describeAppointment, greetingFor, MENU, type CallScript, type Utterance } from './script.js';

@@ -1,29 +1,43 @@
 /**
  * What each key means, in one table: digit → action → booking operation → outcome → what is said
  * (and the facts told to a voice model). The menu sentence, the voice model's instructions about
- * keys and the keypad state machine are all read from it. Keys arrive as RFC 2833 telephone-events
+ * keys and what a press does are all read from it. Keys arrive as RFC 2833 telephone-events
  * through LiveKit; any key not in the table is acknowledged and changes nothing.
  */
 import type { Booking, ChangeContext } from '../store/index.js';
 import type { CallOutcome } from './outcome.js';
 import type { CallScript } from './script.js';
 
-/** What a press asks for. */
-export type KeypadAction = 'confirm' | 'reschedule' | 'operator' | 'ignored';
+/**
+ * What a press did, as saved with it: the key's action once its change is saved, `ignored` (not an
+ * option, or pressed while the call was finishing), `refused` (the booking did not allow it, e.g. a
+ * cancelled appointment), `failed` (the change could not be saved).
+ */
+export type KeypadAction = 'confirm' | 'reschedule' | 'operator' | 'ignored' | 'refused' | 'failed';
 
 /** Where the call stands on the keypad. */
 export type KeypadState = 'awaiting_choice' | 'confirmed' | 'reschedule_requested' | 'operator_requested';
 
+/**
+ * What the booking said to a key's change: made now (`done`), in place already (`already`), or
+ * refused because the appointment is cancelled or gone. A failure to save is an error, not an answer.
+ */
+export type BookingAnswer = 'done' | 'already' | 'cancelled' | 'not_found';
+
 /** One key's meaning. */
 export interface KeyMeaning {
   readonly digit: string;
-  readonly action: Exclude<KeypadAction, 'ignored'>;
+  readonly action: 'confirm' | 'reschedule' | 'operator';
   /** The keypad state after the press. */
   readonly state: Exclude<KeypadState, 'awaiting_choice'>;
   /** The key only means something when the caller has an appointment on file. */
   readonly needsAppointment: boolean;
-  /** The booking operation, run before anything is said (none for the operator). */
-  readonly book?: (booking: Booking, appointmentId: string, change: ChangeContext) => Promise<unknown>;
+  /**
+   * The booking operation, run before anything is said (none for the operator). It saves the call's
+   * outcome (`change.outcome`) in the same transaction when the change is made or already in place.
+   * @throws the store's error when the change could not be saved.
+   */
+  readonly book?: (booking: Booking, appointmentId: string, change: ChangeContext) => Promise<BookingAnswer>;
   /** The call's outcome once pressed. */
   readonly outcome: CallOutcome;
   /** The key as spoken in the menu, and the choice: "one" "to confirm". */
@@ -33,6 +47,8 @@ export interface KeyMeaning {
   readonly told: string;
   /** The closing sentence in keypad mode. */
   readonly says: (s: CallScript) => string;
+  /** The closing sentence when the change was in place already (default {@link KeyMeaning.says}). */
+  readonly saysAlready?: (s: CallScript) => string;
   /** What a voice model is told once the press is saved, after "The caller pressed N." */
   readonly facts: string;
 }
@@ -41,14 +57,15 @@ export interface KeyMeaning {
 export const KEYS: readonly KeyMeaning[] = [
   {
     digit: '1', action: 'confirm', state: 'confirmed', outcome: 'confirmed', needsAppointment: true,
-    book: (booking, id, change) => booking.confirm(id, change),
+    book: async (booking, id, change) => answerOf(await booking.confirm(id, change), 'confirmed', 'already_confirmed'),
     spoken: 'one', choice: 'to confirm', told: 'confirms',
     says: (s) => s.confirmed(),
+    saysAlready: (s) => s.alreadyConfirmed(),
     facts: 'Their appointment is now confirmed in our records. Thank them and say goodbye.',
   },
   {
     digit: '2', action: 'reschedule', state: 'reschedule_requested', outcome: 'reschedule_requested', needsAppointment: true,
-    book: (booking, id, change) => booking.requestReschedule(id, change),
+    book: async (booking, id, change) => answerOf(await booking.requestReschedule(id, change), 'reschedule_requested', 'already_requested'),
     spoken: 'two', choice: 'to reschedule', told: 'asks to reschedule',
     says: (s) => s.rescheduleRequested(),
     facts: 'A reschedule request is now recorded; staff will call back. Tell them and say goodbye.',
@@ -60,6 +77,13 @@ export const KEYS: readonly KeyMeaning[] = [
     facts: 'The operator request is recorded; staff will call back. Tell them and say goodbye.',
   },
 ];
+
+/** A booking operation's result as a key's answer: `done` and `already` name the results meaning so. */
+function answerOf<R extends string>(result: R, done: R, already: R): BookingAnswer {
+  if (result === done) return 'done';
+  if (result === already) return 'already';
+  return result === 'cancelled' ? 'cancelled' : 'not_found';
+}
 
 const byDigit = new Map(KEYS.map((k) => [k.digit, k]));
 
@@ -88,33 +112,4 @@ export function keysForModel(): string {
 export function menuDigits(): string {
   const digits = KEYS.map((k) => k.digit);
   return `${digits.slice(0, -1).join(', ')} or ${digits.at(-1)}`;
-}
-
-/** The result of one press. */
-export interface KeypadStep {
-  readonly action: KeypadAction;
-  /** The state after the press. */
-  readonly state: KeypadState;
-  /** True when the press changes something that must be saved (a repeat of the same choice does not). */
-  readonly changes: boolean;
-}
-
-/** One call's keypad, read from {@link KEYS}. `hasAppointment` false: keys that need one are ignored. */
-export class KeypadMachine {
-  private current: KeypadState = 'awaiting_choice';
-
-  constructor(private readonly hasAppointment: boolean) {}
-
-  get state(): KeypadState {
-    return this.current;
-  }
-
-  /** Applies a press (`0-9`, `*`, `#`, `A-D`). */
-  press(digit: string): KeypadStep {
-    const key = meaningOf(digit, this.hasAppointment);
-    if (!key) return { action: 'ignored', state: this.current, changes: false };
-    const changes = key.state !== this.current;
-    this.current = key.state;
-    return { action: key.action, state: key.state, changes };
-  }
 }

@@ -14,11 +14,13 @@ export const NOT_ANSWERED_OUTCOMES = ['busy', 'no_answer', 'rejected', 'trunk_fa
 
 /**
  * Final outcomes: given only as a call ends — how an answered call ended without a choice
- * (`hung_up`, `no_response`, `completed`), or why it never connected. Everything else is set while
+ * (`hung_up`, `no_response`, `completed`), or why it never connected. `interrupted`: the record was
+ * found still open long after the call must have ended (the worker stopped mid-call) and closed at start.
+ * `failed` also closes a call that broke mid-way (its process died, LiveKit was lost) before any choice. Everything else is set while
  * the call goes on and may still change (an unknown caller asks for the operator, a confirmation
  * becomes a reschedule).
  */
-export const FINAL_OUTCOMES = ['hung_up', 'no_response', 'completed', ...NOT_ANSWERED_OUTCOMES] as const;
+export const FINAL_OUTCOMES = ['hung_up', 'no_response', 'completed', 'interrupted', ...NOT_ANSWERED_OUTCOMES] as const;
 
 /** Every outcome. */
 export const CALL_OUTCOMES = [
@@ -48,7 +50,11 @@ export const NOT_ANSWERED: ReadonlySet<CallOutcome> = new Set<CallOutcome>(NOT_A
 /** Outcomes that count as "the patient wants another time" in a campaign's summary. */
 export const RESCHEDULED: ReadonlySet<CallOutcome> = new Set<CallOutcome>(['reschedule_requested', 'rescheduled']);
 
-/** The outcome a record closes with: `hung_up` when nothing else happened, else what did. */
-export function outcomeAtClose(current: CallOutcome): CallOutcome {
-  return current === 'in_progress' ? 'hung_up' : current;
+/**
+ * The outcome a record closes with: what happened, or — when nothing did — `hung_up`, or `failed`
+ * when the call broke (`failed` true). A choice already saved (and said) is kept either way.
+ */
+export function outcomeAtClose(current: CallOutcome, failed = false): CallOutcome {
+  if (current !== 'in_progress') return current;
+  return failed ? 'failed' : 'hung_up';
 }

@@ -13,6 +13,8 @@ export interface CallEnd {
   readonly error?: string;
   /** SIP status of a failed dial (RFC 3261 §21). */
   readonly sipStatus?: number;
+  /** The call broke (LiveKit lost, its process gone): closes as `failed` unless a choice was saved. */
+  readonly failed?: boolean;
 }
 
 /** One call's record. */

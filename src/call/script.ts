@@ -6,7 +6,7 @@
  */
 import type { AppointmentDetails } from '../store/index.js';
 import { appointmentInWords } from '../speech/words.js';
-import { KEYS, menuDigits, menuSentence, OPERATOR_KEY } from './keys.js';
+import { menuDigits, menuSentence, OPERATOR_KEY, type BookingAnswer, type KeyMeaning } from './keys.js';
 import type { CallDirection, Situation } from './situation.js';
 
 /** The menu, said after the greeting and after an unknown key. */
@@ -43,6 +43,15 @@ export function callScript(clinic: string) {
     webWelcome: () =>
       `Welcome to ${clinic}. I could not find an appointment for this visit. Please call us from the phone number on your appointment, or press ${OPERATOR_KEY.spoken} ${OPERATOR_KEY.choice}.`,
     confirmed: () => 'Thank you. Your appointment is confirmed. We look forward to seeing you. Goodbye.',
+    alreadyConfirmed: () => 'Your appointment was already confirmed. We look forward to seeing you. Goodbye.',
+    /** A key's change refused: the appointment was cancelled (by staff, or earlier in this call). */
+    appointmentCancelled: () => `Our records show this appointment was cancelled, so it cannot be changed on this call. ${SPEAK_WITH_OPERATOR}`,
+    /** A key's change refused: the appointment is no longer in the records. */
+    appointmentGone: () => `I can no longer find this appointment in our records. ${SPEAK_WITH_OPERATOR}`,
+    /** A key's change could not be saved (the database failed): nothing changed, the choices again. */
+    notSaved: (hasAppointment: boolean) => `Sorry, I could not save your choice just now. ${menuSentence(hasAppointment)}`,
+    /** The call reached its maximum length. */
+    timeLimit: () => 'We have reached the time limit for this call. Please call us again if you need anything else. Goodbye.',
     rescheduleRequested: () => 'Thank you. We have noted that you would like a new time, and our staff will call you back to arrange it. Goodbye.',
     operatorRequested: () => 'Your request to speak with the operator has been recorded. A member of our staff will call you back shortly. Goodbye.',
     unknownKey: () => `Sorry, that key is not an option. ${MENU}`,
@@ -83,10 +92,38 @@ export function greetingFor(s: CallScript, situation: Situation): Utterance {
   }
 }
 
-/** What is said once a key's choice is saved (see ./keys.ts). */
-export function afterKey(s: CallScript, digit: string): Utterance | undefined {
-  const key = KEYS.find((k) => k.digit === digit);
-  return key && { text: key.says(s), facts: `The caller pressed ${digit}. ${key.facts}` };
+/** What is said once a key's choice is saved, or refused by the booking (see ./keys.ts). */
+export function afterKey(s: CallScript, key: KeyMeaning, answer: BookingAnswer = 'done'): Utterance {
+  const pressed = `The caller pressed ${key.digit}.`;
+  switch (answer) {
+    case 'done':
+      return { text: key.says(s), facts: `${pressed} ${key.facts}` };
+    case 'already':
+      return { text: (key.saysAlready ?? key.says)(s), facts: `${pressed} This was already recorded before; nothing changed. ${key.facts}` };
+    case 'cancelled':
+      return {
+        text: s.appointmentCancelled(),
+        facts: `${pressed} The appointment is cancelled in our records, so nothing was changed. Tell them, and offer the operator (press ${OPERATOR_KEY.digit}).`,
+      };
+    case 'not_found':
+      return {
+        text: s.appointmentGone(),
+        facts: `${pressed} The appointment is no longer in our records, so nothing was changed. Tell them, and offer the operator (press ${OPERATOR_KEY.digit}).`,
+      };
+  }
+}
+
+/** A key's change could not be saved: an apology and the choices again. */
+export function notSaved(s: CallScript, digit: string, hasAppointment: boolean): Utterance {
+  return {
+    text: s.notSaved(hasAppointment),
+    facts: `The caller pressed ${digit}, but it could not be saved: nothing changed. Apologise and ask them to try again.`,
+  };
+}
+
+/** The call reached its maximum length: goodbye. */
+export function timeLimit(s: CallScript): Utterance {
+  return { text: s.timeLimit(), facts: 'The call has reached its time limit. Apologise briefly and say goodbye.' };
 }
 
 /** A key that is not an option. */

@@ -6,6 +6,7 @@ import { AgentDispatchClient, RoomServiceClient, SipClient } from 'livekit-serve
 import type { AppConfig } from '../config/index.js';
 
 export { describeLiveKitError } from './errors.js';
+export { lostConnection } from './disconnect.js';
 
 /** The HTTP(S) URL the server SDK needs, from LIVEKIT_URL (ws → http, wss → https). */
 export function apiUrl(url: string): string {

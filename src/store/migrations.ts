@@ -122,10 +122,19 @@ const appointmentChanges: Migration = {
   },
 };
 
+/** 005: a caller ID that is not a valid number, kept as received so staff can still call back. */
+const phoneReceived: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('call_records').addColumn('phone_received', 'text').execute();
+    await db.schema.createIndex('call_records_open').on('call_records').columns(['ended_at', 'started_at']).execute();
+  },
+};
+
 /** All migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': initial,
   '002_calls': calls,
   '003_preferences': preferences,
   '004_appointment_changes': appointmentChanges,
+  '005_phone_received': phoneReceived,
 };

@@ -62,6 +62,8 @@ export interface CallRecordsTable {
   direction: CallDirection;
   /** E.164 of the caller (inbound) or the callee (outbound); null on the web. */
   phone_e164: string | null;
+  /** The caller ID as received when it is not a valid number (phone_e164 is then null). */
+  phone_received: string | null;
   trunk_number: string | null;
   patient_id: string | null;
   appointment_id: string | null;

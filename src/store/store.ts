@@ -43,8 +43,22 @@ export interface CallStart {
   readonly trunkNumber?: string | null;
   readonly patientId?: string | null;
   readonly appointmentId?: string | null;
+  /** The caller ID as received, when it is not a valid number (phoneE164 is then null). */
+  readonly phoneReceived?: string | null;
   /** Start time; default now. */
   readonly startedAt?: Date;
+}
+
+/** How a record is closed (see {@link AppointmentStore.endCall}). */
+export interface CallClose {
+  /** Replaces the outcome (a final outcome, e.g. a failed dial's). */
+  readonly outcome?: FinalOutcome;
+  /** The call broke: `failed` instead of `hung_up` when no choice was saved (`outcomeAtClose`). */
+  readonly failed?: boolean;
+  readonly error?: string;
+  readonly sipStatus?: number;
+  /** End time; default now. */
+  readonly at?: Date;
 }
 
 /** What an appointment is made of, for {@link AppointmentStore.upsertAppointment}. */
@@ -79,10 +93,18 @@ export interface AppointmentStore {
   setCallOutcome(callId: string, outcome: CallOutcome): Promise<void>;
   /**
    * Closes a call record: end time, and the outcome — `end.outcome` (a final outcome, e.g. a failed
-   * dial's) when given, else `outcomeAtClose` of src/call/outcome.ts: `hung_up` replaces
-   * `in_progress` when nothing else happened. Idempotent: a second call changes nothing.
+   * dial's) when given, else `outcomeAtClose` of src/call/outcome.ts: `hung_up` (or `failed` when
+   * `end.failed`) replaces `in_progress` when nothing else happened. Idempotent: a second call changes nothing.
    */
-  endCall(callId: string, end?: { outcome?: FinalOutcome; error?: string; sipStatus?: number; at?: Date }): Promise<CallRecord | undefined>;
+  endCall(callId: string, end?: CallClose): Promise<CallRecord | undefined>;
+  /** The records of calls in `room` that are still open (no end time), oldest first. */
+  openCallsInRoom(room: string): Promise<CallRecord[]>;
+  /**
+   * Closes every record still open that started before `startedBefore` (calls that cannot still be
+   * going on) with `outcome` and `error`, keeping a choice already saved.
+   * @returns how many were closed.
+   */
+  closeStaleCalls(startedBefore: Date, outcome: FinalOutcome, error: string, at?: Date): Promise<number>;
   getCall(id: string): Promise<CallRecord | undefined>;
   /** The changes a call may make to a booking, shared by the keypad and the voice model's tools. */
   readonly booking: Booking;
@@ -180,6 +202,7 @@ export class SqlStore implements AppointmentStore {
       sip_call_id: s.sipCallId ?? null,
       direction: s.direction,
       phone_e164: s.phoneE164 ?? null,
+      phone_received: s.phoneReceived ?? null,
       trunk_number: s.trunkNumber ?? null,
       patient_id: s.patientId ?? null,
       appointment_id: s.appointmentId ?? null,
@@ -203,13 +226,10 @@ export class SqlStore implements AppointmentStore {
     await this.db.updateTable('call_records').set({ outcome }).where('id', '=', callId).execute();
   }
 
-  async endCall(
-    callId: string,
-    end: { outcome?: FinalOutcome; error?: string; sipStatus?: number; at?: Date } = {},
-  ): Promise<CallRecord | undefined> {
+  async endCall(callId: string, end: CallClose = {}): Promise<CallRecord | undefined> {
     const current = await this.getCall(callId);
     if (!current || current.ended_at) return current;
-    const outcome = end.outcome ?? outcomeAtClose(current.outcome);
+    const outcome = end.outcome ?? outcomeAtClose(current.outcome, end.failed);
     await this.db
       .updateTable('call_records')
       .set({ ended_at: iso(end.at), outcome, error: end.error ?? current.error, sip_status: end.sipStatus ?? current.sip_status })
@@ -221,6 +241,28 @@ export class SqlStore implements AppointmentStore {
 
   async getCall(id: string): Promise<CallRecord | undefined> {
     return this.db.selectFrom('call_records').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async openCallsInRoom(room: string): Promise<CallRecord[]> {
+    return this.db.selectFrom('call_records').selectAll().where('room', '=', room).where('ended_at', 'is', null).orderBy('started_at').execute();
+  }
+
+  async closeStaleCalls(startedBefore: Date, outcome: FinalOutcome, error: string, at?: Date): Promise<number> {
+    const stale = await this.db
+      .selectFrom('call_records')
+      .select('id')
+      .where('ended_at', 'is', null)
+      .where('started_at', '<', startedBefore.toISOString())
+      .execute();
+    let closed = 0;
+    for (const { id } of stale) {
+      const current = await this.getCall(id);
+      if (!current || current.ended_at) continue;
+      // A choice saved during the call stays; only a call with none takes `outcome`.
+      await this.endCall(id, { outcome: current.outcome === 'in_progress' ? outcome : undefined, error, at });
+      closed++;
+    }
+    return closed;
   }
 
   async callsInRoom(room: string): Promise<CallRecord[]> {

@@ -76,7 +76,12 @@ class FakeSpeaker implements Speaker {
     await this.hold?.promise;
     this.hold = undefined;
   }
-  interrupt(): void {}
+  interrupts = 0;
+  /** The utterance being said ends early, as a real session's does when interrupted. */
+  interrupt(): void {
+    this.interrupts++;
+    this.hold?.open();
+  }
   /** As a real session: closing ends what is playing. */
   async close(): Promise<void> {
     this.closed = true;
@@ -115,6 +120,8 @@ describe('a call driven by room events', () => {
   let holds: Map<string, Promise<void>>;
   /** Store methods called so far, by name. */
   let calls: string[];
+  /** Store (and booking) methods to fail, by name, with the error they throw. */
+  let fails: Map<string, Error>;
 
   beforeEach(async () => {
     sql = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'call-')), 'app.db'));
@@ -125,25 +132,42 @@ describe('a call driven by room events', () => {
     closes = 0;
     holds = new Map();
     calls = [];
-    // The real store, with its calls recorded (record closes counted) and any of them held where a test says.
-    store = new Proxy(sql, {
-      get(target, key) {
-        const value = Reflect.get(target, key) as unknown;
-        if (typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          calls.push(String(key));
-          if (key === 'endCall') closes++;
-          await holds.get(String(key));
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
+    fails = new Map();
+    /** Records, holds and fails the calls of `target`'s methods. */
+    const spied = <T extends object>(target: T): T =>
+      new Proxy(target, {
+        get(t, key) {
+          const value = Reflect.get(t, key) as unknown;
+          if (key === 'booking') return spied(value as object);
+          if (typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            calls.push(String(key));
+            if (key === 'endCall') closes++;
+            await holds.get(String(key));
+            const failure = fails.get(String(key));
+            if (failure) throw failure;
+            return (value as (...a: unknown[]) => unknown).apply(t, args);
+          };
+        },
+      });
+    // The real store, with its calls recorded (record closes counted) and any of them held or failed where a test says.
+    store = spied(sql);
   });
   afterEach(() => sql.close());
 
-  function makeCall(voice: FakeVoice, opts: { outbound?: OutboundLeg; menuTimeoutMs?: number } = {}) {
+  function makeCall(voice: FakeVoice, opts: { outbound?: OutboundLeg; menuTimeoutMs?: number; maxDurationMs?: number } = {}) {
     const room = new FakeRoom();
-    const call = new Call({ store, room, voice, script, country: 'US', menuTimeoutMs: opts.menuTimeoutMs ?? 60_000, log, outbound: opts.outbound });
+    const call = new Call({
+      store,
+      room,
+      voice,
+      script,
+      country: 'US',
+      menuTimeoutMs: opts.menuTimeoutMs ?? 60_000,
+      maxDurationMs: opts.maxDurationMs ?? 600_000,
+      log,
+      outbound: opts.outbound,
+    });
     const running = call.run();
     return { room, call, running };
   }
@@ -218,8 +242,8 @@ describe('a call driven by room events', () => {
       const { room, call, running } = makeCall(new FakeVoice(speaker));
       room.join(CALLER);
       await inState(call, 'menu');
-      speaker.hold = gate();
       call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+      speaker.hold = gate(); // after the press: the press itself interrupts the menu
       await until(() => speaker.said.length === 2, 'the confirmation');
       expect(call.state).toBe('closing');
       call.receive({ type: 'participant_left', identity: CALLER.identity });
@@ -362,5 +386,153 @@ describe('a call driven by room events', () => {
     const ended = await running;
     expect(ended.record).toMatchObject({ outcome: 'unknown_caller', patient_id: null });
     expect((await sql.digits(ended.record!.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'ignored']]);
+  });
+
+  describe('faults', () => {
+    const digitsOf = async (id: string) => (await sql.digits(id)).map((d) => [d.digit, d.action]);
+
+    it('a save that fails: an apology and the menu again, nothing confirmed; the next press confirms once', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { menuTimeoutMs: 200 });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      fails.set('confirm', Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }));
+      call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+      await until(() => speaker.said.length === 2, 'the apology');
+      expect(speaker.said[1]).toBe(script.notSaved(true));
+      expect(call.state).toBe('menu');
+      expect((await recordOf()).outcome).toBe('in_progress');
+      expect((await sql.getAppointment('a1'))?.status).toBe('scheduled');
+      fails.clear();
+      call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+      const ended = await running;
+      expect(speaker.said.slice(2)).toEqual([script.confirmed()]);
+      expect(ended.record).toMatchObject({ outcome: 'confirmed' });
+      expect(ended.record?.error).toMatch(/key 1 not saved: database is locked/);
+      expect(await digitsOf(ended.record!.id)).toEqual([['1', 'failed'], ['1', 'confirm']]);
+      expect((await sql.booking.changes('a1')).map((c) => c.change)).toEqual(['confirmed']);
+    });
+
+    it('a save that fails re-arms the menu timer: silence after the apology still gets the menu and a goodbye', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { menuTimeoutMs: 30 });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      fails.set('confirm', new Error('database is locked'));
+      call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+      const ended = await running;
+      expect(speaker.said.slice(1)).toEqual([script.notSaved(true), script.repeatMenu(true), script.goodbye()]);
+      expect(ended.record?.outcome).toBe('no_response');
+    });
+
+    it('1 on an appointment cancelled (by staff) during the call is refused, said so, and the outcome stays', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker));
+      room.join(CALLER);
+      await inState(call, 'menu');
+      await sql.booking.cancel('a1', 'staff', { source: 'staff' });
+      call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+      await until(() => speaker.said.length === 2, 'the answer');
+      expect(speaker.said[1]).toBe(script.appointmentCancelled());
+      expect(call.state).toBe('menu');
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      const ended = await running;
+      expect(ended.record?.outcome).not.toBe('confirmed');
+      expect((await sql.getAppointment('a1'))?.status).toBe('cancelled');
+      expect(await digitsOf(ended.record!.id)).toEqual([['1', 'refused']]);
+    });
+
+    it('1 on an appointment already confirmed says so, and changes nothing twice', async () => {
+      await sql.booking.confirm('a1', { source: 'staff' });
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker));
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+      const ended = await running;
+      expect(speaker.said.at(-1)).toBe(script.alreadyConfirmed());
+      expect(ended.record?.outcome).toBe('confirmed');
+      expect((await sql.booking.changes('a1')).length).toBe(1);
+    });
+
+    it('"12" pressed quickly: the whole confirmation plays, the 2 is saved as ignored, then the hang-up', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker));
+      room.join(CALLER);
+      await inState(call, 'menu');
+      const confirmation = gate();
+      call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+      speaker.hold = confirmation; // after the press: the press itself interrupts the menu
+      await until(() => speaker.said.length === 2, 'the confirmation to start');
+      const interruptsBefore = speaker.interrupts;
+      call.receive({ type: 'key', digit: '2', from: CALLER.identity });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(speaker.interrupts).toBe(interruptsBefore);
+      expect(room.hangUps).toBe(0);
+      confirmation.open();
+      const ended = await running;
+      expect(room.hangUps).toBeGreaterThan(0);
+      expect(ended.record?.outcome).toBe('confirmed');
+      expect(speaker.said.slice(1)).toEqual([script.confirmed()]);
+      expect(await digitsOf(ended.record!.id)).toEqual([['1', 'confirm'], ['2', 'ignored']]);
+    });
+
+    it('a menu repeat that fails to play is logged and the goodbye still comes', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const say = speaker.say.bind(speaker);
+      speaker.say = async (u) => {
+        if (u.text === script.repeatMenu(true)) throw new Error('flite failed');
+        return say(u);
+      };
+      const { room, running } = makeCall(new FakeVoice(speaker), { menuTimeoutMs: 20 });
+      room.join(CALLER);
+      const ended = await running;
+      expect(speaker.said.at(-1)).toBe(script.goodbye());
+      expect(ended.record?.outcome).toBe('no_response');
+    });
+
+    it('a flood of keys is capped: at most 20 taken', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker));
+      room.join(CALLER);
+      await inState(call, 'menu');
+      for (let i = 0; i < 200; i++) call.receive({ type: 'key', digit: '5', from: CALLER.identity });
+      await until(async () => (await sql.digits((await recordOf()).id)).length === 20, '20 keys saved');
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await sql.digits((await recordOf()).id)).length).toBe(20);
+      // Keys behind others get no sentence each: the last one is answered.
+      expect(speaker.said.filter((t) => t === script.unknownKey()).length).toBe(1);
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      await running;
+    });
+
+    it('a call at its time limit: goodbye, hang-up', async () => {
+      const speaker = new FakeSpeaker('gemini');
+      const { room, running } = makeCall(new FakeVoice(speaker), { maxDurationMs: 100 });
+      room.join(CALLER);
+      const ended = await running;
+      expect(speaker.said.at(-1)).toMatch(/time limit/);
+      expect(ended.why).toBe('the agent hung up');
+      expect(room.hangUps).toBeGreaterThan(0);
+    });
+
+    it('LiveKit lost mid-call: the record says so, and failed when nothing was chosen', async () => {
+      const { room, call, running } = makeCall(new FakeVoice(new FakeSpeaker('keypad')));
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'room_closed', lost: 'lost the connection to LiveKit (SIGNAL_CLOSE)' });
+      const ended = await running;
+      expect(ended.record).toMatchObject({ outcome: 'failed', error: 'lost the connection to LiveKit (SIGNAL_CLOSE)' });
+    });
+
+    it('a caller ID that is not a valid number is kept as received', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker));
+      room.join({ ...CALLER, identity: 'sip_anon', attributes: { ...CALLER.attributes, 'sip.phoneNumber': '5551' } });
+      await inState(call, 'menu');
+      call.receive({ type: 'participant_left', identity: 'sip_anon' });
+      const ended = await running;
+      expect(ended.record).toMatchObject({ phone_e164: null, phone_received: '5551', outcome: 'unknown_caller' });
+    });
   });
 });

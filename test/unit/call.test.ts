@@ -1,10 +1,11 @@
-import { ParticipantKind } from '@livekit/rtc-node';
+import { DisconnectReason, ParticipantKind } from '@livekit/rtc-node';
+import { lostConnection } from '../../src/livekit/disconnect.js';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { chooseVoice } from '../../src/voice/index.js';
 import { ConfigError } from '../../src/config/index.js';
 import { classifyParticipant } from '../../src/call/classify.js';
-import { KeypadMachine } from '../../src/call/keys.js';
+import { meaningOf } from '../../src/call/keys.js';
 import { toE164 } from '../../src/phone/index.js';
 import { appointmentInWords, timeInWords } from '../../src/speech/words.js';
 
@@ -66,27 +67,19 @@ describe('toE164', () => {
   });
 });
 
-describe('KeypadMachine', () => {
+describe('meaningOf', () => {
   it('1 confirms, 2 asks to reschedule, 0 asks for the operator', () => {
-    expect(new KeypadMachine(true).press('1')).toEqual({ action: 'confirm', state: 'confirmed', changes: true });
-    expect(new KeypadMachine(true).press('2')).toEqual({ action: 'reschedule', state: 'reschedule_requested', changes: true });
-    expect(new KeypadMachine(true).press('0')).toEqual({ action: 'operator', state: 'operator_requested', changes: true });
+    expect(meaningOf('1', true)).toMatchObject({ action: 'confirm', state: 'confirmed', outcome: 'confirmed' });
+    expect(meaningOf('2', true)).toMatchObject({ action: 'reschedule', state: 'reschedule_requested', outcome: 'reschedule_requested' });
+    expect(meaningOf('0', true)).toMatchObject({ action: 'operator', state: 'operator_requested', outcome: 'operator_requested' });
   });
-  it('acknowledges any other key without changing anything', () => {
-    const k = new KeypadMachine(true);
-    for (const d of ['3', '9', '*', '#', 'A']) expect(k.press(d)).toEqual({ action: 'ignored', state: 'awaiting_choice', changes: false });
-  });
-  it('a repeated choice changes nothing the second time; a new choice does', () => {
-    const k = new KeypadMachine(true);
-    k.press('1');
-    expect(k.press('1')).toEqual({ action: 'confirm', state: 'confirmed', changes: false });
-    expect(k.press('2')).toEqual({ action: 'reschedule', state: 'reschedule_requested', changes: true });
+  it('any other key means nothing', () => {
+    for (const d of ['3', '9', '*', '#', 'A']) expect(meaningOf(d, true)).toBeUndefined();
   });
   it('without an appointment only the operator is a choice', () => {
-    const k = new KeypadMachine(false);
-    expect(k.press('1').action).toBe('ignored');
-    expect(k.press('2').action).toBe('ignored');
-    expect(k.press('0')).toEqual({ action: 'operator', state: 'operator_requested', changes: true });
+    expect(meaningOf('1', false)).toBeUndefined();
+    expect(meaningOf('2', false)).toBeUndefined();
+    expect(meaningOf('0', false)?.action).toBe('operator');
   });
 });
 
@@ -137,5 +130,16 @@ describe('callLoad', () => {
     expect(callLoad(7, 8)).toBeLessThan(TARGET_LOAD);
     expect(callLoad(8, 8)).toBe(TARGET_LOAD);
     expect(callLoad(12, 8)).toBe(TARGET_LOAD);
+  });
+});
+
+describe('lostConnection', () => {
+  it('a hang-up is not a lost connection; a server gone is, with the reason', () => {
+    for (const r of [DisconnectReason.ROOM_DELETED, DisconnectReason.CLIENT_INITIATED, DisconnectReason.PARTICIPANT_REMOVED, DisconnectReason.ROOM_CLOSED]) {
+      expect(lostConnection(r)).toBeUndefined();
+    }
+    expect(lostConnection(DisconnectReason.SIGNAL_CLOSE)).toBe('lost the connection to LiveKit (SIGNAL_CLOSE)');
+    expect(lostConnection(DisconnectReason.SERVER_SHUTDOWN)).toBe('lost the connection to LiveKit (SERVER_SHUTDOWN)');
+    expect(lostConnection(undefined)).toBe('lost the connection to LiveKit (no reason given)');
   });
 });
