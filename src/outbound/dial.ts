@@ -9,6 +9,7 @@ import { SipCallError } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
 import type { DialResult, FinalOutcome, OutboundLeg } from '../call/index.js';
 import type { LiveKitApi } from '../livekit/index.js';
+import { toE164 } from '../phone/index.js';
 import type { OutboundJobMetadata } from './metadata.js';
 
 /** Participant identity of the patient we dial. */
@@ -38,7 +39,8 @@ export interface DialSettings {
 /**
  * The patient of an outbound job, dialed into `room` through the outbound trunk: `dial` creates the
  * SIP participant and waits until they answer (or the ringing timeout passes); failures come back
- * as the outcome to save, with the SIP status code.
+ * as the outcome to save, with the SIP status code. Only the number on file for the appointment's
+ * patient is dialed: a job naming another number is refused and nothing is dialed.
  */
 export function outboundLeg(api: LiveKitApi, settings: DialSettings, room: string, job: OutboundJobMetadata, log: Logger): OutboundLeg {
   return {
@@ -46,7 +48,12 @@ export function outboundLeg(api: LiveKitApi, settings: DialSettings, room: strin
     phoneNumber: job.phoneNumber,
     identity: PATIENT_IDENTITY,
     async dial(phone): Promise<DialResult> {
-      if (!phone) return { ok: false, outcome: 'invalid_number', reason: 'the phone number in the job metadata is not a valid number' };
+      if (!phone) return { ok: false, outcome: 'invalid_number', reason: `appointment ${job.appointmentId} has no valid phone number on file for its patient; nothing dialed` };
+      if (toE164(job.phoneNumber) !== phone) {
+        // Only the patient's own number hears about their appointment (the job's may be stale or forged).
+        log.error({ phoneNumber: job.phoneNumber, onFile: phone }, 'job number refused: not the number on file for the appointment\'s patient');
+        return { ok: false, outcome: 'failed', reason: "the job's phone number is not the number on file for the appointment's patient; nothing dialed" };
+      }
       if (!settings.trunkId) return { ok: false, outcome: 'failed', reason: 'OUTBOUND_TRUNK_ID is not set: run make setup-sip' };
       try {
         await api.sip.createSipParticipant(settings.trunkId, phone, room, {

@@ -16,7 +16,7 @@ export const outboundJobMetadata = z.object({
 /** An outbound call's job metadata. */
 export type OutboundJobMetadata = z.infer<typeof outboundJobMetadata>;
 
-/** Thrown when job metadata claims to be an outbound call's but is not well formed. */
+/** Thrown when a job's metadata is not an outbound call's, well formed. */
 export class JobMetadataError extends Error {
   override name = 'JobMetadataError';
 }
@@ -27,21 +27,25 @@ export function writeOutboundMetadata(m: Omit<OutboundJobMetadata, 'direction'>)
 }
 
 /**
- * Reads a job's metadata: the outbound call it describes, or undefined when it is not an outbound
- * call's (no metadata, not JSON, another direction — inbound SIP and web jobs).
- * @throws JobMetadataError naming the field when `"direction": "outbound"` comes with a bad field.
+ * Reads a job's metadata: the outbound call it describes, or undefined when there is none (inbound
+ * SIP and web jobs are dispatched without metadata). Anything else is refused, never guessed at:
+ * text that is not JSON, another shape, a field of the wrong type.
+ * @throws JobMetadataError naming the field and what the dialer writes.
  */
 export function parseOutboundMetadata(metadata: string | undefined): OutboundJobMetadata | undefined {
-  if (!metadata) return undefined;
+  if (metadata === undefined || metadata.trim() === '') return undefined;
   let json: unknown;
   try {
     json = JSON.parse(metadata);
-  } catch {
-    return undefined; // not JSON: not ours
+  } catch (err) {
+    throw new JobMetadataError(`job metadata is not JSON (${(err as Error).message}); ${SHAPE}`);
   }
-  if ((json as { direction?: unknown } | null)?.direction !== 'outbound') return undefined;
   const parsed = outboundJobMetadata.safeParse(json);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new JobMetadataError(`outbound job metadata: ${issue.path.join('.')} ${issue.message}; the dialer writes {"direction":"outbound","appointmentId":…,"phoneNumber":…}`);
+  const field = issue.path.length ? issue.path.join('.') : '(the whole value)';
+  throw new JobMetadataError(`job metadata: ${field} ${issue.message}; ${SHAPE}`);
 }
+
+/** What a well-formed job metadata is, for error messages. */
+const SHAPE = 'an outbound dispatch carries {"direction":"outbound","appointmentId":"…","phoneNumber":"+…"} (as the dialer writes it); inbound and web dispatches carry none';

@@ -8,7 +8,7 @@ import { AutoSubscribe, type JobContext } from '@livekit/agents';
 import { RoomEvent } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import { Call, callScript, type CallRoom, type CallVoice } from '../call/index.js';
-import { liveKitApi } from '../livekit/index.js';
+import { liveKitApi, lostConnection } from '../livekit/index.js';
 // The job's part of outbound only: the dialer and target selection stay out of job processes.
 import { outboundLeg } from '../outbound/dial.js';
 import { parseOutboundMetadata } from '../outbound/metadata.js';
@@ -25,19 +25,20 @@ export interface ProcessState extends WorkerSetup {
 /** Runs one call to its end, then shuts the job down. */
 export async function runJob(ctx: JobContext, state: ProcessState): Promise<void> {
   const { config, store } = state;
-  await ctx.connect(undefined, AutoSubscribe.AUDIO_ONLY);
-  const name = ctx.room.name ?? 'unknown-room';
+  const name = ctx.job.room?.name || 'unknown-room';
   const log = state.log.child({ room: name, job: ctx.job.id });
 
+  // Metadata first: a job that is not what it claims ends at once, before joining — nothing dialed, nobody waited for.
   let job;
   try {
     job = parseOutboundMetadata(ctx.job.metadata);
   } catch (err) {
-    log.error({ err }, 'job metadata refused; no call placed');
-    await ctx.deleteRoom().catch(() => undefined);
+    log.error(`job refused, nothing dialed: ${(err as Error).message}`);
+    await ctx.deleteRoom(name).catch(() => undefined);
     ctx.shutdown('bad job metadata');
     return;
   }
+  await ctx.connect(undefined, AutoSubscribe.AUDIO_ONLY);
 
   let deleted = false;
   const room: CallRoom = {
@@ -62,6 +63,7 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
     script: callScript(config.CLINIC_NAME),
     country: config.PHONE_DEFAULT_COUNTRY,
     menuTimeoutMs: config.MENU_TIMEOUT_MS,
+    maxDurationMs: config.CALL_MAX_DURATION_S * 1000,
     log,
     outbound:
       job &&
@@ -80,7 +82,7 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
     await call.close('job shutdown');
   });
   ctx.room.on(RoomEvent.ParticipantDisconnected, (p) => call.receive({ type: 'participant_left', identity: p.identity, reason: String(p.disconnectReason ?? 'unknown') }));
-  ctx.room.on(RoomEvent.Disconnected, () => call.receive({ type: 'room_closed' }));
+  ctx.room.on(RoomEvent.Disconnected, (reason) => call.receive({ type: 'room_closed', lost: lostConnection(reason) }));
   ctx.room.on(RoomEvent.DtmfReceived, (_code, digit, p) => call.receive({ type: 'key', digit, from: p?.identity }));
 
   const ended = await call.run();
