@@ -4,7 +4,7 @@
  * warm, a warm flite, date wording loaded); entry runs one call (./job.ts).
  */
 import { defineAgent, type JobContext, type JobProcess } from '@livekit/agents';
-import { createLogger } from '../logging/index.js';
+import { createLogger, registerSecretsIn } from '../logging/index.js';
 import { runFlite } from '../speech/flite.js';
 import { appointmentInWords } from '../speech/words.js';
 import { openStore } from '../store/index.js';
@@ -12,13 +12,22 @@ import { receiveSetup } from './handoff.js';
 import { runJob, type ProcessState } from './job.js';
 import { restoreForCall } from './priority.js';
 
+/** One wait for the database lock in a job process, in ms (see prewarm). */
+const JOB_BUSY_TIMEOUT_MS = 1000;
+/** How long a call's booking change retries a busy database before the caller is told it failed, in ms. */
+const JOB_WRITE_RETRY_MS = 5000;
+
 export default defineAgent({
   prewarm: async (proc: JobProcess) => {
     const setup = receiveSetup();
     const { config } = setup;
+    registerSecretsIn(config); // the worker's secrets came in the hand-off: never in this process's lines either
     const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'agent' });
-    // The worker migrated the database before starting any job process.
-    const store = await openStore(config, { migrate: false });
+    // The worker migrated the database before starting any job process. A wait for the database
+    // lock blocks the event loop (better-sqlite3 is synchronous) and with it the call's audio, so
+    // one wait is short and a busy booking change is retried asynchronously instead; after 5 s the
+    // caller hears an apology rather than more silence.
+    const store = await openStore(config, { migrate: false, busyTimeoutMs: JOB_BUSY_TIMEOUT_MS, writeRetryMs: JOB_WRITE_RETRY_MS });
     // The first query of a process compiles Kysely's query path (≈30 ms measured): not during a call.
     await store.getAppointment('warm-up');
     await runFlite('ready').catch((err: unknown) => log.warn({ err }, 'flite did not run; keypad mode will fail'));

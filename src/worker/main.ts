@@ -1,38 +1,58 @@
 /**
  * The worker: validates everything once (configuration, prompt file, voice choice, database
- * migration), hands the result to its job processes (./handoff.ts), then registers with LiveKit under
- * AGENT_NAME (explicit dispatch only) and runs each call in a job process (./agent.ts, built to
- * agent.js). `start` for production, `dev` for development. SIGTERM: stop taking jobs, let active
- * calls finish, exit. A bad setting stops it here with one line naming the variable.
+ * migration), hands the result to its job processes (./handoff.ts), closes records a stopped worker
+ * left open, then registers with LiveKit under AGENT_NAME (explicit dispatch only) and runs each
+ * call in a job process (./agent.ts, built to agent.js), watching them (./watch.ts). LiveKit away:
+ * it keeps reconnecting (./server.ts). SIGTERM: stop taking jobs, let active calls finish, exit 0.
+ * A bad setting or an unusable database stops it here with one line naming the variable.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, ServerOptions } from '@livekit/agents';
 import { ConfigError, loadConfig } from '../config/index.js';
-import { createLogger } from '../logging/index.js';
-import { openStore } from '../store/index.js';
+import { liveKitApi } from '../livekit/index.js';
+import { createLogger, guardProcessOutput, registerSecretsIn } from '../logging/index.js';
+import { openStore, type AppointmentStore } from '../store/index.js';
 import { planVoice } from '../voice/choice.js';
 import { loadPrompt } from '../voice/prompt.js';
 import { handOff, type WorkerSetup } from './handoff.js';
 import { callLoad, TARGET_LOAD } from './load.js';
+import { runWorker } from './server.js';
+import { closeInterruptedCalls, watchJobs } from './watch.js';
+
+/** Margin over the longest call before an open record counts as left behind, in ms (closing words, the record's close). */
+const LEFT_OPEN_MARGIN_MS = 5 * 60_000;
+
+/** Ends the process with one line for the operator. */
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
 
 /** The checks that need nothing running; each failure is one line for the operator. */
 function setUp(): WorkerSetup {
   try {
     const config = loadConfig();
+    registerSecretsIn(config);
     const setup = { config, prompt: loadPrompt(config.AGENT_PROMPT_FILE), voice: planVoice(config) };
     handOff(setup);
     return setup;
   } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.problems.join('\n') : (err as Error).message}\n`);
-    process.exit(1);
+    fail(err instanceof ConfigError ? err.problems.join('\n') : (err as Error).message);
   }
 }
 
+// Every line this process writes is redacted, the framework's included (src/logging/guard.ts).
+guardProcessOutput();
 const { config, voice } = setUp();
 const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'worker' });
-// Migrate once here, before any job process opens the database.
-await (await openStore(config)).close();
+// Migrate once here, before any job process opens the database; the worker keeps it open for the watch.
+let store: AppointmentStore;
+try {
+  store = await openStore(config);
+} catch (err) {
+  fail((err as Error).message);
+}
+await closeInterruptedCalls(store, config.CALL_MAX_DURATION_S * 1000 + LEFT_OPEN_MARGIN_MS, log);
 log.info({ agentName: config.AGENT_NAME, mode: voice.mode, database: config.DATABASE_PATH }, `worker starting in ${voice.mode} mode: ${voice.reason}`);
 
 // Job processes are forked with this process's execArgv: each loads job-preload first, which lets
@@ -40,14 +60,16 @@ log.info({ agentName: config.AGENT_NAME, mode: voice.mode, database: config.DATA
 const ext = extname(fileURLToPath(import.meta.url));
 process.execArgv.push('--import', new URL(`./job-preload${ext}`, import.meta.url).href);
 
-cli.runApp(
-  new ServerOptions({
+const api = liveKitApi(config);
+await runWorker(
+  {
     // agent.js when running the build (make gemini-sip), agent.ts under tsx (make gemini-sip-dev).
     agent: fileURLToPath(new URL(`./agent${ext}`, import.meta.url)),
     agentName: config.AGENT_NAME,
     wsURL: config.LIVEKIT_URL,
     apiKey: config.LIVEKIT_API_KEY,
     apiSecret: config.LIVEKIT_API_SECRET,
+    host: config.WORKER_HOST,
     port: config.WORKER_PORT,
     numIdleProcesses: config.WORKER_IDLE_PROCESSES,
     // Load by calls, not CPU: a call's own start-up pushes a small server's CPU past 0.7 and the
@@ -57,5 +79,11 @@ cli.runApp(
     // After draining, an idle process started during the drain may never acknowledge the shutdown
     // request (agents 1.9.0); the default 60 s wait for it only delays the exit.
     shutdownProcessTimeout: 10_000,
-  }),
+  },
+  {
+    log,
+    level: config.LOG_LEVEL,
+    onStarted: (server) =>
+      watchJobs({ activeJobs: () => server.activeJobs, store, deleteRoom: (room) => api.rooms.deleteRoom(room), log }),
+  },
 );
