@@ -205,6 +205,15 @@ const TABLE = [
     default: '8081',
   },
   {
+    name: 'WORKER_HOST',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the address the worker health endpoint listens on, e.g. 127.0.0.1 (this host only) or 0.0.0.0 (every interface, for a load balancer or orchestrator probe)',
+    schema: z.string().trim().regex(/^[A-Za-z0-9.:-]+$/, { message: 'is not an IP address or host name' }),
+    default: '127.0.0.1',
+  },
+  {
     name: 'WORKER_MAX_CALLS',
     group: 'optional',
     file: '.env',
@@ -221,6 +230,15 @@ const TABLE = [
     expected: 'job processes kept loaded for the next calls (1-20), e.g. 3; each holds ~160 MB, more absorb bursts of simultaneous calls',
     schema: int(1, 20),
     default: '1',
+  },
+  {
+    name: 'CALL_MAX_DURATION_S',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'longest any call may last, in seconds (60-3600), e.g. 600; then the agent says goodbye and hangs up (the inbound trunk cuts calls at 900 s regardless)',
+    schema: int(60, 3600),
+    default: '600',
   },
   {
     name: 'OUTBOUND_RINGING_TIMEOUT_S',

@@ -2,7 +2,7 @@
  * `setup-sip`: reads and validates sip_config/, then creates or updates the inbound trunk, the
  * outbound trunk and the dispatch rule through the server SDK, and records their ids in `.env.sip`.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIPDispatchRuleInfo, type SIPInboundTrunkInfo, type SIPOutboundTrunkInfo } from '@livekit/protocol';
 import type { SipClient } from 'livekit-server-sdk';
@@ -172,8 +172,12 @@ async function applyRule(sip: SipClient, r: SIPDispatchRuleInfo, plan: PlanItem)
   return created.sipDispatchRuleId;
 }
 
-/** Writes the ids into `path` (created if missing), keeping every other line. */
+/**
+ * Writes the ids into `path` (created if missing), keeping every other line. The file holds the SIP
+ * password too: it is left readable by its owner only (0600), an existing file included.
+ */
 export function writeIds(path: string, ids: SipIds): void {
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
   writeFileSync(path, upsertEnvText(text, { ...ids }), { mode: 0o600 });
+  chmodSync(path, 0o600); // `mode` applies only when the file is created
 }

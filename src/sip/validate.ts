@@ -37,10 +37,17 @@ const name = z.string({ error: 'is required: setup-sip finds existing trunks and
 
 const ADDRESS = /^(?<host>[A-Za-z0-9.-]+)(:(?<port>\d{1,5}))?$/;
 
+/** A protobuf Duration as JSON: seconds with an `s`, e.g. "900s" (protobuf JSON mapping). */
+const duration = z
+  .string({ error: 'must be seconds with an s, in quotes, e.g. "900s"' })
+  .regex(/^\d+(\.\d+)?s$/, { message: 'must be seconds with an s, in quotes, e.g. "900s"' });
+
 const inboundTrunk = z.looseObject({
   name,
   numbers,
   authUsername,
+  /** LiveKit hangs up an inbound call after this long (SIPInboundTrunkInfo.max_call_duration), whatever the agent does. */
+  maxCallDuration: duration.optional(),
   allowedAddresses: z
     .array(
       z.string().regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, {

@@ -79,28 +79,42 @@ export interface FliteOptions {
   readonly voice?: string;
   /** The flite binary. Default `flite` on PATH. */
   readonly binary?: string;
+  /** Longest one run may take before it is killed, in ms (default {@link FLITE_TIMEOUT_MS}). */
+  readonly timeoutMs?: number;
 }
 
 /**
+ * Longest one flite run may take, in ms. A clause takes 20–200 ms on 2 cores (bench); a run that
+ * has not finished in 10 s is stuck, and the caller must not wait on it.
+ */
+export const FLITE_TIMEOUT_MS = 10_000;
+
+/**
  * Runs flite once for `text` and returns the PCM16 samples of the WAV it writes to stdout.
- * @throws Error when flite is missing (install Debian's `flite`), fails, or writes no WAV.
+ * @throws Error when flite is missing (install Debian's `flite`), fails, takes longer than
+ * `opts.timeoutMs` (it is killed), or writes no WAV.
  */
 export async function runFlite(text: string, opts: FliteOptions = {}, signal?: AbortSignal): Promise<Buffer> {
   // flite cannot write to the socket Node gives a child as stdout: use a temporary file.
   const out = join(tmpdir(), `flite-${process.pid}-${randomUUID()}.wav`);
   try {
     await new Promise<void>((resolve, reject) => {
+      const timeoutMs = opts.timeoutMs ?? FLITE_TIMEOUT_MS;
+      const timeout = AbortSignal.timeout(timeoutMs);
       const child = spawn(opts.binary ?? 'flite', ['-voice', opts.voice ?? 'rms', '-t', text, '-o', out], {
         stdio: ['ignore', 'ignore', 'pipe'],
-        signal,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        killSignal: 'SIGKILL',
         // flite needs nothing from the environment; the worker's (keys included) stays with the worker.
         env: { PATH: process.env.PATH ?? '' },
       });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('error', (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'ENOENT' ? new Error('flite not found: install the Debian package flite (make stack-up does)') : err),
-      );
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') reject(new Error('flite not found: install the Debian package flite (make stack-up does)'));
+        else if (timeout.aborted && !signal?.aborted) reject(new Error(`flite did not finish in ${timeoutMs} ms and was stopped`));
+        else reject(err);
+      });
       child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`flite exited with ${code}: ${stderr.trim()}`))));
     });
     const wav = await readFile(out);

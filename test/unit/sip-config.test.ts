@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIPInboundTrunkInfo, SIPTransport } from '@livekit/protocol';
@@ -17,6 +17,7 @@ import {
   validateDispatchRule,
   validateInboundTrunk,
   validateOutboundTrunk,
+  writeIds,
 } from '../../src/sip/index.js';
 
 const IN = 'sip_config/inbound_trunk.json';
@@ -44,6 +45,14 @@ describe('trunk validation', () => {
     );
     expect(t).toBeInstanceOf(SIPInboundTrunkInfo);
     expect((t as SIPInboundTrunkInfo).allowedAddresses).toEqual(['192.76.120.10', '10.0.0.0/24']);
+  });
+
+  it('takes a maximum call length as protobuf seconds, and names the field when it is not', () => {
+    const t = validateInboundTrunk({ trunk: { name: 'in', numbers: ['+14155550123'], maxCallDuration: '900s' } }, IN);
+    expect((t as SIPInboundTrunkInfo).maxCallDuration?.seconds).toBe(900n);
+    expect(validateInboundTrunk({ trunk: { name: 'in', numbers: ['+14155550123'], maxCallDuration: 900 } }, IN)).toEqual([
+      expect.stringMatching(/^sip_config\/inbound_trunk.json: trunk.maxCallDuration .*"900s"/),
+    ]);
   });
 
   it('requires numbers in E.164', () => {
@@ -196,5 +205,15 @@ describe('listing', () => {
     expect(table).not.toContain('hunter2');
     expect(table.split('\n')[0]).toMatch(/^ID\s+DIRECTION\s+NAME\s+NUMBERS\s+ADDRESS\s+TRANSPORT\s+AUTH$/);
     expect(dispatchRows([])).toEqual([]);
+  });
+});
+
+describe('.env.sip', () => {
+  it('is left readable by its owner only, an existing world-readable file included, other lines kept', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'envsip-')), '.env.sip');
+    writeFileSync(path, 'TELNYX_SIP_PASSWORD=secret-pass\n', { mode: 0o644 });
+    writeIds(path, { INBOUND_TRUNK_ID: 'ST_in', OUTBOUND_TRUNK_ID: 'ST_out', DISPATCH_RULE_ID: 'SDR_1' });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path, 'utf8')).toMatch(/TELNYX_SIP_PASSWORD=secret-pass[\s\S]*INBOUND_TRUNK_ID=ST_in/);
   });
 });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { clauses, FLITE_SAMPLE_RATE, toFrames, trimLeadingSilence } from '../../src/speech/flite.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clauses, FLITE_SAMPLE_RATE, runFlite, toFrames, trimLeadingSilence } from '../../src/speech/flite.js';
 
 describe('flite TTS: clauses', () => {
   it('splits after commas and keeps the punctuation', () => {
@@ -50,5 +53,14 @@ describe('flite TTS: leading silence and frames', () => {
     expect(frames[2]!.data[799]).toBe(3999);
     samples[0] = -1;
     expect(frames[0]!.data[0]).toBe(0);
+  });
+});
+
+describe('runFlite time limit', () => {
+  it('a flite run that hangs is killed and reported, not waited on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flite-'));
+    const stuck = join(dir, 'flite');
+    writeFileSync(stuck, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    await expect(runFlite('hello', { binary: stuck, timeoutMs: 300 })).rejects.toThrow('flite did not finish in 300 ms and was stopped');
   });
 });
