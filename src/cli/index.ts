@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ProblemsError } from '../config/index.js';
+import { guardProcessOutput, registerSecretsIn } from '../logging/index.js';
 
 /** An error whose message is meant for the operator as it is (one line or several). */
 export class UserError extends Error {
@@ -22,8 +23,13 @@ export function flags<T extends NonNullable<ParseArgsConfig['options']>>(options
   }
 }
 
-/** Runs `main`; known errors print their lines to stderr and exit 1, anything else is a bug. */
+/**
+ * Runs `main`; known errors print their lines to stderr and exit 1, anything else is a bug. Every
+ * line the script writes is redacted (numbers masked, secrets from the environment replaced).
+ */
 export async function runCli(main: () => Promise<void>): Promise<void> {
+  guardProcessOutput();
+  registerSecretsIn(process.env);
   try {
     await main();
   } catch (err) {

@@ -33,10 +33,22 @@ export function isPhoneKey(key: string): boolean {
 }
 
 /**
+ * True for a North-American number in 555-0100…555-0199, the line numbers NANPA reserves for
+ * fictional use (NANPA, "555 NXX Line Numbers"): no subscriber can have one, so examples in help
+ * texts and error hints ("e.g. +14155550123") stay readable. Every other number is masked.
+ */
+export function isFictionalNumber(value: string): boolean {
+  const digits = value.replace(/\D/g, '');
+  const national = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
+  return national.length === 10 && /^55501\d\d$/.test(national.slice(3));
+}
+
+/**
  * Masks every digit of a phone number but the last {@link VISIBLE_DIGITS}, keeping `+` and
  * separators: `+14157774444` → `+*******4444`. A value with no more than 4 digits is returned as is.
  */
 export function maskPhoneNumber(value: string): string {
+  if (isFictionalNumber(value)) return value;
   const digits = value.replace(/\D/g, '').length;
   let toMask = digits - VISIBLE_DIGITS;
   if (toMask <= 0) return value;

@@ -11,8 +11,8 @@ const logging = new URL('../../src/logging/index.ts', import.meta.url).href;
 // The child runs from a temporary folder: it imports by absolute URL.
 const pinoUrl = pathToFileURL(createRequire(import.meta.url).resolve('pino')).href;
 
-const number = '+14155550123';
-const nanp = '415-555-0199';
+const number = '+14157770123';
+const nanp = '415-777-0199';
 const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZ2VudCJ9.5mhBHqs5_DTLdINd9p5m7ZJ6XD0Xc55kIaCRY5r6HRA';
 const secret = 'registered-secret-4f9a';
 
@@ -62,7 +62,7 @@ describe('guardProcessOutput (in a child process)', () => {
   });
 
   it('lets nothing through in full, on either stream', () => {
-    for (const leak of ['4155550123', '5550199', jwt, secret]) {
+    for (const leak of ['4157770123', '7770199', jwt, secret]) {
       expect(stdout).not.toContain(leak);
       expect(stderr).not.toContain(leak);
     }

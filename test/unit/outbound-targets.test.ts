@@ -36,14 +36,14 @@ const tomorrow = (hour: number) => now.plus({ days: 1 }).set({ hour, minute: 0 }
 const FULL_NUMBER = /415\D{0,2}555\D?01(?!23)\d\d/;
 
 /**
- * Ana (+14155550142) has three appointments tomorrow; Ben (+14155550101) one tomorrow, one
+ * Ana (+14157770142) has three appointments tomorrow; Ben (+14157770101) one tomorrow, one
  * cancelled, one yesterday.
  */
 async function clinic(path = ':memory:') {
   const s = await openSqliteStore(path);
   await s.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
-  await s.upsertPatient({ id: 'ana', name: 'Ana', phoneE164: '+14155550142' });
-  await s.upsertPatient({ id: 'ben', name: 'Ben', phoneE164: '+14155550101' });
+  await s.upsertPatient({ id: 'ana', name: 'Ana', phoneE164: '+14157770142' });
+  await s.upsertPatient({ id: 'ben', name: 'Ben', phoneE164: '+14157770101' });
   const add = (id: string, patientId: string, start: DateTime, status?: 'cancelled') =>
     s.upsertAppointment({ id, patientId, providerId: 'dr', start, service: 'check-up', location: 'the clinic', status });
   await add('a1', 'ana', tomorrow(9));
@@ -67,17 +67,17 @@ const reasons = (rejected: readonly RejectedRow[]) => Object.fromEntries(rejecte
 describe('targetsFromFile: encodings', () => {
   it('reads a CSV that starts with a UTF-8 byte-order mark and has CRLF line ends (Excel "CSV UTF-8")', async () => {
     const s = await clinic();
-    const csv = file('calls.csv', '\uFEFFphone_number,appointment_id\r\n+14155550142,a1\r\n\r\n(415) 555-0101,b1\r\n');
+    const csv = file('calls.csv', '\uFEFFphone_number,appointment_id\r\n+14157770142,a1\r\n\r\n(415) 777-0101,b1\r\n');
     const { targets, rejected } = await targetsFromFile(csv, s, 'US', now);
     expect(rejected).toEqual([]);
-    expect(brief(targets)).toEqual(['line 2 a1 +14155550142', 'line 4 b1 +14155550101']);
+    expect(brief(targets)).toEqual(['line 2 a1 +14157770142', 'line 4 b1 +14157770101']);
     await s.close();
   });
 
   it('reads a JSON file that starts with a byte-order mark', async () => {
     const s = await clinic();
-    const json = file('calls.json', `\uFEFF${JSON.stringify([{ phoneNumber: '+14155550101', appointmentId: 'b1' }])}`);
-    expect(brief((await targetsFromFile(json, s, 'US', now)).targets)).toEqual(['item 1 b1 +14155550101']);
+    const json = file('calls.json', `\uFEFF${JSON.stringify([{ phoneNumber: '+14157770101', appointmentId: 'b1' }])}`);
+    expect(brief((await targetsFromFile(json, s, 'US', now)).targets)).toEqual(['item 1 b1 +14157770101']);
     await s.close();
   });
 });
@@ -90,17 +90,17 @@ describe('targetsFromFile: rows that are not calls', () => {
       JSON.stringify([
         null,
         7,
-        '+14155550142',
+        '+14157770142',
         [],
-        { phoneNumber: '+14155550142', appointmentId: 'a1' },
-        { phoneNumber: 14155550101, appointmentId: 'b1' },
+        { phoneNumber: '+14157770142', appointmentId: 'a1' },
+        { phoneNumber: 14157770101, appointmentId: 'b1' },
         { appointmentId: 'b1' },
-        { phoneNumber: '+14155550101' },
-        { phoneNumber: '+14155550101', appointmentId: 12 },
+        { phoneNumber: '+14157770101' },
+        { phoneNumber: '+14157770101', appointmentId: 12 },
       ]),
     );
     const { targets, rejected } = await targetsFromFile(json, s, 'US', now);
-    expect(brief(targets)).toEqual(['item 5 a1 +14155550142']);
+    expect(brief(targets)).toEqual(['item 5 a1 +14157770142']);
     expect(rejected.every((r) => r.source.startsWith(`${json} item `))).toBe(true);
     const expected = 'each item must be an object like {"phoneNumber": "+14155550123", "appointmentId": "a-1"}';
     expect(reasons(rejected)).toEqual({
@@ -118,7 +118,7 @@ describe('targetsFromFile: rows that are not calls', () => {
 
   it('invalid JSON: one line naming the file, where, and what was expected, numbers masked', async () => {
     const s = await clinic();
-    const json = file('calls.json', '[\n  {"phoneNumber": "+14155550142", "appointmentId": "a1",}\n]');
+    const json = file('calls.json', '[\n  {"phoneNumber": "+14157770142", "appointmentId": "a1",}\n]');
     const err = await targetsFromFile(json, s, 'US', now).then(
       () => undefined,
       (e: unknown) => e,
@@ -129,7 +129,7 @@ describe('targetsFromFile: rows that are not calls', () => {
     expect(message).toContain('expected an array like [{"phoneNumber"');
     expect(message).not.toContain('\n');
     // V8 quotes the text around the error in some messages; it must not leak a number.
-    const quoted = file('quoted.json', '[{"phoneNumber": +14155550142}]');
+    const quoted = file('quoted.json', '[{"phoneNumber": +14157770142}]');
     const second = (await targetsFromFile(quoted, s, 'US', now).catch((e: Error) => e)) as Error;
     expect(second.message).toContain('not valid JSON');
     expect(second.message).not.toMatch(FULL_NUMBER);
@@ -140,13 +140,13 @@ describe('targetsFromFile: rows that are not calls', () => {
     const s = await clinic();
     const missing = join(tmpdir(), 'no-such-dir-outbound', 'calls.csv');
     await expect(targetsFromFile(missing, s, 'US', now)).rejects.toThrow(new TargetFileError(`${missing}: cannot read the file (ENOENT); check the path`));
-    const broken = file('broken.csv', 'phone_number,appointment_id\n+14155550142,a1\n"+14155550101,b1\n');
+    const broken = file('broken.csv', 'phone_number,appointment_id\n+14157770142,a1\n"+14157770101,b1\n');
     await expect(targetsFromFile(broken, s, 'US', now)).rejects.toThrow(/^.*broken\.csv: not a valid CSV file: Quote Not Closed: .* at line 3; the first line must be phone_number,appointment_id$/);
-    const headless = file('headless.csv', 'tel,appointment_id\n+14155550142,a1\n');
+    const headless = file('headless.csv', 'tel,appointment_id\n+14157770142,a1\n');
     await expect(targetsFromFile(headless, s, 'US', now)).rejects.toThrow(
       `${headless}: the header has no phone_number column (it has "tel", "appointment_id"); the first line must be phone_number,appointment_id`,
     );
-    const noAppointment = file('no-appointment.csv', 'phone_number,appt\n+14155550142,a1\n');
+    const noAppointment = file('no-appointment.csv', 'phone_number,appt\n+14157770142,a1\n');
     await expect(targetsFromFile(noAppointment, s, 'US', now)).rejects.toThrow('the header has no appointment_id column');
     expect(await targetsFromFile(file('empty.csv', 'phone_number,appointment_id\n'), s, 'US', now)).toEqual({ targets: [], rejected: [] });
     await s.close();
@@ -156,9 +156,9 @@ describe('targetsFromFile: rows that are not calls', () => {
 describe('targetsFromFile: which rows are dialed', () => {
   it('skips cancelled and past appointments and numbers that are not the patient’s, with the reason', async () => {
     const s = await clinic();
-    const csv = file('calls.csv', 'phone_number,appointment_id\n+14155550101,b-cancelled\n+14155550101,b-past\n+14155550142,b1\n+14155550101,b1\n');
+    const csv = file('calls.csv', 'phone_number,appointment_id\n+14157770101,b-cancelled\n+14157770101,b-past\n+14157770142,b1\n+14157770101,b1\n');
     const { targets, rejected } = await targetsFromFile(csv, s, 'US', now);
-    expect(brief(targets)).toEqual(['line 5 b1 +14155550101']);
+    expect(brief(targets)).toEqual(['line 5 b1 +14157770101']);
     expect(reasons(rejected)).toEqual({
       'line 2': 'appointment "b-cancelled" is cancelled; remove the row (a cancelled appointment is not confirmed)',
       'line 3': 'appointment "b-past" started 2026-11-21 09:00 America/Los_Angeles, in the past; remove the row',
@@ -170,9 +170,9 @@ describe('targetsFromFile: which rows are dialed', () => {
 
   it('one number written three ways, and one appointment twice: the first row wins, the others name it', async () => {
     const s = await clinic();
-    const csv = file('calls.csv', 'phone_number,appointment_id\n+14155550142,a1\n(415) 555-0142,a2\n415.555.0142,a3\n+14155550101,b1\n14155550101,b1\n');
+    const csv = file('calls.csv', 'phone_number,appointment_id\n+14157770142,a1\n(415) 777-0142,a2\n415.777.0142,a3\n+14157770101,b1\n14157770101,b1\n');
     const { targets, rejected } = await targetsFromFile(csv, s, 'US', now);
-    expect(brief(targets)).toEqual(['line 2 a1 +14155550142', 'line 5 b1 +14155550101']);
+    expect(brief(targets)).toEqual(['line 2 a1 +14157770142', 'line 5 b1 +14157770101']);
     const samePhone =
       'number "+*******0142" is already called about appointment "a1"; one call per number per run, so call this appointment in a later run';
     expect(reasons(rejected)).toEqual({
@@ -181,7 +181,7 @@ describe('targetsFromFile: which rows are dialed', () => {
       'line 6': 'duplicate of line 5: appointment "b1" is called once; remove the repeated row',
     });
     // The same in JSON, by item.
-    const json = file('calls.json', JSON.stringify([{ phoneNumber: '+14155550142', appointmentId: 'a1' }, { phoneNumber: '415.555.0142', appointmentId: 'a1' }]));
+    const json = file('calls.json', JSON.stringify([{ phoneNumber: '+14157770142', appointmentId: 'a1' }, { phoneNumber: '415.777.0142', appointmentId: 'a1' }]));
     expect(reasons((await targetsFromFile(json, s, 'US', now)).rejected)).toEqual({
       'item 2': 'duplicate of item 1: appointment "a1" is called once; remove the repeated row',
     });
@@ -190,16 +190,16 @@ describe('targetsFromFile: which rows are dialed', () => {
 
   it('a rejected row does not count as the first occurrence: the next valid row for it is dialed', async () => {
     const s = await clinic();
-    const csv = file('calls.csv', 'phone_number,appointment_id\n+14155550199,a1\n415 555 0142,a1\n');
+    const csv = file('calls.csv', 'phone_number,appointment_id\n+14157770199,a1\n415 777 0142,a1\n');
     const { targets, rejected } = await targetsFromFile(csv, s, 'US', now);
-    expect(brief(targets)).toEqual(['line 3 a1 +14155550142']);
+    expect(brief(targets)).toEqual(['line 3 a1 +14157770142']);
     expect(Object.keys(reasons(rejected))).toEqual(['line 2']);
     await s.close();
   });
 
   it('no reason shows a full phone number', async () => {
     const s = await clinic();
-    const csv = file('calls.csv', 'phone_number,appointment_id\n+1415555012,a1\n+14155550101,a1\n+14155550142,a1\n(415) 555-0142,a2\n+14155550101,nope\n');
+    const csv = file('calls.csv', 'phone_number,appointment_id\n+1415555012,a1\n+14157770101,a1\n+14157770142,a1\n(415) 777-0142,a2\n+14157770101,nope\n');
     const { rejected } = await targetsFromFile(csv, s, 'US', now);
     expect(rejected).toHaveLength(4);
     expect(rejected[0]!.reason).toBe('phone_number "+******5012" is not a valid phone number; write it in E.164, e.g. +14155550123');
@@ -220,7 +220,7 @@ describe('appointmentsToConfirm: one call per number', () => {
 });
 
 describe('planCampaign: whether the dialer starts, and its exit code', () => {
-  const target = (i: number): CallTarget => ({ appointmentId: `a${i}`, phoneNumber: '+14155550142', source: `calls.csv line ${i + 2}` });
+  const target = (i: number): CallTarget => ({ appointmentId: `a${i}`, phoneNumber: '+14157770142', source: `calls.csv line ${i + 2}` });
   const many = (n: number) => Array.from({ length: n }, (_, i) => target(i));
   const skipped: RejectedRow[] = [{ source: 'calls.csv line 2', reason: 'x' }];
 
@@ -256,9 +256,9 @@ describe('planCampaign: whether the dialer starts, and its exit code', () => {
 describe('what the dialer prints about calls', () => {
   const call = (record: Partial<CallRecord>): PlacedCall =>
     ({
-      target: { appointmentId: 'a1', phoneNumber: '+14155550142', source: 'store' },
+      target: { appointmentId: 'a1', phoneNumber: '+14157770142', source: 'store' },
       room: 'confirm-a1-1',
-      record: { outcome: 'failed', sip_status: null, error: 'INVITE to +14155550142 failed', ...record },
+      record: { outcome: 'failed', sip_status: null, error: 'INVITE to +14157770142 failed', ...record },
       startedAt: 0,
       endedAt: 1000,
     }) as PlacedCall;
@@ -297,7 +297,7 @@ describe('the outbound-calls CLI, up to the first call', () => {
   }
 
   it('every row skipped: exit 1, each row and the verdict on stderr, no full number, no stack trace', async () => {
-    const csv = file('calls.csv', '\uFEFFphone_number,appointment_id\r\n+14155550101,b-cancelled\r\n(415) 555-0142,b1\r\n');
+    const csv = file('calls.csv', '\uFEFFphone_number,appointment_id\r\n+14157770101,b-cancelled\r\n(415) 777-0142,b1\r\n');
     const r = await cli([csv]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
@@ -314,7 +314,7 @@ describe('the outbound-calls CLI, up to the first call', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(`${json}: not valid JSON: Unexpected end of JSON input; expected an array like [{"phoneNumber": "+14155550123", "appointmentId": "a-1"}]\n`);
 
-    const csv = file('calls.csv', 'phone_number,appointment_id\n+14155550142,a1\n+14155550101,b1\n');
+    const csv = file('calls.csv', 'phone_number,appointment_id\n+14157770142,a1\n+14157770101,b1\n');
     const many = await cli([csv, '--max-calls', '1']);
     expect(many.code).toBe(1);
     expect(many.stderr).toBe(`2 calls to place from ${csv}, more than --max-calls 1; none placed. Check the list, then run again with --yes to place all 2 (or raise --max-calls)\n`);
