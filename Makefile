@@ -71,3 +71,4 @@ test: install typecheck stack-up ## everything: typecheck, unit tests, end-to-en
 	npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/unit.json
 	npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json=$(REPORTS)/e2e.json
 	@node scripts/test-summary.mjs $(REPORTS)/unit.json $(REPORTS)/e2e.json
+	node --import tsx devtools/check-logs.ts

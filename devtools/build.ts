@@ -1,9 +1,11 @@
 /**
  * Vitest global setup of the e2e project: compiles src/ to dist/ (`npm run build`, incremental)
- * before any test starts a worker, so the tests run the current source the way production does.
+ * before any test starts a worker, so the tests run the current source the way production does;
+ * clears the logs an earlier run kept (./logs.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { clearRunLogs } from './logs.js';
 import { REPO_ROOT } from './stack.js';
 
 /** Runs `tsc -p tsconfig.build.json`. @throws Error with the compiler's output when it fails. */
@@ -21,4 +23,6 @@ export function buildWorker(): void {
 
 export default function setup(): void {
   buildWorker();
+  // The log check after the run (devtools/check-logs.ts) reads this run's logs only.
+  clearRunLogs();
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { keepLog } from '../../devtools/logs.js';
 import { callScript } from '../../src/call/index.js';
 import { addPatient } from '../../devtools/patients.js';
 import { speechUlaw } from '../../devtools/audio.js';
@@ -70,9 +71,11 @@ describe('outbound confirmation calls', () => {
           OUTBOUND_RINGING_TIMEOUT_S: '6',
         },
       });
+      keepLog('outbound-calls', r.stdout + r.stderr);
       return { code: 0, stdout: r.stdout, stderr: r.stderr, csv };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
+      keepLog('outbound-calls', e.stdout + e.stderr);
       return { code: e.code, stdout: e.stdout, stderr: e.stderr, csv };
     }
   }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keepLog } from '../../devtools/logs.js';
 import { speechUlaw } from '../../devtools/audio.js';
 import { clients, uniqueNumber, waitForRoom, type Clients } from '../../devtools/livekit.js';
 import { SipCaller } from '../../devtools/sipp.js';
@@ -23,9 +24,11 @@ async function script(name: string, args: string[], env: Record<string, string> 
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
     });
+    keepLog(name, stdout + stderr);
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
+    keepLog(name, e.stdout + e.stderr);
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }

@@ -1,0 +1,185 @@
+/**
+ * Faults caused for real on the local stack, and what the caller hears and what is saved: a job
+ * process killed mid-call, the database locked by another process during a press, two keys pressed
+ * at once before the goodbye, livekit-server killed mid-call and gone for 120 s. The outage test
+ * stops the shared livekit-server, so it runs last in this file, and restarts it before it ends.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { callScript } from '../../src/call/index.js';
+import { speechUlaw } from '../../devtools/audio.js';
+import { clients, provisionInbound, type InboundRoute } from '../../devtools/livekit.js';
+import { addPatient } from '../../devtools/patients.js';
+import { decodePcmu, type RtpPacket } from '../../devtools/rtp.js';
+import { SipCaller, type CallResult } from '../../devtools/sipp.js';
+import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { REPO_ROOT, STACK_DIR } from '../../devtools/stack.js';
+import { startWorker, type TestWorker } from '../../devtools/worker.js';
+
+const prompts = callScript('Main Street Clinic');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, out?: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${out ? `\n${out().slice(-4000)}` : ''}`);
+    await sleep(200);
+  }
+}
+
+/** The audio the phone received after `fromMs` (and before `toMs`), 8 kHz PCM16. */
+function audioBetween(result: CallResult, fromMs: number, toMs = Infinity): Int16Array {
+  return decodePcmu(result.rtp.filter((p: RtpPacket) => p.timeMs > fromMs && p.timeMs < toMs));
+}
+
+describe('faults during a call', () => {
+  let worker: TestWorker;
+  let route: InboundRoute;
+  const c = clients();
+  const cleanup: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    worker = await startWorker('faults');
+    route = await provisionInbound(c, { agentName: worker.agentName });
+  });
+  afterEach(async () => {
+    while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await route?.remove();
+    await worker?.stop();
+  });
+
+  async function call(from: string, dtmf: { digits: string; atMs: number }[], hangupAfterMs: number) {
+    const caller = await SipCaller.dial({ to: route.number, from, audioFile: speechUlaw('Hello.'), dtmf, hangupAfterMs });
+    cleanup.push(() => caller.kill());
+    return caller;
+  }
+
+  const recordOf = (phone: string) => worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst();
+  const closedRecordOf = (phone: string, timeoutMs = 20_000) =>
+    until(`the record of ${phone} closed`, async () => ((await recordOf(phone))?.ended_at ? recordOf(phone) : undefined), timeoutMs, worker.output);
+
+  /** The pid of the job process running the call in `room` (its "call started" line). */
+  function jobPid(room: string): number {
+    const line = worker
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"msg":"call started') && l.includes(room.slice(-12)));
+    if (!line) throw new Error(`no "call started" line for ${room}`);
+    return (JSON.parse(line) as { pid: number }).pid;
+  }
+
+  it('a job process killed mid-call: the caller gets a BYE within 5 s, the record says failed and why', async () => {
+    const p = await addPatient(worker.store);
+    const caller = await call(p.phone, [], 60_000);
+    const record = await until('the call record', () => recordOf(p.phone), 30_000, worker.output);
+    await until('the greeting', () => worker.output().includes('"msg":"greeting caller"') || undefined, 20_000, worker.output);
+    await sleep(2000);
+    const killedAt = Date.now();
+    process.kill(jobPid(record.room), 'SIGKILL');
+    const result = await caller.result();
+    const bye = result.sip.find((m) => m.firstLine.startsWith('BYE') && m.timeMs > killedAt);
+    expect(bye, `a BYE after the kill:\n${result.sip.map((m) => m.firstLine).join('\n')}`).toBeDefined();
+    // The issue's bound: the caller is not left in a silent room.
+    expect(bye!.timeMs - killedAt).toBeLessThan(5000);
+    const closed = await closedRecordOf(p.phone);
+    expect(closed).toMatchObject({ outcome: 'failed' });
+    expect(closed!.error).toMatch(/call process exited before the call ended/);
+    expect(worker.output()).toContain('call process gone mid-call');
+  });
+
+  it('the database locked by another process during a press: no "confirmed" said; the later press confirms once', async () => {
+    const p = await addPatient(worker.store);
+    // 1 at 14 s while the database is locked; 1 again at 40 s, after the lock is released.
+    const caller = await call(p.phone, [{ digits: '1', atMs: 14_000 }, { digits: '1', atMs: 40_000 }], 60_000);
+    await until('the greeting', async () => ((await recordOf(p.phone)) && worker.output().includes('"msg":"greeting caller"')) || undefined, 30_000, worker.output);
+    const lock = new BetterSqlite3(worker.dbPath);
+    cleanup.push(async () => void (lock.open && lock.close()));
+    lock.exec('BEGIN EXCLUSIVE');
+    await until('the failed save', () => worker.output().includes('"msg":"key press not saved"') || undefined, 40_000, worker.output);
+    lock.exec('COMMIT');
+    lock.close();
+    const result = await caller.result();
+    const [first, second] = result.dtmfSent;
+    expect(first && second, 'both presses sent').toBeTruthy();
+
+    const between = audioBetween(result, first!.timeMs, second!.timeMs);
+    const apology = firstSpeech(between, 8000);
+    expect(apology, 'something said after the first press').toBeDefined();
+    expect(await recognizeAmong(between.subarray(apology!.start, apology!.end), 8000, [prompts.notSaved(true), prompts.confirmed()])).toBe(
+      speechWords(prompts.notSaved(true)),
+    );
+    const after = audioBetween(result, second!.timeMs);
+    const confirmation = firstSpeech(after, 8000)!;
+    expect(await recognizeAmong(after.subarray(confirmation.start, confirmation.end), 8000, [prompts.notSaved(true), prompts.confirmed()])).toBe(
+      speechWords(prompts.confirmed()),
+    );
+
+    const closed = await closedRecordOf(p.phone);
+    expect(closed).toMatchObject({ outcome: 'confirmed' });
+    expect(closed!.error).toMatch(/key 1 not saved/);
+    expect((await worker.store.booking.changes(p.appointmentId)).map((ch) => ch.change)).toEqual(['confirmed']);
+    expect((await worker.store.digits(closed!.id)).at(-1)).toMatchObject({ digit: '1', action: 'confirm' });
+  });
+
+  it('"12" pressed quickly: the whole confirmation is heard, then the hang-up', async () => {
+    const p = await addPatient(worker.store);
+    const caller = await call(p.phone, [{ digits: '1', atMs: 14_000 }, { digits: '2', atMs: 14_400 }], 40_000);
+    const result = await caller.result();
+    const pressed = result.dtmfSent[0]!.timeMs;
+    const after = audioBetween(result, pressed);
+    const said = firstSpeech(after, 8000);
+    expect(said).toBeDefined();
+    const full = prompts.confirmed();
+    // A confirmation cut short sounds like its first words: the recogniser must pick the whole sentence.
+    const cut = 'Thank you. Your appointment';
+    expect(await recognizeAmong(after.subarray(said!.start, said!.end), 8000, [full, cut, prompts.rescheduleRequested()])).toBe(speechWords(full));
+    const bye = result.sip.find((m) => m.firstLine.startsWith('BYE') && m.timeMs > pressed);
+    expect(bye, 'the agent hung up').toBeDefined();
+    const closed = await closedRecordOf(p.phone);
+    expect(closed).toMatchObject({ outcome: 'confirmed' });
+    expect((await worker.store.digits(closed!.id)).map((d) => [d.digit, d.action])).toEqual([
+      ['1', 'confirm'],
+      ['2', 'ignored'],
+    ]);
+  });
+
+  it('livekit-server killed mid-call and gone 120 s: the record says LiveKit was lost; once it is back the next call is answered, no restart', async () => {
+    const health = async () => (await fetch(`http://127.0.0.1:${worker.port}/`).catch(() => undefined))?.status;
+    expect(await health()).toBe(200);
+    const p = await addPatient(worker.store);
+    const caller = await call(p.phone, [], 30_000);
+    await until('the greeting', async () => ((await recordOf(p.phone)) && worker.output().includes('"msg":"greeting caller"')) || undefined, 30_000, worker.output);
+    const pid = Number(readFileSync(join(STACK_DIR, 'run', 'livekit-server.pid'), 'utf8'));
+    const stoppedAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    await caller.result().catch(() => undefined);
+
+    const lost = await closedRecordOf(p.phone, 110_000);
+    expect(lost).toMatchObject({ outcome: 'failed' });
+    expect(lost!.error).toMatch(/lost the connection to LiveKit/);
+    expect(await health()).toBe(503);
+    expect(worker.output()).toMatch(/failed to connect to LiveKit server .*retrying in/);
+
+    await sleep(Math.max(0, stoppedAt + 120_000 - Date.now()));
+    expect(worker.process.exitCode, 'the worker is still running after 120 s without LiveKit').toBeNull();
+    execFileSync(join(REPO_ROOT, 'scripts', 'stack', 'stack.sh'), ['up'], { stdio: 'ignore' });
+    const backAt = Date.now();
+    await until('the worker to register again', async () => ((await health()) === 200) || undefined, 30_000, worker.output);
+    const registeredAfterMs = Date.now() - backAt;
+    // The framework waits at most 10 s between attempts; report the figure (README, issue note).
+    console.log(`worker registered again ${registeredAfterMs} ms after livekit-server was healthy`);
+    expect(registeredAfterMs).toBeLessThan(15_000);
+
+    const q = await addPatient(worker.store, { name: 'Aisha Rahman' });
+    const next = await call(q.phone, [{ digits: '1', atMs: 4000 }], 30_000);
+    expect((await next.result()).exitCode).toBe(0);
+    expect(await closedRecordOf(q.phone)).toMatchObject({ outcome: 'confirmed' });
+  }, 300_000);
+});
