@@ -5,7 +5,7 @@
  * job process outlives its call.
  */
 import { AutoSubscribe, type JobContext } from '@livekit/agents';
-import { RoomEvent } from '@livekit/rtc-node';
+import { DisconnectReason, RoomEvent } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import { Call, callScript, type CallRoom, type CallVoice } from '../call/index.js';
 import { liveKitApi, lostConnection } from '../livekit/index.js';
@@ -81,7 +81,24 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
   ctx.addShutdownCallback(async () => {
     await call.close('job shutdown');
   });
-  ctx.room.on(RoomEvent.ParticipantDisconnected, (p) => call.receive({ type: 'participant_left', identity: p.identity, reason: String(p.disconnectReason ?? 'unknown') }));
+  // While the connection to LiveKit is down, participants "leave" because we lost them, not because they hung up.
+  let reconnecting = false;
+  ctx.room.on(RoomEvent.Reconnecting, () => {
+    reconnecting = true;
+    log.warn('connection to LiveKit interrupted: reconnecting');
+  });
+  ctx.room.on(RoomEvent.Reconnected, () => {
+    reconnecting = false;
+    log.info('connection to LiveKit back');
+  });
+  ctx.room.on(RoomEvent.ParticipantDisconnected, (p) => {
+    if (reconnecting || !ctx.room.isConnected) {
+      call.receive({ type: 'room_closed', lost: 'lost the connection to LiveKit (participants dropped while reconnecting)' });
+      return;
+    }
+    const reason = p.disconnectReason === undefined ? 'unknown' : (DisconnectReason[p.disconnectReason] ?? String(p.disconnectReason));
+    call.receive({ type: 'participant_left', identity: p.identity, reason });
+  });
   ctx.room.on(RoomEvent.Disconnected, (reason) => call.receive({ type: 'room_closed', lost: lostConnection(reason) }));
   ctx.room.on(RoomEvent.DtmfReceived, (_code, digit, p) => call.receive({ type: 'key', digit, from: p?.identity }));
 
