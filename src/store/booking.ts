@@ -239,24 +239,37 @@ export class Booking {
   }
 
   /**
-   * Confirms an appointment once; a cancelled one stays cancelled.
-   * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
+   * Moves a (not cancelled) appointment to `status` once, logging the change as `done`; when it is
+   * there already nothing is written but the outcome (`already`).
    */
-  async confirm(appointmentId: string, ctx: ChangeContext): Promise<ConfirmResult> {
+  private async moveTo<R extends string>(
+    appointmentId: string,
+    ctx: ChangeContext,
+    status: 'confirmed' | 'reschedule_requested',
+    results: { readonly done: R; readonly already: R },
+  ): Promise<R | 'cancelled' | 'not_found'> {
     checkContext(ctx);
     return this.write(async (trx) => {
       const row = await this.status(trx, appointmentId);
       if (!row) return 'not_found';
       if (row.status === 'cancelled') return 'cancelled';
-      if (row.status === 'confirmed') {
+      if (row.status === status) {
         await this.saveOutcome(trx, ctx);
-        return 'already_confirmed';
+        return results.already;
       }
-      await trx.updateTable('appointments').set({ status: 'confirmed', updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
-      await this.log(trx, appointmentId, 'confirmed', ctx);
+      await trx.updateTable('appointments').set({ status, updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
+      await this.log(trx, appointmentId, results.done, ctx);
       await this.saveOutcome(trx, ctx);
-      return 'confirmed';
+      return results.done;
     });
+  }
+
+  /**
+   * Confirms an appointment once; a cancelled one stays cancelled.
+   * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
+   */
+  confirm(appointmentId: string, ctx: ChangeContext): Promise<ConfirmResult> {
+    return this.moveTo(appointmentId, ctx, 'confirmed', { done: 'confirmed', already: 'already_confirmed' });
   }
 
   /**
@@ -264,21 +277,8 @@ export class Booking {
    * appointment may ask too.
    * @throws TypeError (as a rejection) when `ctx` is unusable (see {@link ChangeContext}).
    */
-  async requestReschedule(appointmentId: string, ctx: ChangeContext): Promise<RequestRescheduleResult> {
-    checkContext(ctx);
-    return this.write(async (trx) => {
-      const row = await this.status(trx, appointmentId);
-      if (!row) return 'not_found';
-      if (row.status === 'cancelled') return 'cancelled';
-      if (row.status === 'reschedule_requested') {
-        await this.saveOutcome(trx, ctx);
-        return 'already_requested';
-      }
-      await trx.updateTable('appointments').set({ status: 'reschedule_requested', updated_at: iso(ctx.at) }).where('id', '=', appointmentId).execute();
-      await this.log(trx, appointmentId, 'reschedule_requested', ctx);
-      await this.saveOutcome(trx, ctx);
-      return 'reschedule_requested';
-    });
+  requestReschedule(appointmentId: string, ctx: ChangeContext): Promise<RequestRescheduleResult> {
+    return this.moveTo(appointmentId, ctx, 'reschedule_requested', { done: 'reschedule_requested', already: 'already_requested' });
   }
 
   /**
