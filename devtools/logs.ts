@@ -75,7 +75,8 @@ export function numberPattern(e164: string): RegExp {
  */
 export function findLeaks(text: string, numbers: readonly string[], secrets: readonly string[]): Leak[] {
   const phonePatterns = [...new Set(numbers)].map(numberPattern);
-  const anyE164 = /\+\d{8,15}(?!\d)/;
+  // Unmasked E.164 — but not the fictional 555-01XX examples hints give (see isFictionalNumber).
+  const anyE164 = /\+(?!1\d{3}55501\d\d(?!\d))\d{8,15}(?!\d)/;
   const secretValues = secrets.filter((s) => s.length >= 8);
   const leaks: Leak[] = [];
   text.split('\n').forEach((raw, i) => {

@@ -28,4 +28,5 @@ await runCli(async () => {
     const rows = dispatchRows(await sip.listSipDispatchRule().catch(fail));
     process.stdout.write(`${values.json ? JSON.stringify(rows, null, 2) : formatDispatchRules(rows)}\n`);
   }
-});
+  // The table is the clinic's own configuration, asked for: its trunk numbers are shown in full.
+}, { report: true });

@@ -25,10 +25,12 @@ export function flags<T extends NonNullable<ParseArgsConfig['options']>>(options
 
 /**
  * Runs `main`; known errors print their lines to stderr and exit 1, anything else is a bug. Every
- * line the script writes is redacted (numbers masked, secrets from the environment replaced).
+ * line the script writes is redacted (numbers masked, secrets from the environment replaced) —
+ * except standard output when `opts.report` says it is the report the operator asked for (the
+ * clinic's own trunk numbers in `list-sip`); its errors are redacted still.
  */
-export async function runCli(main: () => Promise<void>): Promise<void> {
-  guardProcessOutput();
+export async function runCli(main: () => Promise<void>, opts: { readonly report?: boolean } = {}): Promise<void> {
+  guardProcessOutput({ stdout: !opts.report });
   registerSecretsIn(process.env);
   try {
     await main();

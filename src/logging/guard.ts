@@ -67,8 +67,10 @@ function guard(stream: NodeJS.WriteStream): void {
  *   destination, `stream.end(chunk)`, native code, and child processes.
  * - A multi-byte UTF-8 character cut at the end of a Buffer chunk is re-encoded as U+FFFD, only
  *   when that chunk also had something to redact.
+ * @param streams `stdout: false` leaves standard output as it is, for a script whose output is a
+ *   report the operator asked for (e.g. the trunk numbers `list-sip` prints); default both guarded.
  */
-export function guardProcessOutput(): void {
-  guard(process.stdout);
-  guard(process.stderr);
+export function guardProcessOutput(streams: { readonly stdout?: boolean; readonly stderr?: boolean } = {}): void {
+  if (streams.stdout !== false) guard(process.stdout);
+  if (streams.stderr !== false) guard(process.stderr);
 }

@@ -19,3 +19,10 @@ describe('log leak check', () => {
     ]);
   });
 });
+
+describe('log leak check: examples', () => {
+  it('takes a fictional 555-01XX example in a hint for what it is, not a leak', () => {
+    expect(findLeaks('write it in E.164, e.g. +14155550123', [], [])).toEqual([]);
+    expect(findLeaks('dialing +14155550923', [], [])).toHaveLength(1);
+  });
+});
