@@ -40,7 +40,7 @@ gemini-sip: build ## run the agent worker from dist/ (production: drains calls o
 gemini-sip-dev: install ## run the agent worker, restarting when src/ changes
 	@npx tsx watch src/worker/main.ts start
 
-outbound-calls: install ## call patients to confirm tomorrow's appointments (ARGS="file.csv --delay-s 30 --concurrency 1 --json")
+outbound-calls: install ## call patients to confirm tomorrow's appointments (ARGS="file.csv --delay-s 30 --concurrency 1 --max-calls 500 --yes --json")
 	@$(TSX) scripts/outbound-calls.ts $(ARGS)
 
 seed: install ## load the demo patients and appointments into DATABASE_PATH

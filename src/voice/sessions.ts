@@ -159,7 +159,7 @@ export class FallbackSpeaker implements Speaker {
       this.switching = this.startKeypad().then(
         (keypad) => {
           this.current = keypad;
-          if (this.closing) void keypad.close();
+          if (this.closing) keypad.close().catch((err: unknown) => this.log.warn({ err }, 'closing the keypad session failed'));
           else this.onFallback();
         },
         (err: unknown) => this.log.error({ err }, 'keypad fallback failed to start'),
