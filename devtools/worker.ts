@@ -117,3 +117,17 @@ export async function startWorker(name: string, env: Record<string, string> = {}
     },
   };
 }
+
+/**
+ * The pid of the job process that ran the call in `room`: its one "call started" line (the room's
+ * random suffix identifies it; the rest of the name is masked in logs).
+ * @throws Error when there is not exactly one such line.
+ */
+export function callProcessPid(worker: TestWorker, room: string): number {
+  const lines = worker
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"msg":"call started') && l.includes(room.slice(-12)));
+  if (lines.length !== 1) throw new Error(`expected one "call started" line for ${room}, found ${lines.length}`);
+  return (JSON.parse(lines[0]!) as { pid: number }).pid;
+}

@@ -17,20 +17,11 @@ import { decodePcmu, type RtpPacket } from '../../devtools/rtp.js';
 import { SipCaller, type CallResult } from '../../devtools/sipp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { REPO_ROOT, STACK_DIR } from '../../devtools/stack.js';
-import { startWorker, type TestWorker } from '../../devtools/worker.js';
+import { waitFor } from '../../devtools/wait.js';
+import { callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const prompts = callScript('Main Street Clinic');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, out?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${out ? `\n${out().slice(-4000)}` : ''}`);
-    await sleep(200);
-  }
-}
 
 /** The audio the phone received after `fromMs` (and before `toMs`), 8 kHz PCM16. */
 function audioBetween(result: CallResult, fromMs: number, toMs = Infinity): Int16Array {
@@ -63,26 +54,16 @@ describe('faults during a call', () => {
 
   const recordOf = (phone: string) => worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst();
   const closedRecordOf = (phone: string, timeoutMs = 20_000) =>
-    until(`the record of ${phone} closed`, async () => ((await recordOf(phone))?.ended_at ? recordOf(phone) : undefined), timeoutMs, worker.output);
+    waitFor(`the record of ${phone} closed`, async () => ((await recordOf(phone))?.ended_at ? recordOf(phone) : undefined), timeoutMs, worker.output);
 
   /** True once the agent greets the caller in `room`. */
   const greeted = (room: string) => worker.output().split('\n').some((l) => l.includes('"msg":"greeting caller"') && l.includes(room.slice(-12)));
 
   /** Waits until the call of `phone` has a record and the agent greets them; returns the record. */
   async function greeting(phone: string) {
-    const record = await until(`the call record of ${phone}`, () => recordOf(phone), 30_000, worker.output);
-    await until('the greeting', () => greeted(record.room) || undefined, 20_000, worker.output);
+    const record = await waitFor(`the call record of ${phone}`, () => recordOf(phone), 30_000, worker.output);
+    await waitFor('the greeting', () => greeted(record.room) || undefined, 20_000, worker.output);
     return record;
-  }
-
-  /** The pid of the job process running the call in `room` (its "call started" line). */
-  function jobPid(room: string): number {
-    const line = worker
-      .output()
-      .split('\n')
-      .find((l) => l.includes('"msg":"call started') && l.includes(room.slice(-12)));
-    if (!line) throw new Error(`no "call started" line for ${room}`);
-    return (JSON.parse(line) as { pid: number }).pid;
   }
 
   it('a job process killed mid-call: the caller gets a BYE within 5 s, the record says failed and why', async () => {
@@ -91,7 +72,7 @@ describe('faults during a call', () => {
     const record = await greeting(p.phone);
     await sleep(2000);
     const killedAt = Date.now();
-    process.kill(jobPid(record.room), 'SIGKILL');
+    process.kill(callProcessPid(worker, record.room), 'SIGKILL');
     const result = await caller.result();
     const bye = result.sip.find((m) => m.firstLine.startsWith('BYE') && m.timeMs > killedAt);
     expect(bye, `a BYE after the kill:\n${result.sip.map((m) => m.firstLine).join('\n')}`).toBeDefined();
@@ -111,7 +92,7 @@ describe('faults during a call', () => {
     const lock = new BetterSqlite3(worker.dbPath);
     cleanup.push(async () => void (lock.open && lock.close()));
     lock.exec('BEGIN EXCLUSIVE');
-    await until('the failed save', () => worker.output().includes('"msg":"key press not saved"') || undefined, 40_000, worker.output);
+    await waitFor('the failed save', () => worker.output().includes('"msg":"key press not saved"') || undefined, 40_000, worker.output);
     lock.exec('COMMIT');
     lock.close();
     const result = await caller.result();
@@ -182,7 +163,7 @@ describe('faults during a call', () => {
     expect(worker.process.exitCode, 'the worker is still running after 120 s without LiveKit').toBeNull();
     execFileSync(join(REPO_ROOT, 'scripts', 'stack', 'stack.sh'), ['up'], { stdio: 'ignore' });
     const backAt = Date.now();
-    await until('the worker to register again', async () => ((await health()) === 200) || undefined, 30_000, worker.output);
+    await waitFor('the worker to register again', async () => ((await health()) === 200) || undefined, 30_000, worker.output);
     const registeredAfterMs = Date.now() - backAt;
     // The framework waits at most 10 s between attempts; report the figure (README, issue note).
     console.log(`worker registered again ${registeredAfterMs} ms after livekit-server was healthy`);

@@ -16,7 +16,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { SipCaller } from '../../devtools/sipp.js';
-import { startWorker, type TestWorker } from '../../devtools/worker.js';
+import { processAlive, waitFor } from '../../devtools/wait.js';
+import { callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const CLINIC = 'Main Street Clinic';
 const prompts = callScript(CLINIC);
@@ -147,23 +148,9 @@ describe('inbound calls in keypad mode', () => {
     expect(record.outcome).toBe('hung_up');
     expect(record.ended_at).not.toBeNull();
     // The job process of that call is gone too.
-    const started = worker
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('"msg":"call started') && l.includes(record.room.slice(-12)));
-    expect(started).toHaveLength(1);
-    const pid = (JSON.parse(started[0]!) as { pid: number }).pid;
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    const until = Date.now() + 10_000;
-    while (alive() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-    expect(alive(), `job process ${pid} still running after its call`).toBe(false);
+    const pid = callProcessPid(worker, record.room);
+    await waitFor(`job process ${pid} to exit`, () => !processAlive(pid), 10_000).catch(() => undefined);
+    expect(processAlive(pid), `job process ${pid} still running after its call`).toBe(false);
     expect((await worker.store.getAppointment(p.appointmentId))!.status).toBe('scheduled');
 
     const q = await patient('Aisha Rahman');

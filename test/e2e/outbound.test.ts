@@ -20,6 +20,7 @@ import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-
 import { freePorts, SipCallee } from '../../devtools/sipp.js';
 import { REPO_ROOT } from '../../devtools/stack.js';
 import { startWorker, type TestWorker } from '../../devtools/worker.js';
+import { processAlive, waitFor } from '../../devtools/wait.js';
 
 const run = promisify(execFile);
 const prompts = callScript('Main Street Clinic');
@@ -133,44 +134,26 @@ describe('outbound confirmation calls', () => {
     return room;
   }
 
-  const until = async <T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await check();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${worker.output().slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-
   it.each([
     ['{bad json', /job refused, nothing dialed: job metadata is not JSON/],
     ['{"direction":"outbound","appointmentId":5,"phoneNumber":"+14155550101"}', /job refused, nothing dialed: job metadata: appointmentId /],
   ])('a job with metadata %s ends at once: one line naming what is wrong, the room deleted, no call', async (metadata, line) => {
     const room = await dispatchWith(metadata);
-    const refused = await until('the refusal', () => worker.output().split('\n').find((l) => line.test(l) && l.includes(room.slice(-6))));
+    const refused = await waitFor('the refusal', () => worker.output().split('\n').find((l) => line.test(l) && l.includes(room.slice(-6))), 20_000, worker.output);
     expect(JSON.parse(refused)).toMatchObject({ level: 50 });
     // The room is gone at once (nobody waits in it) and no call record was opened.
-    await until('the room deleted', async () => ((await c.rooms.listRooms([room])).length === 0 ? true : undefined), 5000);
+    await waitFor('the room deleted', async () => (await c.rooms.listRooms([room])).length === 0, 5000);
     expect(await worker.store.callsInRoom(room)).toEqual([]);
     // Its job process is not held: it has exited.
     const pid = (JSON.parse(refused) as { pid: number }).pid;
-    const gone = () => {
-      try {
-        process.kill(pid, 0);
-        return undefined;
-      } catch {
-        return true;
-      }
-    };
-    expect(await until(`job process ${pid} to exit`, gone, 10_000)).toBe(true);
+    expect(await waitFor(`job process ${pid} to exit`, () => !processAlive(pid), 10_000)).toBe(true);
   });
 
   it('an outbound job naming a number that is not the patient\'s: nothing dialed, the record says why', async () => {
     const a = await appointment();
     const phone = await callee({ answer: { kind: 'answer', afterMs: 500 }, hangupAfterMs: 5000, timeoutS: 10 });
     const room = await dispatchWith(writeOutboundMetadata({ appointmentId: a.appointmentId, phoneNumber: '+14155550999' }));
-    const record = await until('the record closed', async () => (await worker.store.callsInRoom(room)).find((r) => r.ended_at));
+    const record = await waitFor('the record closed', async () => (await worker.store.callsInRoom(room)).find((r) => r.ended_at), 20_000, worker.output);
     expect(record).toMatchObject({ outcome: 'failed', phone_e164: a.phone, appointment_id: a.appointmentId });
     expect(record.error).toMatch(/not the number on file for the appointment's patient; nothing dialed/);
     const result = await phone.result();
