@@ -2,20 +2,11 @@
  * The record of one call in the store: opened once, each outcome and key press saved before anything
  * is said about it, closed exactly once (the first close wins; later ones return the same record).
  */
-import type { AppointmentStore, CallRecord, CallStart } from '../store/index.js';
-import type { CallOutcome, FinalOutcome } from './outcome.js';
+import type { AppointmentStore, CallClose, CallRecord, CallStart } from '../store/index.js';
+import type { CallOutcome } from './outcome.js';
 
-/** How a record is closed. */
-export interface CallEnd {
-  /** Replaces the outcome (a failed dial); default: the current one, `hung_up` if none. */
-  readonly outcome?: FinalOutcome;
-  /** What went wrong, kept on the record. */
-  readonly error?: string;
-  /** SIP status of a failed dial (RFC 3261 §21). */
-  readonly sipStatus?: number;
-  /** The call broke (LiveKit lost, its process gone): closes as `failed` unless a choice was saved. */
-  readonly failed?: boolean;
-}
+/** How a record is closed: the store's close, at the moment of closing (see `AppointmentStore.endCall`). */
+export type CallEnd = Omit<CallClose, 'at'>;
 
 /** One call's record. */
 export class CallRecorder {

@@ -51,11 +51,13 @@ export interface CallStart {
 
 /** How a record is closed (see {@link AppointmentStore.endCall}). */
 export interface CallClose {
-  /** Replaces the outcome (a final outcome, e.g. a failed dial's). */
+  /** Replaces the outcome (a final outcome, e.g. a failed dial's); default: the current one, `hung_up` if none. */
   readonly outcome?: FinalOutcome;
-  /** The call broke: `failed` instead of `hung_up` when no choice was saved (`outcomeAtClose`). */
+  /** The call broke (LiveKit lost, its process gone): `failed` instead of `hung_up` when no choice was saved (`outcomeAtClose`). */
   readonly failed?: boolean;
+  /** What went wrong, kept on the record. */
   readonly error?: string;
+  /** SIP status of a failed dial (RFC 3261 §21). */
   readonly sipStatus?: number;
   /** End time; default now. */
   readonly at?: Date;
@@ -250,19 +252,15 @@ export class SqlStore implements AppointmentStore {
   async closeStaleCalls(startedBefore: Date, outcome: FinalOutcome, error: string, at?: Date): Promise<number> {
     const stale = await this.db
       .selectFrom('call_records')
-      .select('id')
+      .select(['id', 'outcome'])
       .where('ended_at', 'is', null)
       .where('started_at', '<', startedBefore.toISOString())
       .execute();
-    let closed = 0;
-    for (const { id } of stale) {
-      const current = await this.getCall(id);
-      if (!current || current.ended_at) continue;
+    for (const c of stale) {
       // A choice saved during the call stays; only a call with none takes `outcome`.
-      await this.endCall(id, { outcome: current.outcome === 'in_progress' ? outcome : undefined, error, at });
-      closed++;
+      await this.endCall(c.id, { outcome: c.outcome === 'in_progress' ? outcome : undefined, error, at });
     }
-    return closed;
+    return stale.length;
   }
 
   async callsInRoom(room: string): Promise<CallRecord[]> {

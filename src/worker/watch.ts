@@ -52,7 +52,8 @@ export function watchJobs(deps: JobWatchDeps, intervalMs = WATCH_INTERVAL_MS): (
       for (const [id, room] of known) if (!now.has(id)) unfinished.add(room);
       known = now;
       for (const room of unfinished) {
-        if (await strandedCall(deps, room)) unfinished.delete(room);
+        await closeStrandedCall(deps, room); // a failure leaves the room for the next tick
+        unfinished.delete(room);
       }
     } finally {
       busy = false;
@@ -63,10 +64,10 @@ export function watchJobs(deps: JobWatchDeps, intervalMs = WATCH_INTERVAL_MS): (
   return () => clearInterval(timer);
 }
 
-/** Cleans up after a job gone from `room`; true when nothing is left to do. */
-async function strandedCall(deps: JobWatchDeps, room: string): Promise<boolean> {
+/** Cleans up after a job gone from `room`: nothing to do when the call closed its own record (a normal end). */
+async function closeStrandedCall(deps: JobWatchDeps, room: string): Promise<void> {
   const open = await deps.store.openCallsInRoom(room);
-  if (open.length === 0) return true; // the call closed its own record: a normal end
+  if (open.length === 0) return;
   deps.log.error({ room, calls: open.map((c) => c.id) }, 'call process gone mid-call: hanging up and closing its record');
   try {
     await deps.deleteRoom(room);
@@ -74,7 +75,6 @@ async function strandedCall(deps: JobWatchDeps, room: string): Promise<boolean> 
     deps.log.warn({ err, room }, 'room could not be deleted (it may be gone already)');
   }
   for (const c of open) await deps.store.endCall(c.id, { failed: true, error: PROCESS_GONE_ERROR });
-  return true;
 }
 
 /**
