@@ -54,6 +54,10 @@ export class GeminiStandIn {
   readonly connections: ClientMessage[][] = [];
   private readonly wss: WebSocketServer;
   private turns = 0;
+  /** While true, nothing is answered: the model has gone silent (its socket stays open). */
+  private silent = false;
+  /** Resumption handles given out, in order (`sessionResumptionUpdate.newHandle`). */
+  readonly handles: string[] = [];
 
   private constructor(
     wss: WebSocketServer,
@@ -102,7 +106,11 @@ export class GeminiStandIn {
         return;
       }
       received.push(msg);
-      if (msg.setup) ws.send(JSON.stringify({ setupComplete: {} }));
+      if (msg.setup) {
+        ws.send(JSON.stringify({ setupComplete: {} }));
+        this.offerHandle(ws);
+      }
+      if (this.silent) return;
       const content = msg.clientContent as { turnComplete?: boolean; turns?: { role: string; parts: { text?: string }[] }[] } | undefined;
       if (content?.turnComplete) {
         const text = (content.turns ?? []).flatMap((t) => t.parts.map((p) => p.text ?? '')).join(' ');
@@ -123,11 +131,44 @@ export class GeminiStandIn {
   /** Speaks the reply's words, then sends its tool calls (each with its own id). */
   private answer(ws: WebSocket, reply: Reply): void {
     const { say, toolCalls } = typeof reply === 'string' ? { say: reply, toolCalls: undefined } : reply;
+    // Nothing to say and nothing to call: the turn ends empty, as the Live API ends a turn it has no answer for.
+    if (!say && !toolCalls?.length) ws.send(JSON.stringify({ serverContent: { turnComplete: true } }));
     if (say) this.speak(ws, say);
     if (toolCalls?.length) {
       const functionCalls = toolCalls.map((c) => ({ id: `call-${++this.calls}`, name: c.name, args: c.args ?? {} }));
       ws.send(JSON.stringify({ toolCall: { functionCalls } }));
     }
+  }
+
+  /** The resumption handle each connection's `setup` carried (undefined: a fresh session), in order. */
+  setupHandles(): (string | undefined)[] {
+    return this.connections
+      .map((c) => c.find((m) => m.setup)?.setup as { sessionResumption?: { handle?: string } } | undefined)
+      .filter((s) => s !== undefined)
+      .map((s) => s.sessionResumption?.handle);
+  }
+
+  /** Stops answering anything (the socket stays open), or answers again. */
+  setSilent(silent: boolean): void {
+    this.silent = silent;
+  }
+
+  /**
+   * Sends `goAway` on every open connection, as the Live API does before its connection limit, and
+   * closes each one still open `closeAfterMs` later (1000: the limit reached).
+   */
+  goAway(closeAfterMs = 2000): void {
+    for (const c of this.wss.clients) {
+      c.send(JSON.stringify({ goAway: { timeLeft: `${Math.round(closeAfterMs / 1000)}s` } }));
+      setTimeout(() => c.readyState === c.OPEN && c.close(1000), closeAfterMs).unref();
+    }
+  }
+
+  /** A new resumption handle for the session so far (the Live API sends one as the session advances). */
+  private offerHandle(ws: WebSocket): void {
+    const handle = `resume-${this.handles.length + 1}`;
+    this.handles.push(handle);
+    ws.send(JSON.stringify({ sessionResumptionUpdate: { newHandle: handle, resumable: true } }));
   }
 
   /** Drops every open connection with `code` (1011: a server failure) and keeps listening. */
@@ -146,6 +187,7 @@ export class GeminiStandIn {
     ws.send(JSON.stringify({ serverContent: { outputTranscription: { text } } }));
     ws.send(JSON.stringify({ serverContent: { generationComplete: true } }));
     ws.send(JSON.stringify({ serverContent: { turnComplete: true }, usageMetadata: { totalTokenCount: 1 } }));
+    this.offerHandle(ws);
   }
 
   /** Closes every connection with `code` (1011 simulates a server failure), then the server. */

@@ -96,6 +96,11 @@ export class OpenAIRealtimeStandIn {
     send({ type: 'response.done', response: { id: responseId, object: 'realtime.response', status: 'completed', output: [done], metadata: metadata ?? null, usage: null } });
   }
 
+  /** Drops every open connection with `code` mid-call (1000: closed normally, 1011: a server failure) and keeps listening. */
+  drop(code = 1011): void {
+    for (const c of this.wss.clients) c.close(code);
+  }
+
   async close(): Promise<void> {
     for (const c of this.wss.clients) c.close(1000);
     await new Promise<void>((r) => this.wss.close(() => r()));

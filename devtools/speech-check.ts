@@ -86,3 +86,31 @@ export function firstSpeech(pcm: Int16Array, sampleRate: number, thresholdDbfs =
   }
   return start < 0 ? undefined : { start, end: lastLoud };
 }
+
+/** What a phone call received: its RTP packets (capture times in wall-clock ms) and the PCMU audio decoded from them. */
+export interface HeardAudio {
+  readonly rtp: readonly { readonly payloadType: number; readonly timeMs: number; readonly timestamp: number }[];
+  readonly audio: Int16Array;
+}
+
+/** The received audio (8 kHz samples) from wall-clock `fromMs` up to `toMs` (Infinity: to the end), by the RTP packets' capture times. */
+export function audioBetween(call: HeardAudio, fromMs: number, toMs = Infinity): Int16Array {
+  const pcmu = call.rtp.filter((x) => x.payloadType === 0);
+  if (pcmu.length === 0) return new Int16Array(0);
+  const sampleAt = (p: { timestamp: number }) => (p.timestamp - pcmu[0]!.timestamp) >>> 0;
+  const from = pcmu.find((x) => x.timeMs >= fromMs);
+  const to = pcmu.find((x) => x.timeMs >= toMs);
+  if (!from) return new Int16Array(0);
+  return call.audio.subarray(sampleAt(from), to ? sampleAt(to) : call.audio.length);
+}
+
+/**
+ * Which of `candidates` the phone heard first between `fromMs` and `toMs` (wall-clock ms, as
+ * `Date.now()`): the first stretch of speech in that part of the audio, recognised among them.
+ * @returns the recognised words, or '' when nothing was heard then.
+ */
+export async function firstHeardAfter(call: HeardAudio, fromMs: number, candidates: readonly string[], toMs = Infinity): Promise<string> {
+  const part = audioBetween(call, fromMs, toMs);
+  const speech = firstSpeech(part, 8000);
+  return speech ? recognizeAmong(part.subarray(speech.start, speech.end), 8000, candidates) : '';
+}

@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import { registerPrivateValues } from '../logging/index.js';
 import { toE164, type CountryCode } from '../phone/index.js';
-import type { AppointmentStore, CallerLookup, CallRecord } from '../store/index.js';
+import type { AppointmentStore, CallerLookup, CallEventKind, CallRecord } from '../store/index.js';
 import { classifyParticipant, type Connection, type ParticipantLike } from './classify.js';
 import { meaningOf, type BookingAnswer, type KeyMeaning, type KeypadAction } from './keys.js';
 import type { CallOutcome, FinalOutcome } from './outcome.js';
@@ -64,8 +64,18 @@ export interface VoiceRequest {
   /** Said first; keypad mode prepares its audio while the session starts. */
   readonly greeting: Utterance;
   readonly tools: ToolScope;
-  /** Called when the voice model fails mid-call and keypad mode has taken over. */
-  readonly onModelLost: () => void;
+  /** Where a voice model's speaker reports its link (voice modes only). */
+  readonly voiceEvents: VoiceEvents;
+}
+
+/** What a voice model's speaker tells the call about its link to the model (src/voice/link.ts). */
+export interface VoiceEvents {
+  /** The link is lost (`why`: its cause, e.g. a close code or a stall) and keypad mode is taking over. Told once. */
+  lost(why: string): void;
+  /** The model went on over a new connection after `why`, `ms` after it happened. */
+  resumed(why: string, ms: number): void;
+  /** Keypad mode could not start after the model was lost: the call has no voice left. */
+  gone(why: string): void;
 }
 
 /** The voice chosen for this worker (src/voice/choice.ts), as the call starts it. */
@@ -125,7 +135,12 @@ export type CallEvent =
   | { readonly type: 'participant_left'; readonly identity: string; readonly reason?: string }
   /** The room is gone for the job. `lost`: not a hang-up — the connection to LiveKit failed (said why). */
   | { readonly type: 'room_closed'; readonly lost?: string }
-  | { readonly type: 'model_lost' }
+  /** The voice model's link is lost (`why`); keypad mode is taking over. */
+  | { readonly type: 'model_lost'; readonly why: string; readonly at?: Date }
+  /** The voice model went on over a new connection after `why`. */
+  | { readonly type: 'model_resumed'; readonly why: string; readonly ms: number; readonly at?: Date }
+  /** No voice left at all (the model lost, and keypad mode could not start). */
+  | { readonly type: 'voice_gone'; readonly why: string }
   | { readonly type: 'tool_outcome'; readonly outcome: CallOutcome };
 
 /** How a call ended: its closed record (none when it ended before anyone was identified, or the store failed) and why. */
@@ -134,8 +149,8 @@ export interface CallEnded {
   readonly why: string;
 }
 
-/** The error kept on the record when a voice model failed and keypad mode took over. */
-export const MODEL_LOST_ERROR = 'the voice model session failed; the call went on in keypad mode';
+/** The error kept on the record when the voice model's link was lost (`why`) and keypad mode took over. */
+export const modelLostError = (why: string): string => `the voice model was lost (${why}); the call went on in keypad mode`;
 
 /** How long closing waits for a key press being saved, in ms: speech that can no longer play must not hold the record open. */
 const CLOSE_WAIT_MS = 3000;
@@ -179,6 +194,8 @@ export class Call {
   private answered = false;
   private timer?: NodeJS.Timeout;
   private modelLost?: string;
+  /** Voice events being saved (closing waits for them). */
+  private readonly notes: Promise<void>[] = [];
   private closing?: Promise<CallEnded>;
   private resolveEnded!: (e: CallEnded) => void;
   private readonly ended = new Promise<CallEnded>((resolve) => (this.resolveEnded = resolve));
@@ -276,7 +293,11 @@ export class Call {
         situation: this.situation!,
         greeting: greetingFor(this.o.script, this.situation!),
         tools: this.toolScope(),
-        onModelLost: () => this.receive({ type: 'model_lost' }),
+        voiceEvents: {
+          lost: (why) => this.receive({ type: 'model_lost', why }),
+          resumed: (why, ms) => this.receive({ type: 'model_resumed', why, ms }),
+          gone: (why) => this.receive({ type: 'voice_gone', why }),
+        },
       });
       if (this.closing) await speaker.close();
       else this.speaker = speaker;
@@ -329,7 +350,14 @@ export class Call {
         else void this.close('room closed');
         return;
       case 'model_lost':
-        return this.onModelLost();
+        return this.onModelLost(e.why, e.at ?? new Date());
+      case 'model_resumed':
+        this.note('voice_resumed', `${e.why}; resumed after ${e.ms} ms`, e.at ?? new Date());
+        return;
+      case 'voice_gone':
+        this.note('voice_gone', e.why, new Date());
+        void this.close('no voice left', { error: e.why, failed: true });
+        return;
       case 'tool_outcome':
         this.answered = true;
         clearTimeout(this.timer);
@@ -476,15 +504,28 @@ export class Call {
     void this.close(`participant left (reason ${reason})`);
   }
 
-  /** The voice model failed and keypad mode took over: tell the caller and offer the keypad menu. */
-  private onModelLost(): void {
-    this.modelLost = MODEL_LOST_ERROR;
+  /** The voice model was lost and keypad mode takes over: saved at once, then the caller is told and offered the keypad menu. */
+  private onModelLost(why: string, at: Date): void {
+    this.modelLost = modelLostError(why);
+    this.note('voice_lost', why, at);
     // Before the greeting there is nothing to tell: the greeting itself comes in keypad mode.
     if (this.phase === 'connecting' || this.phase === 'dialing') return;
     this.enqueue(async () => {
       if (this.isEnding) return;
       await this.askAgain(modelLostNotice(this.o.script, hasAppointment(this.situation!)));
     });
+  }
+
+  /**
+   * Saves what happened to the voice the moment it happened (the record's `call_events`), not at
+   * the close: a call that ends meanwhile still has it. Closing waits for it (bounded).
+   */
+  private note(kind: CallEventKind, why: string, at: Date): void {
+    const write = (async () => {
+      const recorder = this.recorder ?? (await this.opening);
+      await recorder?.event(kind, why, at);
+    })().catch((err: unknown) => this.o.log.error({ err, kind }, 'voice event not saved'));
+    this.notes.push(write);
   }
 
   /** What the voice model's tools work on: this call's record, and the call told of each change. */
@@ -547,7 +588,7 @@ export class Call {
     this.set('closing');
     clearTimeout(this.timer);
     clearTimeout(this.limitTimer);
-    await waitAtMost(this.queue, CLOSE_WAIT_MS);
+    await waitAtMost(Promise.all([this.queue, ...this.notes]), CLOSE_WAIT_MS);
     const recorder = this.recorder ?? (await this.opening?.catch(() => undefined));
     let record: CallRecord | undefined;
     try {

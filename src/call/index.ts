@@ -6,7 +6,7 @@
  */
 export {
   Call,
-  MODEL_LOST_ERROR,
+  modelLostError,
   type CallEnded,
   type CallEvent,
   type CallOptions,
@@ -17,6 +17,7 @@ export {
   type OutboundLeg,
   type Speaker,
   type ToolScope,
+  type VoiceEvents,
   type VoiceRequest,
 } from './call.js';
 export { classifyParticipant, type Connection, type ParticipantLike, type SipFacts } from './classify.js';

@@ -2,7 +2,7 @@
  * The record of one call in the store: opened once, each outcome and key press saved before anything
  * is said about it, closed exactly once (the first close wins; later ones return the same record).
  */
-import type { AppointmentStore, CallClose, CallRecord, CallStart } from '../store/index.js';
+import type { AppointmentStore, CallClose, CallEventKind, CallRecord, CallStart } from '../store/index.js';
 import type { CallOutcome } from './outcome.js';
 
 /** How a record is closed: the store's close, at the moment of closing (see `AppointmentStore.endCall`). */
@@ -35,6 +35,11 @@ export class CallRecorder {
   /** Saves a key press with what it did (confirm, reschedule, operator, ignored). */
   recordKey(digit: string, action: string, at: Date): Promise<void> {
     return this.store.recordDigit(this.id, digit, action, at);
+  }
+
+  /** Saves something that happened to the call's voice, with why. */
+  event(kind: CallEventKind, why: string, at: Date): Promise<void> {
+    return this.store.recordCallEvent(this.id, kind, why, at);
   }
 
   /** Closes the record once: end time, final outcome (see `outcomeAtClose` in ./outcome.ts), error, SIP status. */

@@ -130,6 +130,21 @@ const phoneReceived: Migration = {
   },
 };
 
+/** 006: what happened to a call's voice (the model lost or resumed), saved when it happened. */
+const callEvents: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('call_events')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('call_id', 'text', (c) => c.notNull().references('call_records.id'))
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text')
+      .execute();
+    await db.schema.createIndex('call_events_by_call').on('call_events').column('call_id').execute();
+  },
+};
+
 /** All migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': initial,
@@ -137,4 +152,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '003_preferences': preferences,
   '004_appointment_changes': appointmentChanges,
   '005_phone_received': phoneReceived,
+  '006_call_events': callEvents,
 };

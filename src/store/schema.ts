@@ -88,6 +88,20 @@ export interface CallDigitsTable {
   action: string;
 }
 
+/**
+ * Something that happened to a call's voice, saved the moment it happened (not at the call's end,
+ * so no race with the close can lose it): the voice model lost, resumed, or no voice left at all.
+ */
+export interface CallEventsTable {
+  id: Generated<number>;
+  call_id: string;
+  at: string;
+  /** voice_lost (keypad mode took over), voice_resumed (the model went on over a new connection), voice_gone. */
+  kind: string;
+  /** Why, in words (the cause: a close code, a stall, an error). */
+  detail: string | null;
+}
+
 export interface WalkinPreferencesTable {
   patient_id: string;
   flexible: number;
@@ -136,6 +150,7 @@ export interface Database {
   appointments: AppointmentsTable;
   call_records: CallRecordsTable;
   call_digits: CallDigitsTable;
+  call_events: CallEventsTable;
   walkin_preferences: WalkinPreferencesTable;
   reminder_preferences: ReminderPreferencesTable;
   callbacks: CallbacksTable;
@@ -146,4 +161,5 @@ export type Patient = Selectable<PatientsTable>;
 export type Appointment = Selectable<AppointmentsTable>;
 export type CallRecord = Selectable<CallRecordsTable>;
 export type CallDigit = Selectable<CallDigitsTable>;
+export type CallEventRow = Selectable<CallEventsTable>;
 export type NewCallRecord = Insertable<CallRecordsTable>;

@@ -15,6 +15,7 @@ import type {
   Appointment,
   AppointmentStatus,
   CallDigit,
+  CallEventRow,
   CallDirection,
   CallOutcome,
   CallRecord,
@@ -91,6 +92,8 @@ export interface AppointmentStore {
   startCall(start: CallStart): Promise<CallRecord>;
   /** Saves one key press with its time and what it did. */
   recordDigit(callId: string, digit: string, action: string, at?: Date): Promise<void>;
+  /** Saves something that happened to the call's voice (`kind`: voice_lost, voice_resumed, voice_gone), with why. */
+  recordCallEvent(callId: string, kind: CallEventKind, detail: string, at?: Date): Promise<void>;
   /** Sets the outcome while the call goes on (e.g. confirmed after a press). */
   setCallOutcome(callId: string, outcome: CallOutcome): Promise<void>;
   /**
@@ -112,6 +115,8 @@ export interface AppointmentStore {
   readonly booking: Booking;
   callsInRoom(room: string): Promise<CallRecord[]>;
   digits(callId: string): Promise<CallDigit[]>;
+  /** The call's voice events, in order. */
+  callEvents(callId: string): Promise<CallEventRow[]>;
   /** Adds a patient, or replaces the name, number (E.164) and language (BCP-47, default en-US) of the one with this id. */
   upsertPatient(p: { id: string; name: string; phoneE164: string; language?: string }): Promise<void>;
   /** Adds a provider, or renames the one with this id. */
@@ -134,6 +139,9 @@ export interface AppointmentStore {
 }
 
 const iso = (d: Date = new Date()) => d.toISOString();
+
+/** What can happen to a call's voice (the `call_events` table): the model lost, resumed, or no voice left. */
+export type CallEventKind = 'voice_lost' | 'voice_resumed' | 'voice_gone';
 
 /** {@link AppointmentStore} over Kysely. */
 export class SqlStore implements AppointmentStore {
@@ -224,6 +232,10 @@ export class SqlStore implements AppointmentStore {
     await this.db.insertInto('call_digits').values({ call_id: callId, digit, action, pressed_at: iso(at) }).execute();
   }
 
+  async recordCallEvent(callId: string, kind: CallEventKind, detail: string, at = new Date()): Promise<void> {
+    await this.db.insertInto('call_events').values({ call_id: callId, kind, detail, at: iso(at) }).execute();
+  }
+
   async setCallOutcome(callId: string, outcome: CallOutcome): Promise<void> {
     await this.db.updateTable('call_records').set({ outcome }).where('id', '=', callId).execute();
   }
@@ -269,6 +281,10 @@ export class SqlStore implements AppointmentStore {
 
   async digits(callId: string): Promise<CallDigit[]> {
     return this.db.selectFrom('call_digits').selectAll().where('call_id', '=', callId).orderBy('id').execute();
+  }
+
+  async callEvents(callId: string): Promise<CallEventRow[]> {
+    return this.db.selectFrom('call_events').selectAll().where('call_id', '=', callId).orderBy('id').execute();
   }
 
   async upsertPatient(p: { id: string; name: string; phoneE164: string; language?: string }): Promise<void> {

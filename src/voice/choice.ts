@@ -4,6 +4,7 @@
  * or OpenAI Realtime. The worker chooses at start and hands the plan to its job processes.
  */
 import { ConfigError, type AppConfig } from '../config/index.js';
+import type { LinkPolicy } from './link.js';
 
 /** keypad, gemini or openai. */
 export type VoiceMode = 'keypad' | 'gemini' | 'openai';
@@ -48,7 +49,14 @@ export interface ModelSettings {
 }
 
 /** The chosen voice with its settings (JSON: it travels from the worker to its job processes). */
-export type VoicePlan = (VoiceChoice & { readonly mode: 'keypad' }) | (VoiceChoice & { readonly mode: 'gemini' | 'openai'; readonly model: ModelSettings });
+export type VoicePlan =
+  | (VoiceChoice & { readonly mode: 'keypad' })
+  | (VoiceChoice & { readonly mode: 'gemini' | 'openai'; readonly model: ModelSettings; readonly link: LinkPolicy });
+
+/** How a lost model link is handled (MODEL_ON_FAILURE, MODEL_REPLY_TIMEOUT_S, MODEL_TOOL_TIMEOUT_S). */
+export function linkPolicyOf(config: Pick<AppConfig, 'MODEL_ON_FAILURE' | 'MODEL_REPLY_TIMEOUT_S' | 'MODEL_TOOL_TIMEOUT_S'>): LinkPolicy {
+  return { onFailure: config.MODEL_ON_FAILURE, replyTimeoutMs: config.MODEL_REPLY_TIMEOUT_S * 1000, toolTimeoutMs: config.MODEL_TOOL_TIMEOUT_S * 1000 };
+}
 
 /**
  * Chooses the voice ({@link chooseVoice}) and turns the configuration into its model's settings.
@@ -70,12 +78,14 @@ export function planVoice(config: AppConfig): VoicePlan {
           languages: { phone: config.SIP_LANGUAGE, web: config.WEB_LANGUAGE },
           baseUrl: config.GOOGLE_GEMINI_BASE_URL,
         },
+        link: linkPolicyOf(config),
       };
     case 'openai':
       return {
         ...choice,
         mode: 'openai',
         model: { apiKey: config.OPENAI_API_KEY!, model: config.OPENAI_REALTIME_MODEL, voice: config.OPENAI_VOICE, baseUrl: config.OPENAI_BASE_URL },
+        link: linkPolicyOf(config),
       };
   }
 }

@@ -2,14 +2,19 @@
  * The sessions the agent speaks through, each an agents-framework AgentSession in the room: keypad
  * mode (fixed sentences, local flite speech, no cloud), and a realtime voice model — Gemini Live or
  * OpenAI Realtime — that hears the caller, is told the facts and speaks in its own words. A model
- * that fails mid-call falls back to keypad mode ({@link FallbackSpeaker}).
+ * whose link is lost mid-call (./link.ts) falls back to keypad mode ({@link ModelSpeaker}).
  */
-import { type llm, voice } from '@livekit/agents';
+import { llm, voice } from '@livekit/agents';
+import type { realtime as googleRealtime } from '@livekit/agents-plugin-google';
+import type { realtime as openaiRealtime } from '@livekit/agents-plugin-openai';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { Speaker, Utterance } from '../call/index.js';
 import { FLITE_SAMPLE_RATE, fliteAudio } from '../speech/flite.js';
 import type { ModelSettings } from './choice.js';
+import { GeminiSocket } from './gemini-link.js';
+import { ModelLink, type LinkPolicy } from './link.js';
+import { OpenAISocket } from './openai-link.js';
 
 /** Where a session runs: shared by every session kind. */
 export interface SessionTarget {
@@ -46,6 +51,9 @@ class SessionSpeaker implements Speaker {
     await this.session.close();
   }
 }
+
+type GoogleSession = ReturnType<googleRealtime.RealtimeModel['session']>;
+type OpenAISession = ReturnType<openaiRealtime.RealtimeModel['session']>;
 
 /**
  * Room input and output of a session. `outputRate` is the rate the voice produces (flite 16 kHz,
@@ -103,12 +111,23 @@ export interface RealtimeSpec {
   readonly language?: string;
 }
 
-/** Makes the plugin's model. Plugins load only when used: keypad-mode job processes start faster and smaller without them. */
-async function realtimeModel(r: RealtimeSpec): Promise<llm.RealtimeModel> {
+/**
+ * Makes the plugin's model, its sessions' connections watched by `link` (./gemini-link.ts,
+ * ./openai-link.ts). Plugins load only when used: keypad-mode job processes start faster and smaller without them.
+ */
+async function realtimeModel(r: RealtimeSpec, link: ModelLink): Promise<llm.RealtimeModel> {
   const { apiKey, model, voice: modelVoice, baseUrl } = r.settings;
   if (r.mode === 'gemini') {
     const google = await import('@livekit/agents-plugin-google');
-    return new google.realtime.RealtimeModel({
+    const socket = new GeminiSocket(link);
+    link.attach(socket);
+    // The framework makes the model's session through `session()`: its connections are opened under the socket's watch.
+    class WatchedGemini extends google.realtime.RealtimeModel {
+      override session(): GoogleSession {
+        return socket.adopt(() => super.session()) as GoogleSession;
+      }
+    }
+    return new WatchedGemini({
       apiKey,
       model,
       voice: modelVoice,
@@ -118,76 +137,202 @@ async function realtimeModel(r: RealtimeSpec): Promise<llm.RealtimeModel> {
     });
   }
   const openai = await import('@livekit/agents-plugin-openai');
-  return new openai.realtime.RealtimeModel({ apiKey, model, voice: modelVoice, ...(baseUrl ? { baseURL: baseUrl } : {}) });
+  const socket = new OpenAISocket(link);
+  link.attach(socket);
+  class WatchedOpenAI extends openai.realtime.RealtimeModel {
+    override session(): OpenAISession {
+      return socket.adopt(openai.realtime.RealtimeSession, () => super.session()) as OpenAISession;
+    }
+  }
+  return new WatchedOpenAI({ apiKey, model, voice: modelVoice, ...(baseUrl ? { baseURL: baseUrl } : {}) });
 }
 
 /**
  * A session over a realtime model in the room: it hears the caller, changes records through
  * `tools` (./tools.ts), speaks at 24 kHz, and is asked to say things through `generateReply` with
- * the facts as instructions (key presses and their effects included).
+ * the facts as instructions (key presses and their effects included). Its link to the model is
+ * watched by `link` (./link.ts): each tool runs under the link's time limit.
  * @throws Error from the plugin when the model cannot be reached or refuses the key.
  */
-export async function startRealtimeSpeaker(t: SessionTarget, r: RealtimeSpec, tools: llm.ToolContextLike = []): Promise<SessionSpeaker> {
-  const session = new voice.AgentSession({ llm: await realtimeModel(r) });
+export async function startRealtimeSpeaker(t: SessionTarget, r: RealtimeSpec, link: ModelLink, tools: readonly unknown[] = []): Promise<SessionSpeaker> {
+  const session = new voice.AgentSession({ llm: await realtimeModel(r, link) });
   session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
-  const agent = new voice.Agent({ instructions: r.instructions, tools });
+  link.watch(session);
+  const agent = new voice.Agent({ instructions: r.instructions, tools: underLink(tools, link) });
   await session.start({ agent, ...roomIo(t, true, REALTIME_OUTPUT_RATE) });
   return new SessionSpeaker(r.mode, t.log, session, ({ facts }) => session.generateReply({ instructions: facts }));
 }
 
+/** The tools, each function tool run under the link's time limit ({@link ModelLink.tool}); toolsets as they are. */
+function underLink(tools: readonly unknown[], link: ModelLink): llm.ToolContextLike {
+  return tools.map((tool) => {
+    if (!llm.isFunctionTool(tool)) return tool;
+    const execute = tool.execute.bind(tool);
+    return { ...tool, execute: (args: never, opts: never) => link.tool(tool.name, async () => execute(args, opts)) };
+  }) as unknown as llm.ToolContextLike;
+}
+
+/** What a {@link ModelSpeaker} tells the call: the model lost or resumed, or no voice left at all. */
+export interface ModelEvents {
+  /** The model's link is lost (`why`: its cause) and keypad mode is taking over. Said once. */
+  lost(why: string): void;
+  /** The model went on over a new connection after `why`, `ms` after it happened. */
+  resumed(why: string, ms: number): void;
+  /** Keypad mode could not start after the model was lost: the call has no voice left. */
+  gone(why: string): void;
+}
+
 /**
- * A voice model's speaker that keeps the call going when the model's session fails mid-call (its
- * websocket closes, the service errors): it starts a keypad-mode session (flite) in the same room,
- * calls `onFallback` (the call tells the caller and offers the keypad menu), and speaks
- * through it from then on. Closing it on purpose never falls back.
+ * The voice of a call in a model's mode: speaks through the model while its link holds
+ * (./link.ts decides what a lost link leads to), and through a keypad-mode session (flite) in the
+ * same room once it is lost — what was being said when it failed is said again in keypad mode, so no
+ * answer is lost. Closing it on purpose never falls back.
  */
-export class FallbackSpeaker implements Speaker {
-  private current: Speaker;
-  private switching?: Promise<void>;
+export class ModelSpeaker implements Speaker {
+  readonly link: ModelLink;
+  private model?: SessionSpeaker;
+  private keypad?: Promise<Speaker | undefined>;
   private closing = false;
+  /** Settles when the model is lost (keypad mode starting) or a new connection is up. */
+  private change = signal();
+  /** Settles at a key's interruption or the close: what is being said is no longer waited for. */
+  private stop = signal();
+  /** Times the agent started speaking through the model (the framework's agent state), and who waits for the next. */
+  private spoken = 0;
+  private speaking: (() => void)[] = [];
+  /** The keypad session once it is up. */
+  private keypadNow?: Speaker;
 
   constructor(
-    model: SessionSpeaker,
+    policy: LinkPolicy,
     private readonly startKeypad: () => Promise<Speaker>,
-    private readonly onFallback: () => void,
+    private readonly events: ModelEvents,
     private readonly log: Logger,
   ) {
-    this.current = model;
-    model.session.on(voice.AgentSessionEventTypes.Close, (ev) => {
-      if (this.closing || ev.reason !== voice.CloseReason.ERROR) return;
-      this.log.warn({ reason: ev.reason, err: ev.error }, 'voice model session failed: continuing in keypad mode');
-      this.switching = this.startKeypad().then(
-        (keypad) => {
-          this.current = keypad;
-          if (this.closing) keypad.close().catch((err: unknown) => this.log.warn({ err }, 'closing the keypad session failed'));
-          else this.onFallback();
+    this.link = new ModelLink(
+      policy,
+      {
+        failed: (_end, why) => this.fallBack(why),
+        resuming: () => undefined,
+        resumed: (_end, why, ms) => {
+          this.events.resumed(why, ms);
+          this.change.fire();
         },
-        (err: unknown) => this.log.error({ err }, 'keypad fallback failed to start'),
-      );
+      },
+      log,
+    );
+  }
+
+  /** Starts the model's session through `open`. @throws its error when it cannot start. */
+  async start(open: (link: ModelLink) => Promise<SessionSpeaker>): Promise<this> {
+    const model = await open(this.link);
+    this.model = model;
+    model.session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => {
+      if (ev.newState !== 'speaking') return;
+      this.spoken++;
+      for (const wake of this.speaking.splice(0)) wake();
     });
+    model.session.on(voice.AgentSessionEventTypes.Close, (ev) => {
+      // The framework ended the model's session itself (a fatal error): there is no resuming it.
+      if (this.closing || ev.reason !== voice.CloseReason.ERROR) return;
+      this.fallBack(`the voice model session ended with an error (${errorOf(ev.error)})`);
+    });
+    return this;
   }
 
   /** keypad once fallen back, else the model's mode. */
   get mode(): string {
-    return this.current.mode;
+    return this.keypad ? 'keypad' : (this.model?.mode ?? 'keypad');
   }
 
+  /**
+   * Says `u` through the model, and waits until it has been heard. When the model produced no audio
+   * for it, waits for the link: a new connection says it again through the model (once), a lost
+   * link says it in keypad mode. A key's interruption or the close ends the wait.
+   * @throws when the model is lost and keypad mode could not start (no voice left).
+   */
   async say(u: Utterance): Promise<void> {
-    await this.switching;
-    await this.current.say(u);
+    for (let attempt = 0; attempt < 2 && this.model && !this.keypad && !this.closing; attempt++) {
+      const before = this.spoken;
+      const change = this.change.wait.then(() => 'changed' as const);
+      const stop = this.stop.wait.then(() => 'stopped' as const);
+      this.link.expectReply();
+      const said = await Promise.race([this.model.say(u).then(() => 'played' as const), change, stop]);
+      if (said === 'stopped' || (said === 'played' && this.spoken > before)) return;
+      // Nothing was heard: the link's own time limit decides (a new connection, or keypad mode).
+      if (said === 'played' && (await Promise.race([change, stop, this.spokenAfter(before)])) !== 'changed') return;
+    }
+    if (this.closing || !this.keypad) return;
+    const keypad = await this.keypad;
+    if (!keypad) throw new Error('no voice: the model is lost and keypad mode could not start');
+    await keypad.say(u);
   }
 
   interrupt(): void {
-    try {
-      this.current.interrupt();
-    } catch (err) {
-      this.log.debug({ err }, 'nothing to interrupt');
+    this.stop.fire();
+    this.link.activity('audio'); // nothing is due from the model any more
+    for (const s of [this.model, this.keypadNow]) {
+      try {
+        s?.interrupt();
+      } catch (err) {
+        this.log.debug({ err }, 'nothing to interrupt');
+      }
     }
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    await this.switching;
-    await this.current.close();
+    this.link.close();
+    this.stop.fire();
+    await Promise.all([this.model?.close(), this.keypad?.then((k) => k?.close())]);
   }
+
+  /** Resolves once the agent has started speaking through the model more than `before` times. */
+  private spokenAfter(before: number): Promise<'spoke'> {
+    if (this.spoken > before) return Promise.resolve('spoke');
+    return new Promise((resolve) => this.speaking.push(() => resolve('spoke')));
+  }
+
+  /**
+   * The model is lost: the call is told at once (once), the model's session is stopped — it may still
+   * be up (a close it did not report, a stall), and only one agent session can serve a room at a time
+   * — and then keypad mode starts.
+   */
+  private fallBack(why: string): void {
+    if (this.closing || this.keypad) return;
+    this.link.close();
+    const model = this.model;
+    this.keypad = (async () => {
+      await model?.close().catch((err: unknown) => this.log.debug({ err }, 'closing the lost model session failed'));
+      const keypad = await this.startKeypad();
+      this.keypadNow = keypad;
+      if (this.closing) await keypad.close();
+      return keypad;
+    })().catch((err: unknown) => {
+      this.log.error({ err }, 'keypad fallback failed to start');
+      this.events.gone(`${why}; keypad mode could not start: ${(err as Error).message}`);
+      return undefined;
+    });
+    this.change.fire();
+    this.events.lost(why);
+  }
+}
+
+/** A one-shot signal that re-arms after firing: `wait` settles at the next {@link fire}. */
+function signal(): { wait: Promise<void>; fire(): void } {
+  let resolve!: () => void;
+  const s = {
+    wait: new Promise<void>((r) => (resolve = r)),
+    fire() {
+      resolve();
+      s.wait = new Promise<void>((r) => (resolve = r));
+    },
+  };
+  return s;
+}
+
+function errorOf(e: unknown): string {
+  if (e && typeof e === 'object' && 'error' in e && (e as { error: unknown }).error instanceof Error) return ((e as { error: Error }).error).message;
+  if (e instanceof Error) return e.message;
+  return 'unknown error';
 }

@@ -11,10 +11,11 @@ import { GeminiStandIn } from '../../devtools/gemini-standin.js';
 import { clients, provisionInbound, provisionOutbound, type InboundRoute, type OutboundRoute } from '../../devtools/livekit.js';
 import { addPatient } from '../../devtools/patients.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
-import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { firstHeardAfter, firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { waitFor } from '../../devtools/wait.js';
 import { freePorts, SipCallee, SipCaller } from '../../devtools/sipp.js';
 import { placeCall } from '../../src/outbound/dialer.js';
-import { callScript } from '../../src/call/index.js';
+import { callScript, modelLostError } from '../../src/call/index.js';
 import { DateTime } from 'luxon';
 import { startWorker, type TestWorker } from '../../devtools/worker.js';
 
@@ -45,6 +46,8 @@ describe('Gemini mode with a local Live API stand-in', () => {
       GOOGLE_API_KEY: 'test-key-not-a-secret',
       GOOGLE_GEMINI_BASE_URL: standIn.baseUrl,
       OUTBOUND_TRUNK_ID: trunk.trunkId,
+      // A silent model is given up on sooner than by default (8 s), to keep the test short.
+      MODEL_REPLY_TIMEOUT_S: '4',
     });
     route = await provisionInbound(clients(), { agentName: worker.agentName });
   });
@@ -176,37 +179,105 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect(outputs.map((o) => o.result).every((r) => r === 'confirmed' || r === 'already_confirmed')).toBe(true);
   });
 
-  it('the model\'s websocket closes mid-call: the caller is told, keypad mode takes over, the press is saved', async () => {
-    const p = await addPatient(worker.store, { name: 'Nina Patel' });
+  /** Waits until the stand-in was asked to greet `name` (the call is up), then for the greeting's ~5 s of audio to play. */
+  async function greeted(name: string): Promise<void> {
+    await waitFor(`the model asked to greet ${name}`, () => standIn.clientTexts().some((t) => t.includes(`Greet ${name}`)), 20_000);
+    await new Promise((r) => setTimeout(r, 6000));
+  }
+
+  const script = callScript('Main Street Clinic');
+  const recordOf = async (phone: string) => (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
+  const eventsOf = async (callId: string) => (await worker.store.callEvents(callId)).map((e) => [e.kind, e.detail]);
+
+  it.each([1000, 1011])('the model\'s websocket closes with %i mid-call: the caller is told, keypad mode takes over, the press is saved, the record says why', async (code) => {
+    const p = await addPatient(worker.store, { name: code === 1000 ? 'Nina Patel' : 'Omar Haddad' });
     const call = await SipCaller.dial({
       to: route.number,
       from: p.phone,
       audioFile: speechUlaw('Hello, I am calling about my appointment.'),
-      dtmf: [{ digits: '1', atMs: 26_000 }],
+      dtmf: [{ digits: '1', atMs: 24_000 }],
       hangupAfterMs: 45_000,
     });
-    // The model greets Nina (about 5 s of audio), then its service fails.
-    const deadline = Date.now() + 20_000;
-    while (!standIn.clientTexts().some((t) => /Greet Nina/.test(t)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, 7000));
+    await greeted(p.name.split(' ')[0]!);
     const droppedAt = Date.now();
-    standIn.drop(1011);
+    standIn.drop(code);
     const result = await call.result();
     expect(result.exitCode, result.log).toBe(0);
+    expect(result.dtmfSent[0]!.timeMs).toBeGreaterThan(droppedAt); // the press came after the failure
 
     // The press after the failure went through keypad mode and was saved.
     expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
-    const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
-    expect(record.outcome).toBe('confirmed');
-    expect(record.error).toBe('the voice model session failed; the call went on in keypad mode');
+    const record = await recordOf(p.phone);
+    const why = `the model's websocket closed (code ${code})`;
+    expect(record).toMatchObject({ outcome: 'confirmed', error: modelLostError(why) });
+    expect(await eventsOf(record.id)).toEqual([['voice_lost', why]]);
     expect((await worker.store.digits(record.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
 
     // What the caller heard first after the failure: the keypad notice, in flite's voice.
-    const pcmu = result.rtp.filter((x) => x.payloadType === 0);
-    const after = pcmu.find((x) => x.timeMs >= droppedAt)!;
-    const tail = result.audio.subarray((after.timestamp - pcmu[0]!.timestamp) >>> 0);
-    const speech = firstSpeech(tail, 8000)!;
-    const notice = callScript('Main Street Clinic').modelLost(true);
-    expect(await recognizeAmong(tail.subarray(speech.start, speech.end), 8000, [notice, GREETING, callScript('Main Street Clinic').confirmed()])).toBe(speechWords(notice));
+    const notice = script.modelLost(true);
+    expect(await firstHeardAfter(result, droppedAt, [notice, GREETING, script.confirmed()])).toBe(speechWords(notice));
+  });
+
+  it('goAway: the model goes on over a new connection that carries the resumption handle; a later press is answered by the model', async () => {
+    const p = await addPatient(worker.store, { name: 'Lena Fischer' });
+    const call = await SipCaller.dial({
+      to: route.number,
+      from: p.phone,
+      audioFile: speechUlaw('Hello, I am calling about my appointment.'),
+      dtmf: [{ digits: '1', atMs: 20_000 }],
+      hangupAfterMs: 40_000,
+    });
+    await greeted('Lena');
+    const handle = standIn.handles.at(-1)!;
+    const connections = standIn.connections.length;
+    const warnedAt = Date.now();
+    standIn.goAway(2000);
+    const result = await call.result();
+    expect(result.exitCode, result.log).toBe(0);
+    expect(result.dtmfSent[0]!.timeMs).toBeGreaterThan(warnedAt);
+
+    // A new connection, set up with the last handle the server gave before its goAway.
+    expect(standIn.connections.length).toBeGreaterThan(connections);
+    expect(standIn.setupHandles().slice(-1)).toEqual([handle]);
+    const record = await recordOf(p.phone);
+    expect(record).toMatchObject({ mode: 'gemini', outcome: 'confirmed', error: null });
+    const events = await eventsOf(record.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]![0]).toBe('voice_resumed');
+    expect(events[0]![1]).toMatch(/goAway/);
+    // The press was told to the model on the new connection, and the caller heard its answer, not keypad mode.
+    expect(standIn.connections.at(-1)!.some((m) => JSON.stringify(m).includes('pressed 1'))).toBe(true);
+    expect(await firstHeardAfter(result, result.dtmfSent[0]!.timeMs, [CONFIRMED, script.confirmed(), script.modelLost(true)])).toBe(speechWords(CONFIRMED));
+  });
+
+  it('the model goes silent: once no reply has come for MODEL_REPLY_TIMEOUT_S, keypad mode says what the model did not, and the press is saved', async () => {
+    const p = await addPatient(worker.store, { name: 'Ruth Okafor' });
+    const call = await SipCaller.dial({
+      to: route.number,
+      from: p.phone,
+      audioFile: speechUlaw('Hello, I am calling about my appointment.'),
+      dtmf: [{ digits: '1', atMs: 16_000 }],
+      hangupAfterMs: 40_000,
+    });
+    try {
+      await greeted('Ruth');
+      standIn.setSilent(true);
+      const result = await call.result();
+      expect(result.exitCode, result.log).toBe(0);
+
+      expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
+      const record = await recordOf(p.phone);
+      expect(record.outcome).toBe('confirmed');
+      expect(record.error).toMatch(/^the voice model was lost \(no reply from the model \d+\.\d s after one was due\); the call went on in keypad mode$/);
+      const events = await eventsOf(record.id);
+      expect(events.map((e) => e[0])).toEqual(['voice_lost']);
+      // The confirmation the model never spoke is said in keypad mode, about MODEL_REPLY_TIMEOUT_S (4 s here) after the press.
+      const pressedAt = result.dtmfSent[0]!.timeMs;
+      expect(await firstHeardAfter(result, pressedAt, [script.confirmed(), script.modelLost(true), CONFIRMED])).toBe(speechWords(script.confirmed()));
+      const bye = result.sip.find((m) => m.firstLine.startsWith('BYE'))!;
+      expect(bye.timeMs - pressedAt).toBeGreaterThan(4000);
+    } finally {
+      standIn.setSilent(false);
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * OpenAI Realtime as the voice (VOICE_MODEL=openai): the real worker with the real OpenAI plugin,
- * pointed at a local Realtime API stand-in (OPENAI_BASE_URL), answering a real SIP call.
+ * pointed at a local Realtime API stand-in (OPENAI_BASE_URL), answering a real SIP call; when the
+ * model's websocket closes mid-call, the call goes on in keypad mode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { speechUlaw } from '../../devtools/audio.js';
@@ -8,7 +9,9 @@ import { clients, provisionInbound, type InboundRoute } from '../../devtools/liv
 import { OpenAIRealtimeStandIn } from '../../devtools/openai-standin.js';
 import { addPatient } from '../../devtools/patients.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
-import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { firstHeardAfter, firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { waitFor } from '../../devtools/wait.js';
+import { callScript, modelLostError } from '../../src/call/index.js';
 import { SipCaller } from '../../devtools/sipp.js';
 import { startWorker, type TestWorker } from '../../devtools/worker.js';
 
@@ -64,5 +67,31 @@ describe('OpenAI Realtime with a local stand-in', () => {
     expect(rmsDbfs(result.audio)).toBeGreaterThan(SILENCE_DBFS);
     const speech = firstSpeech(result.audio, 8000)!;
     expect(await recognizeAmong(result.audio.subarray(speech.start, speech.end), 8000, [GREETING, CONFIRMED])).toBe(speechWords(GREETING));
+  });
+
+  it('the model\'s websocket closes mid-call: keypad mode takes over (notice heard, press saved), the record says why', async () => {
+    const p = await addPatient(worker.store, { name: 'Nina Patel' });
+    const call = await SipCaller.dial({
+      to: route.number,
+      from: p.phone,
+      audioFile: speechUlaw('Hello, I am calling about my appointment.'),
+      dtmf: [{ digits: '1', atMs: 24_000 }],
+      hangupAfterMs: 45_000,
+    });
+    await waitFor('the model asked to greet Nina', () => standIn.responseInstructions().some((t) => t.includes('Greet Nina')), 20_000);
+    await new Promise((r) => setTimeout(r, 6000)); // the greeting plays
+    const droppedAt = Date.now();
+    standIn.drop(1000);
+    const result = await call.result();
+    expect(result.exitCode, result.log).toBe(0);
+    expect(result.dtmfSent[0]!.timeMs).toBeGreaterThan(droppedAt);
+
+    expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
+    const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    const why = "the model's websocket closed (code 1000)";
+    expect(record).toMatchObject({ mode: 'openai', outcome: 'confirmed', error: modelLostError(why) });
+    expect((await worker.store.callEvents(record.id)).map((e) => [e.kind, e.detail])).toEqual([['voice_lost', why]]);
+    const notice = callScript('Main Street Clinic').modelLost(true);
+    expect(await firstHeardAfter(result, droppedAt, [notice, GREETING, CONFIRMED])).toBe(speechWords(notice));
   });
 });

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   Call,
   callScript,
-  MODEL_LOST_ERROR,
+  modelLostError,
   type CallPhase,
   type CallRoom,
   type CallVoice,
@@ -332,12 +332,14 @@ describe('a call driven by room events', () => {
     await inState(call, 'conversation');
     // What the fallback does (src/voice/sessions.ts): keypad mode speaks from now on, then the call is told.
     speaker.mode = 'keypad';
-    voice.requests[0]!.onModelLost();
+    voice.requests[0]!.voiceEvents.lost('the model\'s websocket closed (code 1000)');
     await inState(call, 'menu');
     expect(speaker.said.at(-1)).toBe(script.modelLost(true));
     call.receive({ type: 'key', digit: '1', from: CALLER.identity });
     const ended = await running;
-    expect(ended.record).toMatchObject({ outcome: 'confirmed', error: MODEL_LOST_ERROR });
+    expect(ended.record).toMatchObject({ outcome: 'confirmed', error: modelLostError("the model's websocket closed (code 1000)") });
+    // Saved when it happened, not only at the close.
+    expect((await store.callEvents(ended.record!.id)).map((e) => [e.kind, e.detail])).toEqual([['voice_lost', "the model's websocket closed (code 1000)"]]);
     expect(speaker.said.at(-1)).toBe(script.confirmed());
   });
 
