@@ -4,6 +4,9 @@
  * `setupComplete`, takes realtime audio, and answers each turn the client completes with a scripted
  * reply — audio synthesized with flite at 24 kHz (the rate the plugin assumes), its transcription,
  * then `turnComplete` — and, when scripted, `toolCall`s whose `toolResponse`s it records and answers.
+ * As the model the client asks for does: a 2.5 model calls functions blocking (words, then the
+ * call, then it waits), a 3.8 model asynchronously (the call first, and it goes on speaking; the
+ * result gets a turn of its own).
  * Everything the client sent is kept for assertions.
  * Protocol: the Gemini Live API reference (BidiGenerateContent messages: setup, realtimeInput,
  * serverContent, toolCall, toolResponse), as @livekit/agents-plugin-google 1.9.0 speaks it.
@@ -38,6 +41,10 @@ export interface FunctionResponse {
   readonly id?: string;
   readonly name: string;
   readonly response: { output?: string };
+  /** Non-blocking calls: true on an interim answer, the result follows. */
+  readonly willContinue?: boolean;
+  /** Non-blocking calls: when the model should act on the result (INTERRUPT, WHEN_IDLE, SILENT). */
+  readonly scheduling?: string;
 }
 
 /** 24 kHz mono PCM16 of `text`, spoken by flite (resampled by sox). */
@@ -93,6 +100,8 @@ export class GeminiStandIn {
 
   private serve(ws: WebSocket): void {
     const received: ClientMessage[] = [];
+    // Models of the 3.8 family call functions asynchronously: they go on speaking after a call.
+    let asyncCalls = false;
     this.connections.push(received);
     // The client's close() sends no status code; a 1005 echo makes the plugin report an error.
     (ws as unknown as { _receiver: { prependListener(e: string, f: (code: number) => void): void } })._receiver.prependListener('conclude', (code) => {
@@ -107,6 +116,7 @@ export class GeminiStandIn {
       }
       received.push(msg);
       if (msg.setup) {
+        asyncCalls = /3\.8/.test(String((msg.setup as { model?: string }).model));
         ws.send(JSON.stringify({ setupComplete: {} }));
         this.offerHandle(ws);
       }
@@ -114,10 +124,14 @@ export class GeminiStandIn {
       const content = msg.clientContent as { turnComplete?: boolean; turns?: { role: string; parts: { text?: string }[] }[] } | undefined;
       if (content?.turnComplete) {
         const text = (content.turns ?? []).flatMap((t) => t.parts.map((p) => p.text ?? '')).join(' ');
-        this.answer(ws, this.reply(text, ++this.turns));
+        this.answer(ws, this.reply(text, ++this.turns), asyncCalls);
       }
       const responses = (msg.toolResponse as { functionResponses?: FunctionResponse[] } | undefined)?.functionResponses;
-      for (const r of responses ?? []) this.answer(ws, this.reply(`toolResponse ${r.name} ${r.response.output ?? ''}`, ++this.turns));
+      for (const r of responses ?? []) {
+        // An interim answer of a non-blocking call, or a result the client wants taken silently, gets no reply.
+        if (r.willContinue === true || r.scheduling === 'SILENT') continue;
+        this.answer(ws, this.reply(`toolResponse ${r.name} ${r.response.output ?? ''}`, ++this.turns), asyncCalls);
+      }
     });
   }
 
@@ -128,17 +142,26 @@ export class GeminiStandIn {
 
   private calls = 0;
 
-  /** Speaks the reply's words, then sends its tool calls (each with its own id). */
-  private answer(ws: WebSocket, reply: Reply): void {
+  /**
+   * Answers one turn. A blocking model (2.5) speaks the reply's words, then sends its tool calls and
+   * waits for their results; an asynchronous one (3.8, `async`) sends the tool calls first and goes on
+   * speaking while they run, then ends its turn — the results get their own turns.
+   */
+  private answer(ws: WebSocket, reply: Reply, async = false): void {
     const { say, toolCalls } = typeof reply === 'string' ? { say: reply, toolCalls: undefined } : reply;
+    const calls = toolCalls?.length ? { toolCall: { functionCalls: toolCalls.map((c) => ({ id: `call-${++this.calls}`, name: c.name, args: c.args ?? {} })) } } : undefined;
+    if (calls) this.toolCalls.push({ async, names: toolCalls!.map((c) => c.name) });
     // Nothing to say and nothing to call: the turn ends empty, as the Live API ends a turn it has no answer for.
-    if (!say && !toolCalls?.length) ws.send(JSON.stringify({ serverContent: { turnComplete: true } }));
+    if (!say && !calls) ws.send(JSON.stringify({ serverContent: { turnComplete: true } }));
+    if (async && calls) ws.send(JSON.stringify(calls));
     if (say) this.speak(ws, say);
-    if (toolCalls?.length) {
-      const functionCalls = toolCalls.map((c) => ({ id: `call-${++this.calls}`, name: c.name, args: c.args ?? {} }));
-      ws.send(JSON.stringify({ toolCall: { functionCalls } }));
-    }
+    else if (async && calls) ws.send(JSON.stringify({ serverContent: { turnComplete: true } }));
+    if (!async && calls) ws.send(JSON.stringify(calls));
   }
+
+
+  /** The tool calls sent, in order: whether sent the asynchronous way (before the words), and their names. */
+  readonly toolCalls: { readonly async: boolean; readonly names: readonly string[] }[] = [];
 
   /** The resumption handle each connection's `setup` carried (undefined: a fresh session), in order. */
   setupHandles(): (string | undefined)[] {

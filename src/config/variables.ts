@@ -263,9 +263,9 @@ const TABLE = [
     group: 'optional',
     file: '.env',
     secret: false,
-    expected: 'a Gemini Live model id, e.g. gemini-2.5-flash-native-audio-preview-12-2025',
+    expected: 'a Gemini Live model id, e.g. gemini-3.8-live (Google\'s recommended low-latency voice model) or gemini-2.5-flash-native-audio-preview-12-2025',
     schema: z.string().regex(/^[\w.-]+$/),
-    default: 'gemini-2.5-flash-native-audio-preview-12-2025',
+    default: 'gemini-3.8-live',
   },
   {
     name: 'GEMINI_VOICE',

@@ -38,7 +38,7 @@ export function chooseVoice(config: Partial<Pick<AppConfig, 'VOICE_MODEL' | 'GOO
 /** A realtime voice model's settings, for every call of the worker. */
 export interface ModelSettings {
   readonly apiKey: string;
-  /** The model id, e.g. gemini-2.5-flash-native-audio-preview-12-2025 or gpt-realtime. */
+  /** The model id, e.g. gemini-3.8-live or gpt-realtime. */
   readonly model: string;
   /** The model's prebuilt voice, e.g. Puck or marin. */
   readonly voice: string;

@@ -82,7 +82,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
       generationConfig: { speechConfig: { languageCode?: string; voiceConfig: { prebuiltVoiceConfig: { voiceName: string } } } };
       systemInstruction: { parts: { text: string }[] };
     };
-    expect(setup.model).toBe('models/gemini-2.5-flash-native-audio-preview-12-2025');
+    expect(setup.model).toBe('models/gemini-3.8-live');
     expect(setup.generationConfig.speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName).toBe('Puck');
     expect(setup.generationConfig.speechConfig.languageCode).toBe('en-US');
     const instructions = standIn.messages().flatMap((m) => ((m.setup as typeof setup | undefined)?.systemInstruction?.parts ?? []).map((p) => p.text)).join('\n');
@@ -155,6 +155,8 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
     expect(await worker.store.getAppointment(p.appointmentId)).toMatchObject({ slot_id: slot.id, starts_at: slot.starts_at, status: 'confirmed' });
     expect((await worker.store.booking.openSlots('dr-chen')).map((x) => x.id)).toContain(`slot-${p.appointmentId}`);
+    // gemini-3.8-live (the default) calls asynchronously: the call came before its words, and the result got its own turn.
+    expect(standIn.toolCalls.find((c) => c.names.includes('reschedule_appointment'))).toMatchObject({ async: true });
     const response = standIn.toolResponses().find((r) => r.name === 'reschedule_appointment')!;
     expect(JSON.parse(response.response.output!)).toMatchObject({ result: 'rescheduled' });
     const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
@@ -278,6 +280,29 @@ describe('Gemini mode with a local Live API stand-in', () => {
       expect(bye.timeMs - pressedAt).toBeGreaterThan(4000);
     } finally {
       standIn.setSilent(false);
+    }
+  });
+
+  it('the older gemini-2.5 native-audio model, which calls functions blocking, still confirms through its tool', async () => {
+    const older = await startWorker('gemini', {
+      GOOGLE_API_KEY: 'test-key-not-a-secret',
+      GOOGLE_GEMINI_BASE_URL: standIn.baseUrl,
+      GEMINI_MODEL: 'gemini-2.5-flash-native-audio-preview-12-2025',
+    });
+    const olderRoute = await provisionInbound(clients(), { agentName: older.agentName });
+    try {
+      const p = await addPatient(older.store, { name: 'Carla Diaz' });
+      const before = standIn.toolCalls.length;
+      const call = await SipCaller.dial({ to: olderRoute.number, from: p.phone, audioFile: speechUlaw('Hello.'), hangupAfterMs: 15_000 });
+      const result = await call.result();
+      expect(result.exitCode, result.log).toBe(0);
+      expect((await older.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
+      expect(standIn.toolCalls.slice(before)).toEqual([{ async: false, names: ['confirm_appointment'] }]);
+      const record = (await older.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+      expect(record).toMatchObject({ mode: 'gemini', outcome: 'confirmed', error: null });
+    } finally {
+      await olderRoute.remove();
+      await older.stop();
     }
   });
 });
