@@ -188,18 +188,15 @@ describe('Gemini mode with a local Live API stand-in', () => {
   }
 
   const script = callScript('Main Street Clinic');
+  /** A caller who talks about their appointment and presses 1 at `atMs` after the answer, hanging up at `hangupAfterMs`. */
+  const callerPressing1 = (phone: string, atMs: number, hangupAfterMs: number) =>
+    SipCaller.dial({ to: route.number, from: phone, audioFile: speechUlaw('Hello, I am calling about my appointment.'), dtmf: [{ digits: '1', atMs }], hangupAfterMs });
   const recordOf = async (phone: string) => (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
   const eventsOf = async (callId: string) => (await worker.store.callEvents(callId)).map((e) => [e.kind, e.detail]);
 
   it.each([1000, 1011])('the model\'s websocket closes with %i mid-call: the caller is told, keypad mode takes over, the press is saved, the record says why', async (code) => {
     const p = await addPatient(worker.store, { name: code === 1000 ? 'Nina Patel' : 'Omar Haddad' });
-    const call = await SipCaller.dial({
-      to: route.number,
-      from: p.phone,
-      audioFile: speechUlaw('Hello, I am calling about my appointment.'),
-      dtmf: [{ digits: '1', atMs: 24_000 }],
-      hangupAfterMs: 45_000,
-    });
+    const call = await callerPressing1(p.phone, 24_000, 45_000);
     await greeted(p.name.split(' ')[0]!);
     const droppedAt = Date.now();
     standIn.drop(code);
@@ -222,13 +219,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   it('goAway: the model goes on over a new connection that carries the resumption handle; a later press is answered by the model', async () => {
     const p = await addPatient(worker.store, { name: 'Lena Fischer' });
-    const call = await SipCaller.dial({
-      to: route.number,
-      from: p.phone,
-      audioFile: speechUlaw('Hello, I am calling about my appointment.'),
-      dtmf: [{ digits: '1', atMs: 20_000 }],
-      hangupAfterMs: 40_000,
-    });
+    const call = await callerPressing1(p.phone, 20_000, 40_000);
     await greeted('Lena');
     const handle = standIn.handles.at(-1)!;
     const connections = standIn.connections.length;
@@ -254,13 +245,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   it('the model goes silent: once no reply has come for MODEL_REPLY_TIMEOUT_S, keypad mode says what the model did not, and the press is saved', async () => {
     const p = await addPatient(worker.store, { name: 'Ruth Okafor' });
-    const call = await SipCaller.dial({
-      to: route.number,
-      from: p.phone,
-      audioFile: speechUlaw('Hello, I am calling about my appointment.'),
-      dtmf: [{ digits: '1', atMs: 16_000 }],
-      hangupAfterMs: 40_000,
-    });
+    const call = await callerPressing1(p.phone, 16_000, 40_000);
     try {
       await greeted('Ruth');
       standIn.setSilent(true);
