@@ -160,6 +160,9 @@ export class GeminiStandIn {
   }
 
 
+  /** Every reply spoken, in order: its words, when its audio was sent (all at once, `Date.now()` ms) and how long it plays. */
+  readonly spoken: { readonly text: string; readonly at: number; readonly durationMs: number }[] = [];
+
   /** The tool calls sent, in order: whether sent the asynchronous way (before the words), and their names. */
   readonly toolCalls: { readonly async: boolean; readonly names: readonly string[] }[] = [];
 
@@ -202,6 +205,7 @@ export class GeminiStandIn {
   /** Sends one spoken reply: audio chunks of 100 ms, the transcription, generationComplete, turnComplete. */
   speak(ws: WebSocket, text: string): void {
     const pcm = speech24k(text);
+    this.spoken.push({ text, at: Date.now(), durationMs: (pcm.length / 48_000) * 1000 });
     const chunk = 4800; // 100 ms at 24 kHz, 16-bit
     for (let i = 0; i < pcm.length; i += chunk) {
       const data = pcm.subarray(i, Math.min(pcm.length, i + chunk)).toString('base64');

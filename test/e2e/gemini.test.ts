@@ -181,10 +181,15 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect(outputs.map((o) => o.result).every((r) => r === 'confirmed' || r === 'already_confirmed')).toBe(true);
   });
 
-  /** Waits until the stand-in was asked to greet `name` (the call is up), then for the greeting's ~5 s of audio to play. */
+  /**
+   * Waits until the stand-in was asked to greet `name` and has answered, then until that greeting
+   * has played out at the caller (its length, plus 2 s for the way through LiveKit and the phone).
+   */
   async function greeted(name: string): Promise<void> {
     await waitFor(`the model asked to greet ${name}`, () => standIn.clientTexts().some((t) => t.includes(`Greet ${name}`)), 20_000);
-    await new Promise((r) => setTimeout(r, 6000));
+    const greeting = await waitFor('the greeting spoken', () => standIn.spoken.at(-1), 10_000);
+    const playedAt = greeting.at + greeting.durationMs + 2000;
+    await new Promise((r) => setTimeout(r, Math.max(0, playedAt - Date.now())));
   }
 
   const script = callScript('Main Street Clinic');

@@ -79,7 +79,7 @@ describe('OpenAI Realtime with a local stand-in', () => {
       hangupAfterMs: 45_000,
     });
     await waitFor('the model asked to greet Nina', () => standIn.responseInstructions().some((t) => t.includes('Greet Nina')), 20_000);
-    await new Promise((r) => setTimeout(r, 6000)); // the greeting plays
+    await new Promise((r) => setTimeout(r, 8000)); // the greeting (about 4 s) plays out at the caller
     const droppedAt = Date.now();
     standIn.drop(1000);
     const result = await call.result();
