@@ -32,6 +32,7 @@ class SessionSpeaker implements Speaker {
     readonly mode: string,
     private readonly log: Logger,
     readonly session: voice.AgentSession,
+    private readonly room: Room,
     private readonly speak: (u: Utterance) => voice.SpeechHandle,
   ) {}
 
@@ -46,8 +47,16 @@ class SessionSpeaker implements Speaker {
     if (this.current && !this.current.done()) this.current.interrupt(true);
   }
 
+  /**
+   * Ends the session. agents 1.9.0's room output waits — with no way to cancel it — until someone
+   * subscribes to the agent's audio track (ParticipantAudioOutput.publishTrack → waitForSubscription),
+   * and the session's close waits for that (the framework gives up after 60 s, holding the job
+   * process): a patient whose phone never answered, or a caller who left at once, never subscribes.
+   * Nobody will any more, so that wait is released first.
+   */
   async close(): Promise<void> {
     this.interrupt();
+    for (const publication of this.room.localParticipant?.trackPublications.values() ?? []) publication.resolveFirstSubscription();
     await this.session.close();
   }
 }
@@ -89,7 +98,7 @@ export async function startKeypadSpeaker(t: SessionTarget, prepare: readonly str
     for (const audio of prepared.values()) void audio.cancel();
     throw err;
   }
-  return new SessionSpeaker('keypad', t.log, session, ({ text }) => {
+  return new SessionSpeaker('keypad', t.log, session, t.room, ({ text }) => {
     const audio = prepared.get(text) ?? fliteAudio(text);
     prepared.delete(text);
     return session.say(text, { audio, allowInterruptions: true });
@@ -160,7 +169,7 @@ export async function startRealtimeSpeaker(t: SessionTarget, r: RealtimeSpec, li
   link.watch(session);
   const agent = new voice.Agent({ instructions: r.instructions, tools: underLink(tools, link) });
   await session.start({ agent, ...roomIo(t, true, REALTIME_OUTPUT_RATE) });
-  return new SessionSpeaker(r.mode, t.log, session, ({ facts }) => session.generateReply({ instructions: facts }));
+  return new SessionSpeaker(r.mode, t.log, session, t.room, ({ facts }) => session.generateReply({ instructions: facts }));
 }
 
 /** The tools, each function tool run under the link's time limit ({@link ModelLink.tool}); toolsets as they are. */
