@@ -9,7 +9,7 @@ import type { realtime as googleRealtime } from '@livekit/agents-plugin-google';
 import type { realtime as openaiRealtime } from '@livekit/agents-plugin-openai';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
-import type { Speaker, Utterance } from '../call/index.js';
+import type { Speaker, Utterance, VoiceEvents } from '../call/index.js';
 import { FLITE_SAMPLE_RATE, fliteAudio } from '../speech/flite.js';
 import type { ModelSettings } from './choice.js';
 import { GeminiSocket } from './gemini-link.js';
@@ -181,16 +181,6 @@ function underLink(tools: readonly unknown[], link: ModelLink): llm.ToolContextL
   }) as unknown as llm.ToolContextLike;
 }
 
-/** What a {@link ModelSpeaker} tells the call: the model lost or resumed, or no voice left at all. */
-export interface ModelEvents {
-  /** The model's link is lost (`why`: its cause) and keypad mode is taking over. Said once. */
-  lost(why: string): void;
-  /** The model went on over a new connection after `why`, `ms` after it happened. */
-  resumed(why: string, ms: number): void;
-  /** Keypad mode could not start after the model was lost: the call has no voice left. */
-  gone(why: string): void;
-}
-
 /**
  * The voice of a call in a model's mode: speaks through the model while its link holds
  * (./link.ts decides what a lost link leads to), and through a keypad-mode session (flite) in the
@@ -215,7 +205,7 @@ export class ModelSpeaker implements Speaker {
   constructor(
     policy: LinkPolicy,
     private readonly startKeypad: () => Promise<Speaker>,
-    private readonly events: ModelEvents,
+    private readonly events: VoiceEvents,
     private readonly log: Logger,
   ) {
     this.link = new ModelLink(
@@ -266,10 +256,17 @@ export class ModelSpeaker implements Speaker {
       const change = this.change.wait.then(() => 'changed' as const);
       const stop = this.stop.wait.then(() => 'stopped' as const);
       this.link.expectReply();
-      const said = await Promise.race([this.model.say(u).then(() => 'played' as const), change, stop]);
+      const speech = this.model.say(u).then(
+        () => 'played' as const,
+        (err: unknown) => {
+          this.log.debug({ err }, 'the model could not say it');
+          return 'failed' as const;
+        },
+      );
+      const said = await Promise.race([speech, change, stop]);
       if (said === 'stopped' || (said === 'played' && this.spoken > before)) return;
       // Nothing was heard: the link's own time limit decides (a new connection, or keypad mode).
-      if (said === 'played' && (await Promise.race([change, stop, this.spokenAfter(before)])) !== 'changed') return;
+      if (said !== 'changed' && (await Promise.race([change, stop, this.spokenAfter(before)])) !== 'changed') return;
     }
     if (this.closing || !this.keypad) return;
     const keypad = await this.keypad;
