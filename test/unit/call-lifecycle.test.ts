@@ -343,6 +343,35 @@ describe('a call driven by room events', () => {
     expect(speaker.said.at(-1)).toBe(script.confirmed());
   });
 
+  it('the model resumed on a new connection: saved at once, the call goes on with no error', async () => {
+    const speaker = new FakeSpeaker('gemini');
+    const voice = new FakeVoice(speaker);
+    const { room, call, running } = makeCall(voice);
+    room.join(CALLER);
+    await inState(call, 'conversation');
+    voice.requests[0]!.voiceEvents.resumed("the model's server announced the end of the connection (goAway, 10s left)", 140);
+    call.receive({ type: 'key', digit: '1', from: CALLER.identity });
+    const ended = await running;
+    expect(ended.record).toMatchObject({ outcome: 'confirmed', error: null });
+    expect((await store.callEvents(ended.record!.id)).map((e) => [e.kind, e.detail])).toEqual([
+      ['voice_resumed', "the model's server announced the end of the connection (goAway, 10s left); resumed after 140 ms"],
+    ]);
+  });
+
+  it('no voice left (the model lost and keypad mode could not start): the call ends failed, and says why', async () => {
+    const voice = new FakeVoice(new FakeSpeaker('gemini'));
+    const { room, call, running } = makeCall(voice);
+    room.join(CALLER);
+    await inState(call, 'conversation');
+    const why = "the model's websocket closed (code 1000); keypad mode could not start: no flite";
+    voice.requests[0]!.voiceEvents.gone(why);
+    const ended = await running;
+    expect(ended.record!.outcome).toBe('failed');
+    expect(ended.record!.error).toContain(why);
+    expect(room.hangUps).toBeGreaterThan(0);
+    expect((await store.callEvents(ended.record!.id)).map((e) => e.kind)).toEqual(['voice_gone']);
+  });
+
   it('a tool outcome is saved before the tool answers, and the call closes with it', async () => {
     const voice = new FakeVoice(new FakeSpeaker('gemini'));
     const { room, call, running } = makeCall(voice);
