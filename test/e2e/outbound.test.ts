@@ -19,7 +19,7 @@ import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { freePorts, SipCallee } from '../../devtools/sipp.js';
 import { REPO_ROOT } from '../../devtools/stack.js';
-import { startWorker, type TestWorker } from '../../devtools/worker.js';
+import { callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
 import { processAlive, waitFor } from '../../devtools/wait.js';
 
 const run = promisify(execFile);
@@ -176,6 +176,9 @@ describe('outbound confirmation calls', () => {
     expect((await c.rooms.listRooms([report.calls[0]!.room])).length).toBe(0);
     const ended = worker.output().split('\n').filter((l) => l.includes('"msg":"call ended"') && l.includes('dial failed'));
     expect(ended.length).toBeGreaterThan(0);
+    // The job's process is released at once: its session does not wait for a subscriber that never came (it held ~75 s before).
+    const pid = callProcessPid(worker, report.calls[0]!.room);
+    await waitFor(`the job process ${pid} to exit`, () => !processAlive(pid), 10_000, worker.output);
   });
 
   it('a CSV with one invalid and two valid rows: two calls, the bad line named, the summary right', async () => {
