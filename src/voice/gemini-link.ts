@@ -63,7 +63,10 @@ export class GeminiSocket implements LinkSocket {
     return end.kind === 'go_away' || this.session !== undefined;
   }
 
-  resume(): void {
+  resume(end: LinkEnd): void {
+    // After goAway or a socket error the plugin reconnects by itself (handleGoAway, onerror); asking
+    // again would swap its message queue and lose what is queued (a tool response, a reply request).
+    if (end.kind === 'go_away' || end.kind === 'socket_error') return;
     this.session?.markRestartNeeded();
   }
 
@@ -105,6 +108,7 @@ export class GeminiSocket implements LinkSocket {
     if (n !== this.active) return;
     const parts = msg.serverContent?.modelTurn?.parts;
     if (parts?.some((p) => p.inlineData?.data)) this.link.activity('audio');
+    else if (msg.serverContent?.turnComplete) this.link.turnEnded();
     else if (msg.serverContent || msg.toolCall) this.link.activity('content');
     if (msg.goAway) this.link.ended({ kind: 'go_away', timeLeft: msg.goAway.timeLeft });
   }

@@ -98,8 +98,8 @@ export interface LinkListener {
   failed(end: LinkEnd, why: string): void;
   /** A new connection is being opened after `end`. */
   resuming(end: LinkEnd, why: string): void;
-  /** The new connection is up, in `ms` after the end. */
-  resumed(end: LinkEnd, why: string, ms: number): void;
+  /** The new connection is up, in `ms` after the end; `cutOff`: the model was in the middle of an answer when it ended. */
+  resumed(end: LinkEnd, why: string, ms: number, cutOff: boolean): void;
 }
 
 /** Where the link stands. */
@@ -118,8 +118,10 @@ export class ModelLink {
   /** What ends the wait for a reply: audio only (a reply we asked for), or anything from the model. */
   private replyNeeds: 'audio' | 'any' = 'any';
   private resumeTimer?: NodeJS.Timeout;
-  private resumingSince?: { end: LinkEnd; at: number };
-  private readonly tools = new Map<number, { tool: string; timer: NodeJS.Timeout }>();
+  private resumingSince?: { end: LinkEnd; at: number; cutOff: boolean };
+  /** The model is in the middle of a turn (something came since its last turn ended). */
+  private answering = false;
+  private readonly tools = new Map<number, { tool: string; timer: NodeJS.Timeout; since: number }>();
   private toolIds = 0;
 
   constructor(
@@ -144,9 +146,10 @@ export class ModelLink {
    * plugin reports the end of the caller's speech only once the model has begun its answer.
    */
   watch(session: voice.AgentSession): void {
+    // Playout (local) says nothing about whether the model's turn is still coming: only the wait ends.
     session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => {
-      if (ev.newState === 'speaking') this.activity('audio');
-      else if (ev.newState === 'thinking') this.activity('content');
+      if (ev.newState === 'speaking') this.endWait('audio');
+      else if (ev.newState === 'thinking') this.endWait('content');
     });
   }
 
@@ -168,8 +171,20 @@ export class ModelLink {
     }, this.policy.replyTimeoutMs);
   }
 
-  /** Something came from the model: `audio` (speech), or `content` (text, a turn's end, a tool call). */
+  /** The model's turn has ended (Gemini `turnComplete`, OpenAI `response.done`): nothing of it is still to come. */
+  turnEnded(): void {
+    this.answering = false;
+    this.endWait('content');
+  }
+
+  /** Something came from the model over its socket: `audio` (speech), or `content` (text, a tool call). */
   activity(kind: 'audio' | 'content'): void {
+    this.answering = true;
+    this.endWait(kind);
+  }
+
+  /** Nothing more is due: the agent speaks (`audio`), or the model acted (`content`: ends a wait for anything). */
+  endWait(kind: 'audio' | 'content'): void {
     if (this.replyTimer && (kind === 'audio' || this.replyNeeds === 'any')) {
       clearTimeout(this.replyTimer);
       this.replyTimer = undefined;
@@ -180,29 +195,44 @@ export class ModelLink {
   opened(): void {
     if (this.state !== 'resuming' || !this.resumingSince) return;
     clearTimeout(this.resumeTimer);
-    const { end, at } = this.resumingSince;
+    const { end, at, cutOff } = this.resumingSince;
     this.resumingSince = undefined;
     this.state = 'up';
+    // A reply due while the connection was down gets its whole time from now.
+    if (this.replyTimer) {
+      clearTimeout(this.replyTimer);
+      this.replyTimer = undefined;
+      this.expect(this.replyNeeds);
+    }
     const why = describeLinkEnd(end);
     this.log.info({ cause: end.kind, ms: Date.now() - at }, `voice model resumed on a new connection after: ${why}`);
-    this.listener.resumed(end, why, Date.now() - at);
+    this.listener.resumed(end, why, Date.now() - at, cutOff);
   }
 
   /**
    * Runs `work` as one of the model's tools: running longer than {@link LinkPolicy.toolTimeoutMs}
-   * ends the link (`tool_unanswered`); once it returns, something from the model is due within
-   * {@link LinkPolicy.replyTimeoutMs}. The tool's own result or error is returned unchanged.
+   * ends the link (`tool_unanswered`) and rejects — the framework's tool executor, which closing the
+   * session waits for, must not wait for a tool that never returns; once it returns, something from
+   * the model is due within {@link LinkPolicy.replyTimeoutMs}. The tool's own result or error is
+   * returned unchanged.
+   * @throws Error "the <name> tool took longer than N s" after the time limit.
    */
   async tool<T>(name: string, work: () => Promise<T>): Promise<T> {
     const id = ++this.toolIds;
     const since = Date.now();
-    const timer = setTimeout(() => {
-      this.tools.delete(id);
-      this.ended({ kind: 'tool_unanswered', tool: name, waitedMs: Date.now() - since });
-    }, this.policy.toolTimeoutMs);
-    this.tools.set(id, { tool: name, timer });
+    let timer!: NodeJS.Timeout;
+    const tooLong = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        this.tools.delete(id);
+        reject(new Error(`the ${name} tool took longer than ${this.policy.toolTimeoutMs / 1000} s`));
+        this.ended({ kind: 'tool_unanswered', tool: name, waitedMs: Date.now() - since });
+      }, this.policy.toolTimeoutMs);
+    });
+    this.tools.set(id, { tool: name, timer, since });
+    const running = work();
+    running.catch(() => undefined); // still settles after a timeout: nobody waits for it then
     try {
-      return await work();
+      return await Promise.race([running, tooLong]);
     } finally {
       clearTimeout(timer);
       this.tools.delete(id);
@@ -218,7 +248,8 @@ export class ModelLink {
    */
   ended(end: LinkEnd): LinkDecision | 'ignored' {
     if (this.state === 'failed' || this.state === 'closed') return 'ignored';
-    if (this.state === 'resuming' && end.kind !== 'resume_failed') {
+    // A stuck tool is not about the connection: it counts while resuming too.
+    if (this.state === 'resuming' && end.kind !== 'resume_failed' && end.kind !== 'tool_unanswered') {
       // The old connection going away while the new one comes up is part of the resume.
       this.log.debug({ cause: end.kind }, 'model link event while resuming');
       return 'ignored';
@@ -236,7 +267,8 @@ export class ModelLink {
     }
     if (end.kind !== 'go_away') this.failureResumes++;
     this.state = 'resuming';
-    this.resumingSince = { end, at: Date.now() };
+    this.resumingSince = { end, at: Date.now(), cutOff: this.answering };
+    this.answering = false;
     this.log.warn({ cause: end.kind }, `voice model link: ${why}; resuming on a new connection`);
     this.resumeTimer = setTimeout(() => this.ended({ kind: 'resume_failed', waitedMs: RESUME_TIMEOUT_MS }), RESUME_TIMEOUT_MS);
     this.listener.resuming(end, why);

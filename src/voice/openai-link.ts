@@ -55,6 +55,7 @@ export class OpenAISocket implements LinkSocket {
     const session = owner.run(this, open);
     session.on('openai_server_event_received' as never, (ev: { type?: string }) => {
       if (ev.type && AUDIO_EVENTS.has(ev.type)) this.link.activity('audio');
+      else if (ev.type === 'response.done') this.link.turnEnded();
       else if (ev.type?.startsWith('response.')) this.link.activity('content');
     });
     session.on('session_reconnected' as never, () => this.link.opened());

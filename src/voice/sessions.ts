@@ -13,7 +13,7 @@ import type { Speaker, Utterance, VoiceEvents } from '../call/index.js';
 import { FLITE_SAMPLE_RATE, fliteAudio } from '../speech/flite.js';
 import type { ModelSettings } from './choice.js';
 import { GeminiSocket } from './gemini-link.js';
-import { ModelLink, type LinkPolicy } from './link.js';
+import { MAX_FAILURE_RESUMES, ModelLink, type LinkPolicy } from './link.js';
 import { OpenAISocket } from './openai-link.js';
 
 /** Where a session runs: shared by every session kind. */
@@ -43,8 +43,14 @@ class SessionSpeaker implements Speaker {
     await handle.waitForPlayout();
   }
 
+  /** Stops what we asked it to say, and anything else the agent is saying (a model's own answer to the caller). */
   interrupt(): void {
     if (this.current && !this.current.done()) this.current.interrupt(true);
+    try {
+      this.session.interrupt({ force: true }).await.catch((err: unknown) => this.log.debug({ err }, 'nothing to interrupt'));
+    } catch (err) {
+      this.log.debug({ err }, 'the session is not running');
+    }
   }
 
   /**
@@ -194,11 +200,17 @@ export class ModelSpeaker implements Speaker {
   private closing = false;
   /** Settles when the model is lost (keypad mode starting) or a new connection is up. */
   private change = signal();
-  /** Settles at a key's interruption or the close: what is being said is no longer waited for. */
+  /** Settles at a key's interruption or the close: what is being said is no longer waited for; `stops` counts them. */
   private stop = signal();
+  private stops = 0;
   /** Times the agent started speaking through the model (the framework's agent state), and who waits for the next. */
   private spoken = 0;
   private speaking: (() => void)[] = [];
+  private agentState: voice.AgentState = 'initializing';
+  /** A reply was asked for while the agent was still speaking: its wait starts once the agent is quiet. */
+  private replyAfterSpeech = false;
+  /** Utterances being said through the model now. */
+  private saying = 0;
   /** The keypad session once it is up. */
   private keypadNow?: Speaker;
 
@@ -213,9 +225,11 @@ export class ModelSpeaker implements Speaker {
       {
         failed: (_end, why) => this.fallBack(why),
         resuming: () => undefined,
-        resumed: (_end, why, ms) => {
+        resumed: (_end, why, ms, cutOff) => {
           this.events.resumed(why, ms);
           this.change.fire();
+          // An answer the end cut off is finished on the new connection (an utterance of ours is said again by `say`).
+          if (cutOff && this.saying === 0) this.finishCutOffAnswer();
         },
       },
       log,
@@ -227,6 +241,11 @@ export class ModelSpeaker implements Speaker {
     const model = await open(this.link);
     this.model = model;
     model.session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => {
+      this.agentState = ev.newState;
+      if (ev.oldState === 'speaking' && ev.newState !== 'speaking' && this.replyAfterSpeech) {
+        this.replyAfterSpeech = false;
+        this.link.expectReply();
+      }
       if (ev.newState !== 'speaking') return;
       this.spoken++;
       for (const wake of this.speaking.splice(0)) wake();
@@ -246,37 +265,48 @@ export class ModelSpeaker implements Speaker {
 
   /**
    * Says `u` through the model, and waits until it has been heard. When the model produced no audio
-   * for it, waits for the link: a new connection says it again through the model (once), a lost
-   * link says it in keypad mode. A key's interruption or the close ends the wait.
-   * @throws when the model is lost and keypad mode could not start (no voice left).
+   * for it, waits for the link: a new connection says it again through the model, a lost link says
+   * it in keypad mode. It is never said twice once heard; a key's interruption or the close ends
+   * every wait. @throws when the model is lost and keypad mode could not start (no voice left).
    */
   async say(u: Utterance): Promise<void> {
-    for (let attempt = 0; attempt < 2 && this.model && !this.keypad && !this.closing; attempt++) {
-      const before = this.spoken;
-      const change = this.change.wait.then(() => 'changed' as const);
-      const stop = this.stop.wait.then(() => 'stopped' as const);
-      this.link.expectReply();
-      const speech = this.model.say(u).then(
-        () => 'played' as const,
-        (err: unknown) => {
-          this.log.debug({ err }, 'the model could not say it');
-          return 'failed' as const;
-        },
-      );
-      const said = await Promise.race([speech, change, stop]);
-      if (said === 'stopped' || (said === 'played' && this.spoken > before)) return;
-      // Nothing was heard: the link's own time limit decides (a new connection, or keypad mode).
-      if (said !== 'changed' && (await Promise.race([change, stop, this.spokenAfter(before)])) !== 'changed') return;
+    const stops = this.stops;
+    this.saying++;
+    try {
+      for (let attempt = 0; attempt <= MAX_FAILURE_RESUMES + 1 && this.model && !this.keypad && !this.closing; attempt++) {
+        const before = this.spoken;
+        const change = this.change.wait.then(() => 'changed' as const);
+        const stop = this.stop.wait.then(() => 'stopped' as const);
+        this.expectReply();
+        const speech = this.model.say(u).then(
+          () => 'played' as const,
+          (err: unknown) => {
+            this.log.debug({ err }, 'the model could not say it');
+            return 'failed' as const;
+          },
+        );
+        let said = await Promise.race([speech, change, stop]);
+        // Resumed after it began to be heard: it plays to its end, and is not said again.
+        if (said === 'changed' && this.spoken > before && !this.keypad) said = await Promise.race([speech, stop]);
+        if (said === 'stopped' || this.stops !== stops || this.spoken > before) return;
+        // Nothing was heard: the link's own time limit decides (a new connection, or keypad mode).
+        if (said !== 'changed' && (await Promise.race([change, stop, this.spokenAfter(before)])) !== 'changed') return;
+      }
+    } finally {
+      this.saying--;
     }
-    if (this.closing || !this.keypad) return;
-    const keypad = await this.keypad;
+    if (this.closing || !this.keypad || this.stops !== stops) return;
+    const keypad = await Promise.race([this.keypad, this.stop.wait.then(() => undefined)]);
+    if (this.closing || this.stops !== stops) return;
     if (!keypad) throw new Error('no voice: the model is lost and keypad mode could not start');
     await keypad.say(u);
   }
 
   interrupt(): void {
+    this.stops++;
     this.stop.fire();
-    this.link.activity('audio'); // nothing is due from the model any more
+    this.replyAfterSpeech = false;
+    this.link.endWait('audio'); // nothing is due from the model any more
     for (const s of [this.model, this.keypadNow]) {
       try {
         s?.interrupt();
@@ -289,8 +319,31 @@ export class ModelSpeaker implements Speaker {
   async close(): Promise<void> {
     this.closing = true;
     this.link.close();
+    this.stops++;
     this.stop.fire();
     await Promise.all([this.model?.close(), this.keypad?.then((k) => k?.close())]);
+  }
+
+  /**
+   * A reply is due from now — or, while the agent is still speaking (the framework queues a reply
+   * behind the speech under way), from when it falls quiet: the wait times the model, not the queue.
+   */
+  private expectReply(): void {
+    if (this.agentState === 'speaking') this.replyAfterSpeech = true;
+    else this.link.expectReply();
+  }
+
+  /** Asks the model on its new connection to finish the answer the end cut off. */
+  private finishCutOffAnswer(): void {
+    const model = this.model;
+    if (!model || this.keypad || this.closing) return;
+    this.log.info('asking the model to finish the answer the lost connection cut off');
+    this.expectReply();
+    try {
+      model.session.generateReply({ instructions: CUT_OFF_ANSWER });
+    } catch (err) {
+      this.log.warn({ err }, 'could not ask the model to finish its answer');
+    }
   }
 
   /** Resolves once the agent has started speaking through the model more than `before` times. */
@@ -302,14 +355,15 @@ export class ModelSpeaker implements Speaker {
   /**
    * The model is lost: the call is told at once (once), the model's session is stopped — it may still
    * be up (a close it did not report, a stall), and only one agent session can serve a room at a time
-   * — and then keypad mode starts.
+   * — and then keypad mode starts. The stop is given {@link MODEL_CLOSE_WAIT_MS} at most.
    */
   private fallBack(why: string): void {
     if (this.closing || this.keypad) return;
     this.link.close();
     const model = this.model;
     this.keypad = (async () => {
-      await model?.close().catch((err: unknown) => this.log.debug({ err }, 'closing the lost model session failed'));
+      const closed = model?.close().catch((err: unknown) => this.log.debug({ err }, 'closing the lost model session failed'));
+      await waitAtMost(closed, MODEL_CLOSE_WAIT_MS);
       const keypad = await this.startKeypad();
       this.keypadNow = keypad;
       if (this.closing) await keypad.close();
@@ -322,6 +376,19 @@ export class ModelSpeaker implements Speaker {
     this.change.fire();
     this.events.lost(why);
   }
+}
+
+/** What the model is asked on a new connection when the old one ended in the middle of its answer. */
+const CUT_OFF_ANSWER = 'The connection was interrupted for a moment while you were answering. Finish your answer briefly, without repeating what you already said.';
+
+/** Longest the fallback waits for the lost model's session to stop before keypad mode starts, in ms. */
+const MODEL_CLOSE_WAIT_MS = 3000;
+
+/** Resolves when `p` settles or after `ms`, whichever is first, leaving no timer behind. */
+async function waitAtMost(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** A one-shot signal that re-arms after firing: `wait` settles at the next {@link fire}. */

@@ -42,7 +42,15 @@ describe('ModelLink', () => {
   function link(p: LinkPolicy = policy, resumable = true) {
     const seen: string[] = [];
     const resumes: LinkEnd[] = [];
-    const l = new ModelLink(p, { failed: (_e, why) => seen.push(`failed: ${why}`), resuming: (_e, why) => seen.push(`resuming: ${why}`), resumed: (_e, why) => seen.push(`resumed: ${why}`) }, log);
+    const l = new ModelLink(
+      p,
+      {
+        failed: (_e, why) => seen.push(`failed: ${why}`),
+        resuming: (_e, why) => seen.push(`resuming: ${why}`),
+        resumed: (_e, why, _ms, cutOff) => seen.push(`resumed${cutOff ? ' (cut off)' : ''}: ${why}`),
+      },
+      log,
+    );
     const socket: LinkSocket = { canResume: () => resumable, resume: (e) => resumes.push(e) };
     l.attach(socket);
     return { l, seen, resumes };
@@ -80,9 +88,47 @@ describe('ModelLink', () => {
     vi.advanceTimersByTime(10_000);
     expect(seen).toEqual([]);
 
-    void l.tool('confirm_appointment', () => new Promise(() => undefined));
+    const stuck = l.tool('confirm_appointment', () => new Promise(() => undefined));
+    const outcome = stuck.then(() => 'returned', (err: Error) => err.message);
     vi.advanceTimersByTime(10_000);
     expect(seen).toEqual(['failed: the confirm_appointment tool had no result after 10.0 s']);
+    // The framework's tool executor gets an answer: closing the session must not wait for the stuck tool.
+    expect(await outcome).toBe('the confirm_appointment tool took longer than 10 s');
+  });
+
+  it('a stuck tool counts while a new connection comes up', () => {
+    const { l, seen } = link({ ...policy, onFailure: 'resume' });
+    void l.tool('cancel_appointment', () => new Promise(() => undefined)).catch(() => undefined);
+    vi.advanceTimersByTime(5000);
+    l.ended({ kind: 'closed', code: 1006 });
+    vi.advanceTimersByTime(5000);
+    expect(seen.at(-1)).toBe('failed: the cancel_appointment tool had no result after 10.0 s');
+  });
+
+  it('a reply due while the connection was down gets its whole time once the new one is up; an answer cut off is said so', () => {
+    const { l, seen } = link({ ...policy, onFailure: 'resume' });
+    l.activity('audio'); // the model is answering
+    l.ended({ kind: 'go_away' });
+    l.expectReply();
+    vi.advanceTimersByTime(3000);
+    l.opened();
+    vi.advanceTimersByTime(3999);
+    expect(seen.some((x) => x.startsWith('failed'))).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(seen).toEqual([
+      "resuming: the model's server announced the end of the connection (goAway)",
+      "resumed (cut off): the model's server announced the end of the connection (goAway)",
+      'resuming: no reply from the model 4.0 s after one was due', // MODEL_ON_FAILURE=resume: a second try
+    ]);
+  });
+
+  it('an answer whose turn had ended is not cut off by a later end', () => {
+    const { l, seen } = link();
+    l.activity('audio');
+    l.turnEnded();
+    l.ended({ kind: 'go_away' });
+    l.opened();
+    expect(seen.at(-1)).toBe("resumed: the model's server announced the end of the connection (goAway)");
   });
 
   it('resume: a new connection is asked for, and the link is up again once it opens', () => {
