@@ -58,17 +58,29 @@ class SessionSpeaker implements Speaker {
    * subscribes to the agent's audio track (ParticipantAudioOutput.publishTrack → waitForSubscription),
    * and the session's close waits for that (the framework gives up after 60 s, holding the job
    * process): a patient whose phone never answered, or a caller who left at once, never subscribes.
-   * Nobody will any more, so that wait is released first.
+   * Nobody will any more, so that wait is released — for the track being published too, which the
+   * room lists only once its publication completes (hence every {@link RELEASE_EVERY_MS} until closed).
    */
   async close(): Promise<void> {
     this.interrupt();
-    for (const publication of this.room.localParticipant?.trackPublications.values() ?? []) publication.resolveFirstSubscription();
-    await this.session.close();
+    const release = () => {
+      for (const publication of this.room.localParticipant?.trackPublications.values() ?? []) publication.resolveFirstSubscription();
+    };
+    release();
+    const releasing = setInterval(release, RELEASE_EVERY_MS);
+    try {
+      await this.session.close();
+    } finally {
+      clearInterval(releasing);
+    }
   }
 }
 
 type GoogleSession = ReturnType<googleRealtime.RealtimeModel['session']>;
 type OpenAISession = ReturnType<openaiRealtime.RealtimeModel['session']>;
+
+/** How often a closing session releases its tracks' wait for a first subscriber, in ms. */
+const RELEASE_EVERY_MS = 100;
 
 /**
  * Room input and output of a session. `outputRate` is the rate the voice produces (flite 16 kHz,
