@@ -641,8 +641,8 @@ function phoneOf(c: Connection, country: CountryCode): string | undefined {
   return toE164(c.kind === 'sip' ? c.sip.phoneNumber : c.attributes.phoneNumber, country);
 }
 
-/** Resolves when `p` settles or after `ms`, whichever is first, leaving no timer behind. */
-async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+/** Resolves when `p` settles (or is undefined) or after `ms`, whichever is first, leaving no timer behind. */
+export async function waitAtMost(p: Promise<unknown> | undefined, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);

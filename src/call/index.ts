@@ -19,6 +19,7 @@ export {
   type ToolScope,
   type VoiceEvents,
   type VoiceRequest,
+  waitAtMost,
 } from './call.js';
 export { classifyParticipant, type Connection, type ParticipantLike, type SipFacts } from './classify.js';
 export { KEYS, keysForModel, meaningOf, menuSentence, type BookingAnswer, type KeyMeaning, type KeypadAction, type KeypadState } from './keys.js';

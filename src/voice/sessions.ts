@@ -9,7 +9,7 @@ import type { realtime as googleRealtime } from '@livekit/agents-plugin-google';
 import type { realtime as openaiRealtime } from '@livekit/agents-plugin-openai';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
-import type { Speaker, Utterance, VoiceEvents } from '../call/index.js';
+import { waitAtMost, type Speaker, type Utterance, type VoiceEvents } from '../call/index.js';
 import { FLITE_SAMPLE_RATE, fliteAudio } from '../speech/flite.js';
 import type { ModelSettings } from './choice.js';
 import { GeminiSocket } from './gemini-link.js';
@@ -395,13 +395,6 @@ const CUT_OFF_ANSWER = 'The connection was interrupted for a moment while you we
 
 /** Longest the fallback waits for the lost model's session to stop before keypad mode starts, in ms. */
 const MODEL_CLOSE_WAIT_MS = 3000;
-
-/** Resolves when `p` settles or after `ms`, whichever is first, leaving no timer behind. */
-async function waitAtMost(p: Promise<unknown> | undefined, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
 
 /** A one-shot signal that re-arms after firing: `wait` settles at the next {@link fire}. */
 function signal(): { wait: Promise<void>; fire(): void } {
