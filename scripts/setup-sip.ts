@@ -3,6 +3,8 @@
  * trunk and dispatch rule in LiveKit and record their ids in .env.sip.
  *   --dry-run            print the plan, change nothing
  *   --allow-shared-room  accept a `direct` dispatch rule (every caller in one room)
+ *   --allow-any-source   accept an inbound trunk with neither allowedAddresses nor authUsername/
+ *                        authPassword (calls from any address, with any caller ID: a lab only)
  *   --cwd DIR            project folder holding .env, .env.sip and sip_config/ (default: here)
  */
 import { join, resolve } from 'node:path';
@@ -11,11 +13,11 @@ import { configAsEnv, loadConfig, readEnvFiles } from '../src/config/index.js';
 import { describeLiveKitError, liveKitApi } from '../src/livekit/index.js';
 import { applySipConfig, loadSipConfig, writeIds } from '../src/sip/index.js';
 
-const USAGE = 'usage: setup-sip [--dry-run] [--allow-shared-room] [--cwd DIR]';
+const USAGE = 'usage: setup-sip [--dry-run] [--allow-shared-room] [--allow-any-source] [--cwd DIR]';
 
 await runCli(async () => {
   const { values } = flags(
-    { 'dry-run': { type: 'boolean' }, 'allow-shared-room': { type: 'boolean' }, cwd: { type: 'string' } },
+    { 'dry-run': { type: 'boolean' }, 'allow-shared-room': { type: 'boolean' }, 'allow-any-source': { type: 'boolean' }, cwd: { type: 'string' } },
     USAGE,
   );
   const cwd = resolve(values.cwd ?? process.cwd());
@@ -23,7 +25,11 @@ await runCli(async () => {
   const envFiles = [join(cwd, '.env'), join(cwd, '.env.sip')];
   // Placeholders see every variable of the env files and the environment, plus defaults (AGENT_NAME).
   const env = { ...readEnvFiles(envFiles), ...process.env, ...configAsEnv(config) };
-  const desired = loadSipConfig(cwd, env, { agentName: config.AGENT_NAME, allowSharedRoom: values['allow-shared-room'] });
+  const desired = loadSipConfig(cwd, env, {
+    agentName: config.AGENT_NAME,
+    allowSharedRoom: values['allow-shared-room'],
+    allowAnySource: values['allow-any-source'],
+  });
 
   const api = liveKitApi(config);
   const dryRun = values['dry-run'] ?? false;

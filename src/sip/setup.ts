@@ -9,7 +9,7 @@ import type { SipClient } from 'livekit-server-sdk';
 import { upsertEnvText } from './env-file.js';
 import { readConfigFile, SipConfigError } from './files.js';
 import { changedFields, planItem, type PlanItem } from './plan.js';
-import { validateDispatchRule, validateInboundTrunk, validateOutboundTrunk } from './validate.js';
+import { validateDispatchRule, validateInboundTrunk, validateOutboundTrunk, type DispatchRuleChecks, type InboundTrunkChecks } from './validate.js';
 
 /** The three files, relative to the project folder. */
 export const SIP_CONFIG_FILES = {
@@ -26,13 +26,14 @@ export interface DesiredSipConfig {
 }
 
 /**
- * Reads and validates the three files of `cwd/sip_config`.
+ * Reads and validates the three files of `cwd/sip_config`; `checks` are those of
+ * {@link validateInboundTrunk} and {@link validateDispatchRule}.
  * @throws {SipConfigError} listing every problem of every file (each names the file and field).
  */
 export function loadSipConfig(
   cwd: string,
   env: Readonly<Record<string, string | undefined>>,
-  checks: { agentName: string; allowSharedRoom?: boolean },
+  checks: DispatchRuleChecks & InboundTrunkChecks,
 ): DesiredSipConfig {
   const problems: string[] = [];
   const read = (file: string) => {
@@ -45,7 +46,7 @@ export function loadSipConfig(
     }
   };
   const files = { inbound: read(SIP_CONFIG_FILES.inbound), outbound: read(SIP_CONFIG_FILES.outbound), rule: read(SIP_CONFIG_FILES.rule) };
-  const inbound = files.inbound === undefined ? [] : validateInboundTrunk(files.inbound, SIP_CONFIG_FILES.inbound);
+  const inbound = files.inbound === undefined ? [] : validateInboundTrunk(files.inbound, SIP_CONFIG_FILES.inbound, checks);
   const outbound = files.outbound === undefined ? [] : validateOutboundTrunk(files.outbound, SIP_CONFIG_FILES.outbound);
   const rule = files.rule === undefined ? [] : validateDispatchRule(files.rule, SIP_CONFIG_FILES.rule, checks);
   for (const r of [inbound, outbound, rule]) if (Array.isArray(r)) problems.push(...r);

@@ -2,8 +2,8 @@
  * Validation of the trunk and dispatch rule files before anything touches LiveKit. Each rule comes
  * from a mistake operators of such systems make (LiveKit telephony docs; the seed setup guide):
  * numbers not in E.164, an outbound address without its port, a transport LiveKit does not dial,
- * Telnyx usernames with underscores, a `direct` rule that puts every caller into one room, and a
- * rule that never dispatches the named agent.
+ * Telnyx usernames with underscores, an inbound trunk open to calls from any address, a `direct`
+ * rule that puts every caller into one room, and a rule that never dispatches the named agent.
  */
 import { SIPDispatchRuleInfo, SIPInboundTrunkInfo, SIPOutboundTrunkInfo } from '@livekit/protocol';
 import { z } from 'zod';
@@ -134,17 +134,53 @@ function toMessage<T>(label: string, build: () => T): T | string {
   }
 }
 
+/** Options of {@link validateInboundTrunk}. */
+export interface InboundTrunkChecks {
+  /** Accept a trunk with neither `allowedAddresses` nor `authUsername`/`authPassword` (calls from any address). */
+  readonly allowAnySource?: boolean;
+}
+
+const given = (v: unknown) => typeof v === 'string' && v !== '';
+
+/** The problems of what restricts who may call in (see {@link validateInboundTrunk}). */
+function sourceProblems(label: string, inner: Record<string, unknown>, checks: InboundTrunkChecks): string[] {
+  const user = given(inner.authUsername);
+  const password = given(inner.authPassword);
+  if (user && !password) {
+    return [`${label}: trunk.authUsername is set but trunk.authPassword is not; set authPassword too (LiveKit challenges the caller for both), or remove authUsername`];
+  }
+  if (password && !user) {
+    return [`${label}: trunk.authPassword is set but trunk.authUsername is not; set authUsername too (LiveKit challenges the caller for both), or remove authPassword`];
+  }
+  const addresses = inner.allowedAddresses;
+  const listed = addresses !== undefined && addresses !== null && !(Array.isArray(addresses) && addresses.length === 0);
+  if (listed || user || checks.allowAnySource) return [];
+  return [
+    `${label}: trunk.allowedAddresses is empty and the trunk has no authUsername/authPassword, so LiveKit accepts calls to these numbers from any address and anyone can present any caller ID; list your carrier's signalling addresses (Telnyx: see https://sip.telnyx.com, e.g. ["192.76.120.10", "64.16.250.10"]) or set authUsername and authPassword, or pass --allow-any-source if that is really wanted`,
+  ];
+}
+
 /**
- * Validates `{"trunk": {...}}` of an inbound trunk file.
- * @returns the trunk, or the problems found, each `label: field problem; fix`.
+ * Validates `{"trunk": {...}}` of an inbound trunk file. Besides the fields' shapes, the trunk must be
+ * locked to its carrier: a non-empty `allowedAddresses`, or both `authUsername` and `authPassword`,
+ * unless `checks.allowAnySource`; half a credential pair is refused either way. LiveKit takes a call
+ * to the trunk's numbers only from its `allowed_addresses` when they are listed, and only after digest
+ * authentication when `auth_username`/`auth_password` are set; with neither, any host that reaches
+ * the SIP endpoint gets in with whatever caller ID it presents (LiveKit docs, "SIP inbound trunk").
+ * Telnyx publishes the signalling addresses its calls come from at https://sip.telnyx.com.
+ * @returns the trunk, or every problem found, each `label: field problem; fix`.
  */
-export function validateInboundTrunk(file: unknown, label: string): SIPInboundTrunkInfo | string[] {
+export function validateInboundTrunk(file: unknown, label: string, checks: InboundTrunkChecks = {}): SIPInboundTrunkInfo | string[] {
   const inner = wrapped(label, file, 'trunk');
   if (typeof inner === 'string') return [inner];
   const parsed = inboundTrunk.safeParse(inner);
-  if (!parsed.success) return issues(label, 'trunk', parsed.error);
+  const problems = parsed.success ? [] : issues(label, 'trunk', parsed.error);
+  problems.push(...sourceProblems(label, inner, checks));
+  // Only a well-formed trunk goes to the protobuf parser, which names fields LiveKit does not know.
+  if (!parsed.success) return problems;
   const info = toMessage(label, () => SIPInboundTrunkInfo.fromJson(inner as never));
-  return typeof info === 'string' ? [info] : info;
+  if (typeof info === 'string') problems.push(info);
+  return problems.length || typeof info === 'string' ? problems : info;
 }
 
 /** Validates `{"trunk": {...}}` of an outbound trunk file (see {@link validateInboundTrunk}). */

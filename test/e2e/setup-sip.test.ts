@@ -45,7 +45,11 @@ describe('setup-sip on the local stack', () => {
   const agentName = `${tag}-agent`;
   const roomPrefix = `${tag}-call-`;
 
-  /** A project folder with the repository's sip_config/ files, renamed for this test run. */
+  /**
+   * A project folder with the repository's sip_config/ files, renamed for this test run; the inbound
+   * trunk's allowedAddresses hold the test phone's address instead of Telnyx's, as an operator
+   * writes their carrier's.
+   */
   beforeAll(() => {
     c = clients();
     dir = mkdtempSync(join(tmpdir(), 'setup-sip-'));
@@ -58,6 +62,11 @@ describe('setup-sip on the local stack', () => {
       const path = join(dir, 'sip_config', file);
       writeFileSync(path, readFileSync(path, 'utf8').replace(`"${from}"`, `"${to}"`).replace('"call-"', `"${roomPrefix}"`));
     }
+    const inboundPath = join(dir, 'sip_config', 'inbound_trunk.json');
+    const inboundFile = JSON.parse(readFileSync(inboundPath, 'utf8')) as { trunk: { allowedAddresses?: string[] } };
+    expect(inboundFile.trunk.allowedAddresses, "the repository's inbound trunk lists Telnyx's addresses").toContain('192.76.120.10');
+    inboundFile.trunk.allowedAddresses = ['127.0.0.1/32'];
+    writeFileSync(inboundPath, JSON.stringify(inboundFile, null, 2));
     writeFileSync(
       join(dir, '.env'),
       `LIVEKIT_URL=${c.stack.url}\nLIVEKIT_API_KEY=${c.stack.apiKey}\nLIVEKIT_API_SECRET=${c.stack.apiSecret}\nAGENT_NAME=${agentName}\n`,
@@ -93,6 +102,31 @@ describe('setup-sip on the local stack', () => {
       'sip_config/outbound_trunk.json: trunk.transport "SCTP" is not a transport LiveKit dials; use one of UDP, TCP, TLS',
     );
     expect(await ours()).toEqual({ inbound: [], outbound: [], rules: [] });
+  });
+
+  it('refuses an inbound trunk open to any address unless --allow-any-source, creating nothing', async () => {
+    const path = join(dir, 'sip_config', 'inbound_trunk.json');
+    const good = readFileSync(path, 'utf8');
+    const open = JSON.parse(good) as { trunk: Record<string, unknown> };
+    delete open.trunk.allowedAddresses;
+    writeFileSync(path, JSON.stringify(open, null, 2));
+    try {
+      const refused = await script('setup-sip.ts', ['--cwd', dir, '--dry-run']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^sip_config\/inbound_trunk\.json: trunk\.allowedAddresses is empty .*; list your carrier's signalling addresses .* or pass --allow-any-source/),
+      ]);
+      expect(refused.stdout).toBe('');
+
+      const allowed = await script('setup-sip.ts', ['--cwd', dir, '--dry-run', '--allow-any-source']);
+      expect(allowed.code, allowed.stderr).toBe(0);
+      expect(allowed.stdout).toContain(`inbound trunk   "${names.inbound}" would create`);
+      expect(allowed.stdout).toContain('dry run: nothing was changed');
+    } finally {
+      writeFileSync(path, good);
+    }
+    expect(await ours()).toEqual({ inbound: [], outbound: [], rules: [] });
+    expect(envSip()).not.toContain('INBOUND_TRUNK_ID');
   });
 
   it('dry run prints the plan and changes nothing', async () => {

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SIPInboundTrunkInfo, SIPTransport } from '@livekit/protocol';
 import { describe, expect, it } from 'vitest';
 import {
@@ -24,6 +25,10 @@ const IN = 'sip_config/inbound_trunk.json';
 const OUT = 'sip_config/outbound_trunk.json';
 const RULE = 'sip_config/dispatch_rule.json';
 
+/** An inbound trunk locked to Telnyx's US signalling addresses, with `trunk` merged in. */
+const inbound = (trunk: Record<string, unknown>) => ({
+  trunk: { name: 'in', numbers: ['+14155550123'], allowedAddresses: ['192.76.120.10', '64.16.250.10'], ...trunk },
+});
 const outbound = (trunk: Record<string, unknown>) => ({
   trunk: { name: 'out', address: 'sip.telnyx.com:5060', transport: 'UDP', numbers: ['+14155550123'], ...trunk },
 });
@@ -48,24 +53,24 @@ describe('trunk validation', () => {
   });
 
   it('takes a maximum call length as protobuf seconds, and names the field when it is not', () => {
-    const t = validateInboundTrunk({ trunk: { name: 'in', numbers: ['+14155550123'], maxCallDuration: '900s' } }, IN);
+    const t = validateInboundTrunk(inbound({ maxCallDuration: '900s' }), IN);
     expect((t as SIPInboundTrunkInfo).maxCallDuration?.seconds).toBe(900n);
-    expect(validateInboundTrunk({ trunk: { name: 'in', numbers: ['+14155550123'], maxCallDuration: 900 } }, IN)).toEqual([
+    expect(validateInboundTrunk(inbound({ maxCallDuration: 900 }), IN)).toEqual([
       expect.stringMatching(/^sip_config\/inbound_trunk.json: trunk.maxCallDuration .*"900s"/),
     ]);
   });
 
   it('requires numbers in E.164', () => {
-    expect(validateInboundTrunk({ trunk: { name: 'in', numbers: ['415-555-0123'] } }, IN)).toEqual([
+    expect(validateInboundTrunk(inbound({ numbers: ['415-555-0123'] }), IN)).toEqual([
       `${IN}: trunk.numbers[0] "415-555-0123" is not an E.164 number; write it as + country code and digits, e.g. +14155550123`,
     ]);
-    expect(validateInboundTrunk({ trunk: { name: 'in', numbers: [] } }, IN)).toEqual([
+    expect(validateInboundTrunk(inbound({ numbers: [] }), IN)).toEqual([
       `${IN}: trunk.numbers is empty; list the number(s) this trunk serves, e.g. ["+14155550123"]`,
     ]);
   });
 
   it('requires a name', () => {
-    expect(validateInboundTrunk({ trunk: { numbers: ['+14155550123'] } }, IN)).toEqual([
+    expect(validateInboundTrunk(inbound({ name: undefined }), IN)).toEqual([
       `${IN}: trunk.name is required: setup-sip finds existing trunks and rules by name`,
     ]);
   });
@@ -100,13 +105,55 @@ describe('trunk validation', () => {
   });
 
   it('names fields LiveKit does not know', () => {
-    const r = validateInboundTrunk({ trunk: { name: 'in', numbers: ['+14155550123'], numbrs: [] } }, IN);
+    const r = validateInboundTrunk(inbound({ numbrs: [] }), IN);
     expect(r).toHaveLength(1);
     expect((r as string[])[0]).toMatch(/^sip_config\/inbound_trunk.json: .*numbrs/);
   });
 
   it('wants the lk file shape', () => {
     expect(validateInboundTrunk({ name: 'in' }, IN)).toEqual([`${IN}: expected an object {"trunk": {…}} as \`lk sip\` files have it`]);
+  });
+});
+
+describe('inbound trunk locked to its carrier', () => {
+  const open = { trunk: { name: 'in', numbers: ['+14155550123'] } };
+  const OPEN = `${IN}: trunk.allowedAddresses is empty and the trunk has no authUsername/authPassword, so LiveKit accepts calls to these numbers from any address and anyone can present any caller ID; list your carrier's signalling addresses (Telnyx: see https://sip.telnyx.com, e.g. ["192.76.120.10", "64.16.250.10"]) or set authUsername and authPassword, or pass --allow-any-source if that is really wanted`;
+
+  it('refuses a trunk with neither allowedAddresses nor credentials, naming the field and the fix', () => {
+    expect(validateInboundTrunk(open, IN)).toEqual([OPEN]);
+    expect(validateInboundTrunk(inbound({ allowedAddresses: [] }), IN)).toEqual([OPEN]);
+  });
+
+  it('reports it beside the other problems of the file', () => {
+    expect(validateInboundTrunk({ trunk: { name: 'in', numbers: ['415-555-0123'] } }, IN)).toEqual([
+      `${IN}: trunk.numbers[0] "415-555-0123" is not an E.164 number; write it as + country code and digits, e.g. +14155550123`,
+      OPEN,
+    ]);
+  });
+
+  it('accepts one with allowedAddresses', () => {
+    expect(validateInboundTrunk(inbound({}), IN)).toBeInstanceOf(SIPInboundTrunkInfo);
+  });
+
+  it('accepts one with authUsername and authPassword, snake_case keys included', () => {
+    const t = validateInboundTrunk({ trunk: { ...open.trunk, auth_username: 'clinic', auth_password: 's3cret' } }, IN);
+    expect(t).toBeInstanceOf(SIPInboundTrunkInfo);
+    expect([(t as SIPInboundTrunkInfo).authUsername, (t as SIPInboundTrunkInfo).authPassword]).toEqual(['clinic', 's3cret']);
+  });
+
+  it('refuses half a credential pair, naming the missing half, addresses or not', () => {
+    const noPassword = `${IN}: trunk.authUsername is set but trunk.authPassword is not; set authPassword too (LiveKit challenges the caller for both), or remove authUsername`;
+    expect(validateInboundTrunk({ trunk: { ...open.trunk, authUsername: 'clinic' } }, IN)).toEqual([noPassword]);
+    expect(validateInboundTrunk(inbound({ authUsername: 'clinic', authPassword: '' }), IN)).toEqual([noPassword]);
+    expect(validateInboundTrunk({ trunk: { ...open.trunk, authPassword: 's3cret' } }, IN, { allowAnySource: true })).toEqual([
+      `${IN}: trunk.authPassword is set but trunk.authUsername is not; set authUsername too (LiveKit challenges the caller for both), or remove authPassword`,
+    ]);
+  });
+
+  it('accepts an open trunk with allowAnySource', () => {
+    const t = validateInboundTrunk(open, IN, { allowAnySource: true });
+    expect(t).toBeInstanceOf(SIPInboundTrunkInfo);
+    expect((t as SIPInboundTrunkInfo).allowedAddresses).toEqual([]);
   });
 });
 
@@ -148,6 +195,30 @@ describe('placeholders and files', () => {
     const out = fillPlaceholders({ a: ['${X}', 'x-${Y}-y'], b: { c: '${MISSING}' } }, { X: '1', Y: '2' }, IN, problems);
     expect(out).toEqual({ a: ['1', 'x-2-y'], b: { c: '${MISSING}' } });
     expect(problems).toEqual([`${IN}: placeholder \${MISSING} has no value; set MISSING in .env.sip (or .env)`]);
+  });
+
+  it("validates the repository's own sip_config/ files, the inbound trunk locked to Telnyx's signalling addresses", () => {
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const env = {
+      TELNYX_PHONE_NUMBER: '+14155550123',
+      TELNYX_SIP_SERVER: 'sip.telnyx.com:5060',
+      TELNYX_SIP_USER: 'clinic',
+      TELNYX_SIP_PASSWORD: 's3cret-pass',
+      AGENT_NAME: checks.agentName,
+    };
+    const desired = loadSipConfig(repo, env, checks);
+    expect(desired.inbound.allowedAddresses).toEqual(expect.arrayContaining(['192.76.120.10', '64.16.250.10']));
+    expect(desired.inbound.authUsername).toBe('');
+  });
+
+  it('passes allowAnySource through to the inbound trunk', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipcfg-'));
+    mkdirSync(join(dir, 'sip_config'));
+    writeFileSync(join(dir, IN), JSON.stringify({ trunk: { name: 'in', numbers: ['+14155550123'] } }));
+    writeFileSync(join(dir, OUT), JSON.stringify(outbound({})));
+    writeFileSync(join(dir, RULE), JSON.stringify(rule({})));
+    expect(() => loadSipConfig(dir, {}, checks)).toThrow(/trunk\.allowedAddresses is empty/);
+    expect(loadSipConfig(dir, {}, { ...checks, allowAnySource: true }).inbound.numbers).toEqual(['+14155550123']);
   });
 
   it('reports every problem of every file at once', () => {
