@@ -1,8 +1,8 @@
 /**
  * The e2e run's logs, kept and checked: every worker writes .stack/workers/<agent>/worker.log (./worker.ts),
  * scripts run by tests append to .stack/run-logs/ ({@link keepLog}); after the run, `checkLogs`
- * (devtools/check-logs.ts, `make test`) asserts that no test phone number in full and no secret
- * appears in any of them. The e2e setup (./build.ts) clears both folders so a check covers one run.
+ * (devtools/check-logs.ts, `make test`) asserts that no test phone number in full, no test patient's
+ * date of birth and no secret appears in any of them. The e2e setup (./build.ts) clears both folders so a check covers one run.
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,8 +45,8 @@ export function runLogFiles(): string[] {
 /** One place a log gives something away. */
 export interface Leak {
   readonly line: number;
-  /** What kind: a phone number in full, or a secret. */
-  readonly kind: 'phone number' | 'secret';
+  /** What kind: a phone number in full, a patient's date of birth, or a secret. */
+  readonly kind: 'phone number' | 'date of birth' | 'secret';
   /** The line with what leaked masked, so the report does not leak it again. */
   readonly excerpt: string;
 }
@@ -70,11 +70,26 @@ export function numberPattern(e164: string): RegExp {
 }
 
 /**
- * The leaks in `text`: any of `numbers` (E.164) in full in any writing, any `+` and 8 or more digits
- * in a row (an E.164 number nobody masked), any of `secrets` (values shorter than 8 characters are ignored).
+ * A pattern matching the date of birth `iso` (`YYYY-MM-DD`) in the forms a log could carry it:
+ * `YYYY-MM-DD`, and the eight digits a caller keys or a program writes, `MMDDYYYY`, `DDMMYYYY`,
+ * `YYYYMMDD`. Not inside a longer run of digits. Undefined when `iso` is not written `YYYY-MM-DD`.
  */
-export function findLeaks(text: string, numbers: readonly string[], secrets: readonly string[]): Leak[] {
+export function dateOfBirthPattern(iso: string): RegExp | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!m) return undefined;
+  const [y, mo, d] = [m[1]!, m[2]!, m[3]!];
+  const forms = [...new Set([`${y}-${mo}-${d}`, `${mo}${d}${y}`, `${d}${mo}${y}`, `${y}${mo}${d}`])];
+  return new RegExp(String.raw`(?<!\d)(?:${forms.join('|')})(?!\d)`);
+}
+
+/**
+ * The leaks in `text`: any of `numbers` (E.164) in full in any writing, any `+` and 8 or more digits
+ * in a row (an E.164 number nobody masked), any of `datesOfBirth` (`YYYY-MM-DD`) in the forms
+ * {@link dateOfBirthPattern} knows, any of `secrets` (values shorter than 8 characters are ignored).
+ */
+export function findLeaks(text: string, numbers: readonly string[], secrets: readonly string[], datesOfBirth: readonly string[] = []): Leak[] {
   const phonePatterns = [...new Set(numbers)].map(numberPattern);
+  const datePatterns = [...new Set(datesOfBirth)].flatMap((d) => dateOfBirthPattern(d) ?? []);
   // Unmasked E.164 — but not the fictional 555-01XX examples hints give (see isFictionalNumber).
   const anyE164 = /\+(?!1\d{3}55501\d\d(?!\d))\d{8,15}(?!\d)/;
   const secretValues = secrets.filter((s) => s.length >= 8);
@@ -93,6 +108,13 @@ export function findLeaks(text: string, numbers: readonly string[], secrets: rea
       if (g.test(line)) {
         kind ??= 'phone number';
         line = line.replace(new RegExp(p.source, 'g'), '[NUMBER]');
+      }
+    }
+    for (const p of datePatterns) {
+      const g = new RegExp(p.source, 'g');
+      if (g.test(line)) {
+        kind ??= 'date of birth';
+        line = line.replace(new RegExp(p.source, 'g'), '[DATE]');
       }
     }
     if (kind) leaks.push({ line: i + 1, kind, excerpt: line.slice(0, 300) });

@@ -9,7 +9,18 @@ import { openSqliteStore, type OpenOptions } from './sqlite.js';
 import type { AppointmentStore } from './store.js';
 
 export { openSqliteStore, type OpenOptions } from './sqlite.js';
-export { SqlStore, type AppointmentStore, type AppointmentDetails, type AppointmentSeed, type CallClose, type CallEventKind, type CallerLookup, type CallStart } from './store.js';
+export {
+  SqlStore,
+  checkDateOfBirth,
+  type AppointmentStore,
+  type AppointmentDetails,
+  type AppointmentSeed,
+  type CallClose,
+  type CallEventKind,
+  type CallerLookup,
+  type CallStart,
+  type PatientSeed,
+} from './store.js';
 export { MIGRATIONS } from './migrations.js';
 export { Booking, type ChangeContext, type ChangeSource, type OpenSlot, type WalkInPreference } from './booking.js';
 export { seedDemoData, DEMO_PATIENTS } from './seed.js';

@@ -2,7 +2,7 @@
  * Schema migrations, applied in order by Kysely's Migrator when the store opens. Never edit a
  * migration that has shipped: add the next one.
  */
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, SqliteAdapter, type Kysely, type Migration } from 'kysely';
 
 /** `CREATE TABLE name (id text primary key, …)`: every table keyed by an app-generated text id starts so. */
 const keyedTable = (db: Kysely<unknown>, name: string) => db.schema.createTable(name).addColumn('id', 'text', (c) => c.primaryKey());
@@ -145,6 +145,63 @@ const callEvents: Migration = {
   },
 };
 
+/**
+ * 007: who a caller is. Patients gain a date of birth (callers prove who they are with it), and a
+ * number is no longer unique: a family may share one, the date of birth picks the patient.
+ */
+const patientIdentity: Migration = {
+  async up(db: Kysely<unknown>) {
+    if (db.getExecutor().adapter instanceof SqliteAdapter) return rebuildSqlitePatients(db);
+    // PostgreSQL names 001's inline unique constraint <table>_<column>_key.
+    await db.schema.alterTable('patients').dropConstraint('patients_phone_e164_key').execute();
+    await db.schema.alterTable('patients').addColumn('date_of_birth', 'text').execute();
+    await db.schema.createIndex('patients_phone').on('patients').column('phone_e164').execute();
+  },
+};
+
+/**
+ * 007 on SQLite, where an inline UNIQUE goes only with its table: the table rebuilt as
+ * https://sqlite.org/lang_altertable.html §7 says ("Making Other Kinds Of Table Schema Changes").
+ * Foreign keys off (appointments refer to patients: dropping the old table must not touch them,
+ * and the pragma works here because Kysely runs SQLite migrations outside a transaction), then in
+ * one transaction: the new table with 001's columns and the date of birth, the rows copied, the old
+ * table dropped, the new one renamed, the index, and `foreign_key_check` finding nothing; foreign
+ * keys on again whatever happened.
+ * @throws Error when foreign keys cannot be turned off (a transaction is open) or the check finds a
+ *   row referring to a missing one; the transaction is then rolled back.
+ */
+async function rebuildSqlitePatients(db: Kysely<unknown>): Promise<void> {
+  await sql`PRAGMA foreign_keys = OFF`.execute(db);
+  try {
+    const { rows } = await sql<{ foreign_keys: number }>`PRAGMA foreign_keys`.execute(db);
+    if (rows[0]?.foreign_keys !== 0) throw new Error('cannot turn foreign keys off to rebuild patients (is a transaction open?)');
+    await db.transaction().execute(async (trx) => {
+      await keyedTable(trx, 'patients_new')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('phone_e164', 'text', (c) => c.notNull())
+        .addColumn('language', 'text', (c) => c.notNull().defaultTo('en-US'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('date_of_birth', 'text')
+        .execute();
+      await sql`insert into patients_new (id, name, phone_e164, language, created_at)
+        select id, name, phone_e164, language, created_at from patients`.execute(trx);
+      await trx.schema.dropTable('patients').execute();
+      await trx.schema.alterTable('patients_new').renameTo('patients').execute();
+      await trx.schema.createIndex('patients_phone').on('patients').column('phone_e164').execute();
+      const broken = await sql<{ table: string; rowid: number | null; parent: string }>`PRAGMA foreign_key_check`.execute(trx);
+      if (broken.rows.length > 0) {
+        const first = broken.rows[0]!;
+        throw new Error(
+          `foreign_key_check after rebuilding patients: ${first.table} row ${first.rowid ?? '?'} refers to a missing ${first.parent} row` +
+            (broken.rows.length > 1 ? ` (and ${broken.rows.length - 1} more)` : ''),
+        );
+      }
+    });
+  } finally {
+    await sql`PRAGMA foreign_keys = ON`.execute(db);
+  }
+}
+
 /** All migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': initial,
@@ -153,4 +210,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '004_appointment_changes': appointmentChanges,
   '005_phone_received': phoneReceived,
   '006_call_events': callEvents,
+  '007_patient_identity': patientIdentity,
 };

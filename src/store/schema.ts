@@ -18,11 +18,17 @@ export type CallDirection = 'inbound' | 'outbound' | 'web';
 export interface PatientsTable {
   id: string;
   name: string;
-  /** E.164, unique. */
+  /** E.164. Not unique: a family may share one number (the date of birth tells them apart). */
   phone_e164: string;
   /** BCP-47 language the patient prefers, e.g. en-US. */
   language: string;
   created_at: string;
+  /**
+   * ISO calendar date of birth, `YYYY-MM-DD`: what a caller proves who they are with before hearing
+   * an appointment, and what picks the patient among those sharing a number. Null: not on file —
+   * such a patient cannot be verified by date of birth.
+   */
+  date_of_birth: string | null;
 }
 
 export interface ProvidersTable {
@@ -89,16 +95,22 @@ export interface CallDigitsTable {
 }
 
 /**
- * Something that happened to a call's voice, saved the moment it happened (not at the call's end,
- * so no race with the close can lose it): the voice model lost, resumed, or no voice left at all.
+ * Something that happened to a call, saved the moment it happened (not at the call's end, so no
+ * race with the close can lose it): the voice model lost, resumed, or no voice left at all; the
+ * caller's identity verified, or not.
  */
 export interface CallEventsTable {
   id: Generated<number>;
   call_id: string;
   at: string;
-  /** voice_lost (keypad mode took over), voice_resumed (the model went on over a new connection), voice_gone. */
+  /**
+   * A `CallEventKind` (src/store/store.ts): voice_lost (keypad mode took over), voice_resumed (the
+   * model went on over a new connection), voice_gone; identity_verified (the caller proved who they
+   * are), identity_failed (an attempt failed), identity_declined (the person who answered is not the
+   * patient), identity_unavailable (no date of birth on file to check against).
+   */
   kind: string;
-  /** Why, in words (the cause: a close code, a stall, an error). */
+  /** Why, in words (the cause: a close code, a stall, an error; which attempt failed and how — never the digits). */
   detail: string | null;
 }
 

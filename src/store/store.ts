@@ -7,7 +7,7 @@
 import { Booking, type BookingOptions } from './booking.js';
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
-import type { DateTime } from 'luxon';
+import { DateTime } from 'luxon';
 import { toE164, type CountryCode } from '../phone/index.js';
 import { outcomeAtClose, type FinalOutcome } from '../call/outcome.js';
 import { MIGRATIONS } from './migrations.js';
@@ -85,15 +85,33 @@ export interface AppointmentSeed {
  * database's error when the database fails (e.g. a foreign key to a patient that does not exist).
  */
 export interface AppointmentStore {
-  /** The patient with this number (any format libphonenumber-js reads) and their next appointment from `now`. */
+  /**
+   * The patient with this number (any format libphonenumber-js reads) and their next appointment from `now`.
+   * When a family shares the number, one of them: use {@link lookupCallers}. (Goes once its callers have moved.)
+   */
   lookupCaller(phone: string, now?: Date): Promise<CallerLookup | undefined>;
+  /**
+   * Every patient with this number (any format libphonenumber-js reads; several when a family shares
+   * it), each with their next appointment from `now` (the earliest not cancelled one starting at or
+   * after `now`), ordered by name, then id. `[]` when nobody has the number or it is not a valid number.
+   */
+  lookupCallers(phone: string, now?: Date): Promise<CallerLookup[]>;
   getAppointment(id: string): Promise<AppointmentDetails | undefined>;
   getPatient(id: string): Promise<Patient | undefined>;
   startCall(start: CallStart): Promise<CallRecord>;
   /** Saves one key press with its time and what it did. */
   recordDigit(callId: string, digit: string, action: string, at?: Date): Promise<void>;
-  /** Saves something that happened to the call's voice (`kind`: voice_lost, voice_resumed, voice_gone), with why. */
+  /**
+   * Saves something that happened to the call (its voice lost, resumed or gone; the caller's
+   * identity verified, failed, declined or not checkable: {@link CallEventKind}), with why. The
+   * detail of an identity event says which attempt and how, never the digits given.
+   */
   recordCallEvent(callId: string, kind: CallEventKind, detail: string, at?: Date): Promise<void>;
+  /**
+   * Records who the call is about once the caller has proved who they are: the call record's patient
+   * and the appointment it is about (null: none). A call that does not exist: nothing changes.
+   */
+  identifyCall(callId: string, patientId: string, appointmentId: string | null): Promise<void>;
   /** Sets the outcome while the call goes on (e.g. confirmed after a press). */
   setCallOutcome(callId: string, outcome: CallOutcome): Promise<void>;
   /**
@@ -115,10 +133,17 @@ export interface AppointmentStore {
   readonly booking: Booking;
   callsInRoom(room: string): Promise<CallRecord[]>;
   digits(callId: string): Promise<CallDigit[]>;
-  /** The call's voice events, in order. */
+  /** The call's events (its voice, the caller's identity), in order. */
   callEvents(callId: string): Promise<CallEventRow[]>;
-  /** Adds a patient, or replaces the name, number (E.164) and language (BCP-47, default en-US) of the one with this id. */
-  upsertPatient(p: { id: string; name: string; phoneE164: string; language?: string }): Promise<void>;
+  /**
+   * Adds a patient, or replaces the name, number (E.164; several patients may share one) and
+   * language (BCP-47, default en-US) of the one with this id, and its date of birth when
+   * `dateOfBirth` is given (ISO `YYYY-MM-DD`; null: not on file; absent: a new patient has none, an
+   * existing one keeps theirs).
+   * @throws Error when `dateOfBirth` is not a real calendar date written YYYY-MM-DD, is in the
+   *   future or before 1900, e.g. `dateOfBirth: "14/03/1985" is not a date of birth; write it as YYYY-MM-DD, e.g. 1985-03-14`.
+   */
+  upsertPatient(p: PatientSeed): Promise<void>;
   /** Adds a provider, or renames the one with this id. */
   upsertProvider(p: { id: string; name: string }): Promise<void>;
   /** Adds or replaces an appointment and the slot it holds (id `slot-<appointment id>`). */
@@ -140,8 +165,46 @@ export interface AppointmentStore {
 
 const iso = (d: Date = new Date()) => d.toISOString();
 
-/** What can happen to a call's voice (the `call_events` table): the model lost, resumed, or no voice left. */
-export type CallEventKind = 'voice_lost' | 'voice_resumed' | 'voice_gone';
+/**
+ * What can happen to a call (the `call_events` table): its voice model lost (`voice_lost`, keypad
+ * mode took over), resumed (`voice_resumed`), or no voice left (`voice_gone`); the caller proved who
+ * they are (`identity_verified`); an attempt failed (`identity_failed`: the detail says which
+ * attempt and how, never the digits); the person who answered said they are not the patient
+ * (`identity_declined`); no date of birth on file to check against (`identity_unavailable`).
+ */
+export type CallEventKind =
+  | 'voice_lost'
+  | 'voice_resumed'
+  | 'voice_gone'
+  | 'identity_verified'
+  | 'identity_failed'
+  | 'identity_declined'
+  | 'identity_unavailable';
+
+/** What a patient is made of, for {@link AppointmentStore.upsertPatient}. */
+export interface PatientSeed {
+  id: string;
+  name: string;
+  /** E.164; several patients may share one (a family). */
+  phoneE164: string;
+  /** BCP-47; default en-US. */
+  language?: string;
+  /** ISO calendar date `YYYY-MM-DD`; null: not on file; absent: left as it is (none for a new patient). */
+  dateOfBirth?: string | null;
+}
+
+/**
+ * `value` when it is a date of birth: a real calendar date written `YYYY-MM-DD`, from 1900-01-01 to
+ * today (today anywhere on Earth: up to UTC+14). @throws Error saying how to write it otherwise.
+ */
+export function checkDateOfBirth(value: string): string {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? DateTime.fromISO(value, { zone: 'utc' }) : undefined;
+  const latest = DateTime.now().setZone('UTC+14').toISODate()!;
+  if (!date?.isValid || value < '1900-01-01' || value > latest) {
+    throw new Error(`dateOfBirth: "${value}" is not a date of birth; write it as YYYY-MM-DD, e.g. 1985-03-14`);
+  }
+  return value;
+}
 
 /** {@link AppointmentStore} over Kysely. */
 export class SqlStore implements AppointmentStore {
@@ -178,17 +241,30 @@ export class SqlStore implements AppointmentStore {
     if (!e164) return undefined;
     const patient = await this.db.selectFrom('patients').selectAll().where('phone_e164', '=', e164).executeTakeFirst();
     if (!patient) return undefined;
-    const appointment = await this.db
+    return { patient, appointment: await this.nextAppointment(patient.id, now) };
+  }
+
+  async lookupCallers(phone: string, now = new Date()): Promise<CallerLookup[]> {
+    const e164 = toE164(phone, this.defaultCountry);
+    if (!e164) return [];
+    const patients = await this.db.selectFrom('patients').selectAll().where('phone_e164', '=', e164).orderBy('name').orderBy('id').execute();
+    const found: CallerLookup[] = [];
+    for (const patient of patients) found.push({ patient, appointment: await this.nextAppointment(patient.id, now) });
+    return found;
+  }
+
+  /** The patient's earliest appointment starting at or after `now` that is not cancelled. */
+  private async nextAppointment(patientId: string, now: Date): Promise<AppointmentDetails | undefined> {
+    return this.db
       .selectFrom('appointments')
       .innerJoin('providers', 'providers.id', 'appointments.provider_id')
       .selectAll('appointments')
       .select('providers.name as provider_name')
-      .where('appointments.patient_id', '=', patient.id)
+      .where('appointments.patient_id', '=', patientId)
       .where('appointments.starts_at', '>=', iso(now))
       .where('appointments.status', '!=', 'cancelled')
       .orderBy('appointments.starts_at')
       .executeTakeFirst();
-    return { patient, appointment };
   }
 
   async getAppointment(id: string): Promise<AppointmentDetails | undefined> {
@@ -234,6 +310,10 @@ export class SqlStore implements AppointmentStore {
 
   async recordCallEvent(callId: string, kind: CallEventKind, detail: string, at = new Date()): Promise<void> {
     await this.db.insertInto('call_events').values({ call_id: callId, kind, detail, at: iso(at) }).execute();
+  }
+
+  async identifyCall(callId: string, patientId: string, appointmentId: string | null): Promise<void> {
+    await this.db.updateTable('call_records').set({ patient_id: patientId, appointment_id: appointmentId }).where('id', '=', callId).execute();
   }
 
   async setCallOutcome(callId: string, outcome: CallOutcome): Promise<void> {
@@ -287,12 +367,14 @@ export class SqlStore implements AppointmentStore {
     return this.db.selectFrom('call_events').selectAll().where('call_id', '=', callId).orderBy('id').execute();
   }
 
-  async upsertPatient(p: { id: string; name: string; phoneE164: string; language?: string }): Promise<void> {
+  async upsertPatient(p: PatientSeed): Promise<void> {
     const language = p.language ?? 'en-US';
+    const dateOfBirth = p.dateOfBirth == null ? p.dateOfBirth : checkDateOfBirth(p.dateOfBirth);
+    const update = { name: p.name, phone_e164: p.phoneE164, language, ...(dateOfBirth === undefined ? {} : { date_of_birth: dateOfBirth }) };
     await this.db
       .insertInto('patients')
-      .values({ id: p.id, name: p.name, phone_e164: p.phoneE164, language, created_at: iso() })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ name: p.name, phone_e164: p.phoneE164, language }))
+      .values({ id: p.id, name: p.name, phone_e164: p.phoneE164, language, created_at: iso(), date_of_birth: dateOfBirth ?? null })
+      .onConflict((oc) => oc.column('id').doUpdateSet(update))
       .execute();
   }
 

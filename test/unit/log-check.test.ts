@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findLeaks, numberPattern } from '../../devtools/logs.js';
+import { dateOfBirthPattern, findLeaks, numberPattern } from '../../devtools/logs.js';
 
 /** The e2e run's log check (devtools/check-logs.ts) must see a number however it is written. */
 describe('log leak check', () => {
@@ -17,6 +17,27 @@ describe('log leak check', () => {
       { line: 2, kind: 'secret', excerpt: 'key=[SECRET] here' },
       { line: 3, kind: 'phone number', excerpt: 'room call-_[NUMBER]_ab' },
     ]);
+  });
+});
+
+describe('log leak check: dates of birth', () => {
+  it('finds a date of birth written YYYY-MM-DD, MMDDYYYY, DDMMYYYY or YYYYMMDD, not inside longer digits', () => {
+    const p = dateOfBirthPattern('1985-03-14')!;
+    for (const leak of ['1985-03-14', 'dob=03141985', '14031985', 'digits 19850314.', '"1985-03-14T00:00"', 'key 0-3-1-4-1-9-8-5'.replace(/-/g, '')]) {
+      expect(p.test(leak), leak).toBe(true);
+    }
+    for (const safe of ['1985-03-15', '11985-03-14', '031419851', '2026-03-14', '1985-14-03', '****1985', '03-14-****']) expect(p.test(safe), safe).toBe(false);
+    expect(dateOfBirthPattern('14/03/1985')).toBeUndefined();
+  });
+  it('reports them by line, masked in the excerpt; only the dates given', () => {
+    const text = 'caller said 03141985\nverified patient born 1985-03-14 and 2016-09-05\nat 2026-11-22T10:00:00Z\nnumber +14155550123 dob 20160905';
+    expect(findLeaks(text, ['+14155550123'], [], ['1985-03-14', '2016-09-05', 'not a date'])).toEqual([
+      { line: 1, kind: 'date of birth', excerpt: 'caller said [DATE]' },
+      { line: 2, kind: 'date of birth', excerpt: 'verified patient born [DATE] and [DATE]' },
+      { line: 4, kind: 'phone number', excerpt: 'number +[NUMBER] dob [DATE]' },
+    ]);
+    // Without dates of birth (a run whose patients have none on file), none is flagged.
+    expect(findLeaks(text, [], [])).toEqual([]);
   });
 });
 
