@@ -14,13 +14,27 @@
 import type { Logger } from 'pino';
 import { registerPrivateValues } from '../logging/index.js';
 import { toE164, type CountryCode } from '../phone/index.js';
-import type { AppointmentStore, CallerLookup, CallEventKind, CallRecord } from '../store/index.js';
+import type { AppointmentStore, CallDirection, CallerLookup, CallEventKind, CallRecord } from '../store/index.js';
 import { classifyParticipant, type Connection, type ParticipantLike } from './classify.js';
 import { meaningOf, type BookingAnswer, type KeyMeaning, type KeypadAction } from './keys.js';
 import type { CallOutcome, FinalOutcome } from './outcome.js';
 import { CallRecorder, type CallEnd } from './record.js';
-import { afterKey, greetingFor, modelLostNotice, noChoiceGoodbye, notSaved, repeatMenu, timeLimit, unknownKey, type CallScript, type Utterance } from './script.js';
+import {
+  afterIdentityKey,
+  afterKey,
+  checkNotSaved,
+  greetingFor,
+  modelLostNotice,
+  noChoiceGoodbye,
+  notSaved,
+  repeatMenu,
+  timeLimit,
+  unknownKey,
+  type CallScript,
+  type Utterance,
+} from './script.js';
 import { hasAppointment, initialOutcome, situationOf, type Situation } from './situation.js';
+import { IdentityCheck, VERIFY_ATTEMPTS, type DobOrder, type IdentityMethod, type IdentityStep } from './verification.js';
 
 /** How the agent talks: fixed sentences with a local TTS, or a voice model given the facts. */
 export interface Speaker {
@@ -50,10 +64,34 @@ export interface ToolScope {
   readonly store: AppointmentStore;
   /** The call record's id: every change is logged against it. */
   readonly callId: string;
+  /** The caller's situation now: `unverified` until the caller has proved who they are, then their own. */
   readonly situation: Situation;
+  /** How the caller proves who they are on this call; undefined when they need not. */
+  readonly identity?: IdentityMethod;
   readonly log: Logger;
   /** A tool changed the booking: saves the call's outcome, then tells the call. */
   changed(outcome: CallOutcome): Promise<void>;
+  /**
+   * The caller's answer to the identity check, told to the voice model: their date of birth (ISO
+   * YYYY-MM-DD) or whether they are the patient we called for. Saved (the attempt, the patient on
+   * the record, `not_verified` when no attempts are left) before it resolves.
+   * @throws the store's error when the attempt could not be saved (it then did not count).
+   */
+  verify(answer: IdentityAnswer): Promise<IdentityStep>;
+}
+
+/** What a caller says to the identity check through the voice model. */
+export type IdentityAnswer = { readonly dateOfBirth: string } | { readonly isPatient: boolean };
+
+/**
+ * How callers prove who they are (./verification.ts): CALLER_VERIFICATION for calls in,
+ * OUTBOUND_VERIFICATION for calls we place (`none`: caller ID, or the number we dialed, is enough),
+ * and the order of a date of birth's keypad digits.
+ */
+export interface IdentityPolicy {
+  readonly inbound: 'dob' | 'none';
+  readonly outbound: IdentityMethod | 'none';
+  readonly order: DobOrder;
 }
 
 /** What the voice is started with. */
@@ -120,6 +158,8 @@ export interface CallOptions {
   readonly log: Logger;
   /** Set when we dial the patient. */
   readonly outbound?: OutboundLeg;
+  /** How callers prove who they are before anything about a patient is said. */
+  readonly identity: IdentityPolicy;
 }
 
 /**
@@ -170,12 +210,14 @@ export class Call {
   private party?: Connection;
   private phone?: string;
   private situation?: Situation;
+  /** The caller's identity check, when they must pass one (./verification.ts). */
+  private check?: IdentityCheck;
   private recorder?: CallRecorder;
   private opening?: Promise<CallRecorder>;
   private speaker?: Speaker;
   /** While the phone rings, the patient's SIP participant leaving is the dial's failure, not a hang-up. */
   private ringing = false;
-  /** Keys pressed before the greeting, answered once the call is up. */
+  /** Keys pressed before the greeting, answered once the call is up (identity keys as well, but the greeting still plays). */
   private readonly early: { digit: string; at: Date; from?: string }[] = [];
   /** Participants gone before the caller was known, with the reason. */
   private readonly left = new Map<string, string>();
@@ -253,25 +295,45 @@ export class Call {
 
   private async openRecord(party: Connection): Promise<CallRecorder> {
     const { store, room, outbound, voice, log } = this.o;
-    let lookup: CallerLookup | undefined;
+    let claimants: CallerLookup[] = [];
     if (outbound) {
       const appointment = await store.getAppointment(outbound.appointmentId);
       const patient = appointment && (await store.getPatient(appointment.patient_id));
-      lookup = patient ? { patient, appointment } : undefined;
+      if (patient) claimants = [{ patient, appointment }];
       // The number dialed is the one on file for the appointment's patient, never the job's own.
       this.phone = toE164(patient?.phone_e164, this.o.country);
-    } else {
-      lookup = this.phone ? await store.lookupCaller(this.phone) : undefined;
+    } else if (this.phone) {
+      claimants = await store.lookupCallers(this.phone);
     }
     const direction = party.kind === 'web' ? 'web' : party.sip.direction;
-    // The patient's name goes into the voice model's instructions, which the framework may log: masked in every line for the call's length.
-    if (lookup) this.unmaskName = registerPrivateValues([lookup.patient.name, ...lookup.patient.name.split(/\s+/)]);
-    this.situation = situationOf(direction, lookup);
+    // Names and dates of birth go into the voice model's instructions and tools, which the framework may log: masked in every line for the call's length.
+    if (claimants.length) this.unmaskName = registerPrivateValues(claimants.flatMap((c) => privateValuesOf(c)));
+    const method = direction === 'web' ? undefined : methodFor(direction, this.o.identity);
+    const known = method ? undefined : firstToCome(claimants);
+    if (method && claimants.length) {
+      this.check = new IdentityCheck(method, claimants, this.o.identity.order);
+      this.situation = this.check.possible
+        ? { kind: 'unverified', direction, method, calledFor: outbound ? claimants[0]!.patient.name : undefined }
+        : { kind: 'not_verified', direction };
+    } else {
+      this.situation = situationOf(direction, known);
+    }
     log.info(
-      { kind: party.kind, direction, phoneNumber: this.phone, known: Boolean(lookup), appointment: lookup?.appointment?.id, mode: voice.mode },
+      {
+        kind: party.kind,
+        direction,
+        phoneNumber: this.phone,
+        known: claimants.length > 0,
+        verification: this.check ? (this.check.possible ? method : 'impossible') : 'none',
+        appointment: known?.appointment?.id ?? outbound?.appointmentId,
+        mode: voice.mode,
+      },
       `call started (${voice.mode} mode: ${voice.reason})`,
     );
-    return CallRecorder.open(store, {
+    if (this.check && !this.check.possible) log.warn('the caller cannot be verified: no date of birth on file for the patients with this number');
+    // A caller still to prove who they are is on record by number only; a call we placed is about the patient we dialed.
+    const patient = outbound ? claimants[0] : known;
+    const recorder = await CallRecorder.open(store, {
       room: room.name,
       direction,
       mode: voice.mode,
@@ -280,9 +342,11 @@ export class Call {
       // A caller ID that is not a valid number is kept as received, so staff can still call back.
       phoneReceived: this.phone ? null : received(party),
       trunkNumber: party.kind === 'sip' ? party.sip.trunkPhoneNumber : null,
-      patientId: lookup?.patient.id ?? null,
-      appointmentId: lookup?.appointment?.id ?? outbound?.appointmentId ?? null,
+      patientId: patient?.patient.id ?? null,
+      appointmentId: patient?.appointment?.id ?? outbound?.appointmentId ?? null,
     });
+    if (this.check && !this.check.possible) this.note('identity_unavailable', 'no date of birth on file for the patients with this number', new Date());
+    return recorder;
   }
 
   /** The keypad session or the voice model, up before the phone rings (outbound) or the greeting. */
@@ -390,8 +454,11 @@ export class Call {
       this.enqueue(() => this.saveKey(digit, 'ignored', at));
       return;
     }
-    this.answered = true;
-    clearTimeout(this.timer);
+    // A digit of a date being entered answers nothing yet: the prompt stops, but its silence timer goes on.
+    if (!this.checking) {
+      this.answered = true;
+      clearTimeout(this.timer);
+    }
     this.speaker?.interrupt();
     this.pendingKeys++;
     this.enqueue(
@@ -425,6 +492,7 @@ export class Call {
    */
   private async handleKey(digit: string, at: Date): Promise<void> {
     if (this.isEnding) return this.saveKey(digit, 'ignored', at);
+    if (this.checking) return this.identityKey(digit);
     const has = hasAppointment(this.situation!);
     const key = meaningOf(digit, has);
     if (!key) {
@@ -464,6 +532,77 @@ export class Call {
     }
     await recorder.setOutcome(key.outcome);
     return 'done';
+  }
+
+  /**
+   * A key of the identity check. Its digits are never saved or logged one by one: an attempt is
+   * saved as a whole (the call's events), before anything is said about it. A caller who proved who
+   * they are hears their appointment and the choices; the last wrong attempt, only the operator.
+   */
+  private async identityKey(digit: string): Promise<void> {
+    const check = this.check!;
+    const step = check.press(digit);
+    if (step.kind === 'digit' || (step.kind === 'ignored' && check.method === 'dob')) {
+      this.armMenu();
+      return;
+    }
+    if (step.kind === 'ignored' || step.kind === 'restart' || step.kind === 'incomplete') {
+      return this.askAgain(afterIdentityKey(this.o.script, step, this.situation!) ?? repeatMenu(this.o.script, this.situation!));
+    }
+    try {
+      await this.settleIdentity(step, 'keypad');
+    } catch (err) {
+      this.o.log.error({ err, result: step.kind }, 'identity check not saved');
+      this.problems.push(`identity check not saved: ${(err as Error).message}`);
+      return this.askAgain(checkNotSaved(this.o.script, this.situation!));
+    }
+    const u = afterIdentityKey(this.o.script, step, this.situation!)!;
+    if (step.kind === 'declined') return this.endWith(u);
+    return this.askAgain(u);
+  }
+
+  /**
+   * Saves an attempt of the identity check (`how`: keypad or voice) and what it leads to — the
+   * patient on the record and their situation, or `not_verified` — then the call goes on from it.
+   * @throws the store's error: then the attempt is taken back (it did not count), nothing changed.
+   */
+  private async settleIdentity(step: IdentityStep, how: 'keypad' | 'voice'): Promise<void> {
+    const check = this.check!;
+    const recorder = this.recorder!;
+    const at = new Date();
+    const direction: CallDirection = this.situation!.direction;
+    try {
+      switch (step.kind) {
+        case 'verified': {
+          const { patient, appointment } = step.who;
+          await recorder.event('identity_verified', `attempt ${step.attempt} of ${VERIFY_ATTEMPTS}, by ${how}`, at);
+          if (!this.o.outbound) await this.o.store.identifyCall(recorder.id, patient.id, appointment?.id ?? null);
+          const now = situationOf(direction, step.who);
+          const initial = initialOutcome(now);
+          if (initial) await recorder.setOutcome(initial);
+          this.situation = now;
+          break;
+        }
+        case 'wrong':
+        case 'failed':
+          await recorder.event('identity_failed', `attempt ${step.attempt} of ${VERIFY_ATTEMPTS}, by ${how}: ${FAILURE_WORDS[step.why]}`, at);
+          if (step.kind === 'failed') {
+            await recorder.setOutcome('not_verified');
+            this.situation = { kind: 'not_verified', direction };
+          }
+          break;
+        case 'declined':
+          await recorder.event('identity_declined', `the person who answered is not the patient (${how})`, at);
+          await recorder.setOutcome('not_verified');
+          break;
+        default:
+          return;
+      }
+    } catch (err) {
+      check.undo(step);
+      throw err;
+    }
+    this.o.log.info({ result: step.kind, how, attempts: check.attempts }, 'identity check');
   }
 
   /** Saves a key press; a failure is logged, not thrown: what the key changed is saved already, or was apologised for. */
@@ -512,7 +651,7 @@ export class Call {
     if (this.phase === 'connecting' || this.phase === 'dialing') return;
     this.enqueue(async () => {
       if (this.isEnding) return;
-      await this.askAgain(modelLostNotice(this.o.script, hasAppointment(this.situation!)));
+      await this.askAgain(modelLostNotice(this.o.script, this.situation!));
     });
   }
 
@@ -528,17 +667,29 @@ export class Call {
     this.notes.push(write);
   }
 
-  /** What the voice model's tools work on: this call's record, and the call told of each change. */
+  /** What the voice model's tools work on: this call's record and situation, and the call told of each change and identity answer. */
   private toolScope(): ToolScope {
     const recorder = this.recorder!;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const call = this;
     return {
       store: this.o.store,
       callId: recorder.id,
-      situation: this.situation!,
+      get situation() {
+        return call.situation!;
+      },
+      identity: this.check?.method,
       log: this.o.log,
       changed: async (outcome) => {
         await recorder.setOutcome(outcome);
         this.receive({ type: 'tool_outcome', outcome });
+      },
+      verify: async (answer) => {
+        const check = this.check;
+        if (!check) return { kind: 'ignored' };
+        const step = 'dateOfBirth' in answer ? check.spokenDate(answer.dateOfBirth) : check.answer(answer.isPatient);
+        await this.settleIdentity(step, 'voice');
+        return step;
       },
     };
   }
@@ -557,7 +708,9 @@ export class Call {
       this.enqueue(async () => {
         if (this.isEnding || this.answered) return;
         if (repeats > 0) {
-          await this.sayOrLog(repeatMenu(this.o.script, hasAppointment(this.situation!)), 'menu repeat');
+          // A date half entered is forgotten: the prompt asks for all of it again.
+          this.check?.clearEntry();
+          await this.sayOrLog(repeatMenu(this.o.script, this.situation!), 'menu repeat');
           this.armMenu(repeats - 1);
         } else {
           await this.endWith(noChoiceGoodbye(this.o.script), initialOutcome(this.situation!) ?? 'no_response');
@@ -619,6 +772,11 @@ export class Call {
     });
   }
 
+  /** The caller is proving who they are: keys go to the identity check. */
+  private get checking(): boolean {
+    return this.situation?.kind === 'unverified' && this.check?.status === 'pending';
+  }
+
   /** Closing words are under way, or the call is closing or closed. */
   private get isEnding(): boolean {
     return this.phase === 'closing' || this.phase === 'closed';
@@ -631,14 +789,48 @@ export class Call {
   }
 }
 
-/** The caller's number exactly as LiveKit gave it (SIP caller ID, or a web participant's `phoneNumber` attribute). */
+/**
+ * The caller's number exactly as LiveKit gave it: SIP caller ID. A web participant has none: what
+ * it claims in its own attributes identifies nobody (a patient on the web comes from what the
+ * server signs, never from the browser).
+ */
 function received(c: Connection): string | null {
-  return (c.kind === 'sip' ? c.sip.phoneNumber : c.attributes.phoneNumber) ?? null;
+  return c.kind === 'sip' ? (c.sip.phoneNumber ?? null) : null;
 }
 
-/** The caller's phone number, when there is one: SIP caller ID, or a web participant's `phoneNumber` attribute. */
+/** The caller's phone number, when there is one: SIP caller ID (see {@link received}). */
 function phoneOf(c: Connection, country: CountryCode): string | undefined {
-  return toE164(c.kind === 'sip' ? c.sip.phoneNumber : c.attributes.phoneNumber, country);
+  return toE164(received(c) ?? undefined, country);
+}
+
+/** How an attempt failed, as saved with it. */
+const FAILURE_WORDS: Record<Extract<IdentityStep, { kind: 'wrong' }>['why'], string> = {
+  no_match: 'no patient with this number has that date of birth',
+  not_a_date: 'not a date',
+  ambiguous: 'two patients with this number share that date of birth',
+};
+
+/** How a caller in `direction` proves who they are; undefined: they need not. */
+function methodFor(direction: 'inbound' | 'outbound', policy: IdentityPolicy): IdentityMethod | undefined {
+  const method = direction === 'outbound' ? policy.outbound : policy.inbound;
+  return method === 'none' ? undefined : method;
+}
+
+/** Of the patients with one number (a family), the one whose appointment comes first: whom caller ID picks when no check is asked for. */
+function firstToCome(claimants: readonly CallerLookup[]): CallerLookup | undefined {
+  const when = (c: CallerLookup) => c.appointment?.starts_at ?? '\uffff';
+  return [...claimants].sort((a, b) => when(a).localeCompare(when(b)))[0];
+}
+
+/** What of a patient must never reach a log line: the name and its parts, and the date of birth as a date and as the keypad's 8 digits. */
+function privateValuesOf({ patient }: CallerLookup): string[] {
+  const values = [patient.name, ...patient.name.split(/\s+/)];
+  const dob = patient.date_of_birth;
+  if (dob) {
+    const [y, m, d] = dob.split('-') as [string, string, string];
+    values.push(dob, `${m}${d}${y}`, `${d}${m}${y}`, `${y}${m}${d}`);
+  }
+  return values;
 }
 
 /** Resolves when `p` settles (or is undefined) or after `ms`, whichever is first, leaving no timer behind. */

@@ -1,6 +1,6 @@
 /**
- * The call: owns one call's life (./call.ts) — who is on the line (./classify.ts) and their
- * situation (./situation.ts), what each key means (./keys.ts), everything said (./script.ts), the
+ * The call: owns one call's life (./call.ts) — who is on the line (./classify.ts), how they prove
+ * it (./verification.ts) and their situation (./situation.ts), what each key means (./keys.ts), everything said (./script.ts), the
  * outcomes (./outcome.ts) and the call record kept up to date (./record.ts). LiveKit, the voice and
  * the dialing reach it through the ports declared in ./call.ts.
  */
@@ -14,6 +14,8 @@ export {
   type CallRoom,
   type CallVoice,
   type DialResult,
+  type IdentityAnswer,
+  type IdentityPolicy,
   type OutboundLeg,
   type Speaker,
   type ToolScope,
@@ -25,5 +27,20 @@ export { classifyParticipant, type Connection, type ParticipantLike, type SipFac
 export { KEYS, keysForModel, meaningOf, menuSentence, type BookingAnswer, type KeyMeaning, type KeypadAction, type KeypadState } from './keys.js';
 export { CALL_OUTCOMES, FINAL_OUTCOMES, NOT_ANSWERED, NOT_ANSWERED_OUTCOMES, RESCHEDULED, outcomeAtClose, type CallOutcome, type FinalOutcome } from './outcome.js';
 export { CallRecorder, type CallEnd } from './record.js';
-export { callScript, describeAppointment, greetingFor, MENU, type CallScript, type Utterance } from './script.js';
-export { hasAppointment, initialOutcome, patientOf, situationOf, type CallDirection, type Situation } from './situation.js';
+export { callScript, describeAppointment, greetingFor, MENU, someoneElseFacts, verifiedGreeting, type CallScript, type Utterance } from './script.js';
+export { firstName, hasAppointment, initialOutcome, patientOf, situationOf, type CallDirection, type Situation } from './situation.js';
+export {
+  dateOfDigits,
+  DOB_DIGITS,
+  IdentityCheck,
+  isoBirthDate,
+  NAME_KEYS,
+  RESTART_KEY,
+  SUBMIT_KEY,
+  VERIFY_ATTEMPTS,
+  type AttemptFailure,
+  type DobOrder,
+  type IdentityMethod,
+  type IdentityStatus,
+  type IdentityStep,
+} from './verification.js';

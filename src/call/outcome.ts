@@ -29,6 +29,8 @@ export const CALL_OUTCOMES = [
   // What is known before anything is said (./situation.ts).
   'unknown_caller',
   'no_appointment',
+  // The caller could not prove who they are (./verification.ts): nothing about a patient was said or changed.
+  'not_verified',
   // What the caller asked for, by key or by voice.
   'confirmed',
   'reschedule_requested',

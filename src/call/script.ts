@@ -7,7 +7,8 @@
 import type { AppointmentDetails } from '../store/index.js';
 import { appointmentInWords } from '../speech/words.js';
 import { menuDigits, menuSentence, OPERATOR_KEY, type BookingAnswer, type KeyMeaning } from './keys.js';
-import type { CallDirection, Situation } from './situation.js';
+import { firstName, hasAppointment, type CallDirection, type Situation } from './situation.js';
+import { DOB_ORDER_SPOKEN, NAME_KEYS, type AttemptFailure, type DobOrder, type IdentityStep } from './verification.js';
 
 /** The menu, said after the greeting and after an unknown key. */
 export const MENU = menuSentence(true);
@@ -18,23 +19,51 @@ const OPERATOR_ONLY = menuSentence(false);
 /** "Press zero to speak with the operator." */
 const SPEAK_WITH_OPERATOR = `Press ${OPERATOR_KEY.spoken} to speak with the operator.`;
 
-const firstName = (name: string) => name.split(/\s+/)[0] ?? name;
-
 /** The sentence describing an appointment: "your dental cleaning with Doctor Chen on Monday, … at …, at the Main Street clinic". */
 export function describeAppointment(a: AppointmentDetails): string {
   return `your ${a.service} with ${a.provider_name} on ${appointmentInWords(a.starts_at, a.timezone)}, at ${a.location}`;
 }
 
-/** Everything keypad mode says, for one clinic. */
-export function callScript(clinic: string) {
+/**
+ * Everything keypad mode says, for one clinic.
+ * @param order the order of a date of birth's 8 keypad digits (DOB_ORDER), for the identity prompts.
+ */
+export function callScript(clinic: string, order: DobOrder = 'MDY') {
+  const dob = `please enter your date of birth on your keypad: ${DOB_ORDER_SPOKEN[order]}`;
   return {
+    /** An inbound caller whose number is on file: asked to prove who they are; nothing about any patient said. */
+    verifyDob: () => `Thank you for calling ${clinic}. To protect your privacy, ${dob}.`,
+    /** The person who answered our call: who we call for, and the date of birth asked for. */
+    calledForDob: (name: string) =>
+      `Hello, this is ${clinic} calling for ${firstName(name)}. If this is ${firstName(name)}, ${dob}. If not, please ask ${firstName(name)} to call us back.`,
+    /** The person who answered our call: who we call for, and whether it is them. */
+    calledForName: (name: string) => `Hello, this is ${clinic} calling for ${firstName(name)}. ${isItThem(name)}`,
+    /** The identity prompt again: after silence, a cleared entry, or a date cut short. */
+    dobAgain: () => `Please enter your date of birth again: ${DOB_ORDER_SPOKEN[order]}.`,
+    dobIncomplete: () => `Please enter all eight digits of your date of birth: ${DOB_ORDER_SPOKEN[order]}.`,
+    /** A wrong date of birth, with another try. */
+    dobWrong: (why: AttemptFailure) =>
+      `${why === 'not_a_date' ? 'That is not a valid date.' : 'That date of birth does not match our records.'} Please try again: ${DOB_ORDER_SPOKEN[order]}.`,
+    nameAgain: (name: string) => isItThem(name),
+    /** The caller could not prove who they are: no appointment is discussed, the operator is offered. */
+    notVerified: () => `I am sorry, I could not verify your identity, so I cannot discuss appointments on this call. ${SPEAK_WITH_OPERATOR}`,
+    /** No date of birth on file to check a caller against: no appointment is discussed. */
+    cannotVerify: (direction: CallDirection) =>
+      direction === 'outbound'
+        ? `Hello, this is ${clinic}. Please call us back at your convenience. ${SPEAK_WITH_OPERATOR}`
+        : `Thank you for calling ${clinic}. I cannot verify your identity on this call, so I cannot discuss appointments. ${SPEAK_WITH_OPERATOR}`,
+    /** Someone other than the patient answered our call: a message for the patient, nothing about the appointment. */
+    someoneElse: (name: string) => `Thank you. Please tell ${firstName(name)} that ${clinic} called, and ask them to call us back. We will also try again later. Goodbye.`,
+    /** The caller has just proved who they are. */
+    verified: (name: string, a: AppointmentDetails) => `Thank you, ${firstName(name)}. You have ${describeAppointment(a)}. ${MENU}`,
+    verifiedNoAppointment: (name: string) => `Thank you, ${firstName(name)}. I could not find an upcoming appointment for you. ${OPERATOR_ONLY}`,
     /** A known patient calling in (or called by us) about an upcoming appointment. */
     greeting: (name: string, a: AppointmentDetails, direction: CallDirection) =>
       direction === 'outbound'
         ? `Hello ${firstName(name)}, this is ${clinic} calling about ${describeAppointment(a)}. ${MENU}`
         : `Hello ${firstName(name)}, thank you for calling ${clinic}. You have ${describeAppointment(a)}. ${MENU}`,
     /** The voice model dropped mid-call: the call goes on with keys. */
-    modelLost: (hasAppointment: boolean) => `Sorry, our voice assistant is not available right now. You can go on with your keypad. ${menuSentence(hasAppointment)}`,
+    modelLost: (next: string) => `Sorry, our voice assistant is not available right now. You can go on with your keypad. ${next}`,
     /** A known patient with nothing upcoming. */
     noAppointment: (name: string) => `Hello ${firstName(name)}, thank you for calling ${clinic}. I could not find an upcoming appointment for you. ${OPERATOR_ONLY}`,
     /** Nobody with this number. */
@@ -60,6 +89,13 @@ export function callScript(clinic: string) {
     goodbye: () => 'We did not receive a choice. Goodbye.',
   };
 }
+
+/** "If this is Maria, press one. If not, press two." */
+function isItThem(name: string): string {
+  return `If this is ${firstName(name)}, press ${NAME_KEY_WORDS.isPatient}. If not, press ${NAME_KEY_WORDS.someoneElse}.`;
+}
+
+const NAME_KEY_WORDS = { isPatient: 'one', someoneElse: 'two' } as const satisfies Record<keyof typeof NAME_KEYS, string>;
 
 /** What keypad mode says for one clinic. */
 export type CallScript = ReturnType<typeof callScript>;
@@ -89,7 +125,78 @@ export function greetingFor(s: CallScript, situation: Situation): Utterance {
       return { text: s.webWelcome(), facts: 'Greet the web visitor. No appointment is linked to this visit. Offer help and the operator.' };
     case 'unknown_caller':
       return { text: s.unknownCaller(), facts: `Greet the caller. No appointment was found for their phone number. Say so and offer the operator (press ${OPERATOR_KEY.digit}).` };
+    case 'unverified':
+      return verifyPrompt(s, situation);
+    case 'not_verified':
+      return {
+        text: s.cannotVerify(situation.direction),
+        facts: `Greet the caller. Their identity cannot be verified on this call, so say nothing about any patient or appointment; offer the operator (press ${OPERATOR_KEY.digit}).`,
+      };
   }
+}
+
+/** The first words to a caller who has not proved who they are: only the clinic's name, and the check asked for. */
+function verifyPrompt(s: CallScript, v: Extract<Situation, { kind: 'unverified' }>): Utterance {
+  const secret = 'Say nothing about any patient or appointment until verify_identity has succeeded.';
+  if (v.method === 'name') {
+    const name = v.calledFor ?? '';
+    return {
+      text: s.calledForName(name),
+      facts: `Say you are calling from the clinic for ${firstName(name)}, and ask whether you are speaking with ${firstName(name)}; they may also press ${NAME_KEYS.isPatient} (yes) or ${NAME_KEYS.someoneElse} (no). ${secret}`,
+    };
+  }
+  const ask = 'Ask for their date of birth to verify who they are; they may say it, or enter it on the keypad as 8 digits.';
+  if (v.calledFor) return { text: s.calledForDob(v.calledFor), facts: `Say you are calling from the clinic for ${firstName(v.calledFor)}. ${ask} ${secret}` };
+  return { text: s.verifyDob(), facts: `Greet the caller on behalf of the clinic. ${ask} ${secret}` };
+}
+
+/**
+ * What is said after a key of the identity check (./verification.ts), or undefined when nothing is
+ * (a digit of a date being entered). `now`: the situation after the step (the patient, once verified).
+ */
+export function afterIdentityKey(s: CallScript, step: IdentityStep, now: Situation): Utterance | undefined {
+  const name = now.kind === 'unverified' ? (now.calledFor ?? '') : '';
+  switch (step.kind) {
+    case 'digit':
+    case 'ignored':
+      return undefined;
+    case 'restart':
+      return { text: s.dobAgain(), facts: 'The caller cleared the date they were entering. Ask for their date of birth again.' };
+    case 'incomplete':
+      return { text: s.dobIncomplete(), facts: 'The caller entered too few digits. Ask for all 8 digits of their date of birth.' };
+    case 'wrong':
+      return {
+        text: s.dobWrong(step.why),
+        facts: `The date of birth entered on the keypad does not match our records. Say so and ask them to try again (${step.left} ${step.left === 1 ? 'try' : 'tries'} left). Say nothing about any patient or appointment.`,
+      };
+    case 'failed':
+      return notVerified(s);
+    case 'declined':
+      return { text: s.someoneElse(name), facts: someoneElseFacts(name) };
+    case 'verified':
+      return verifiedGreeting(s, now, 'The caller proved who they are on the keypad.');
+  }
+}
+
+/** What a voice model is told when someone other than the patient answered our call. */
+export function someoneElseFacts(name: string): string {
+  return `The person who answered is not ${firstName(name)}. Ask them to tell ${firstName(name)} that the clinic called and to call back; say we will also try again later. Say nothing about the appointment. Then say goodbye.`;
+}
+
+/** The caller could not prove who they are: nothing about appointments; the operator. */
+export function notVerified(s: CallScript): Utterance {
+  return {
+    text: s.notVerified(),
+    facts: `The caller could not be verified. Say you cannot discuss appointments on this call; say nothing about any patient or appointment, and offer the operator (press ${OPERATOR_KEY.digit}).`,
+  };
+}
+
+/** The greeting once the caller has proved who they are (`how`, told to a voice model): their appointment and the choices. */
+export function verifiedGreeting(s: CallScript, now: Situation, how: string): Utterance {
+  const greeting = greetingFor(s, now);
+  if (now.kind === 'appointment') return { text: s.verified(now.patient.name, now.appointment), facts: `${how} ${greeting.facts}` };
+  if (now.kind === 'no_appointment') return { text: s.verifiedNoAppointment(now.patient.name), facts: `${how} ${greeting.facts}` };
+  return greeting;
 }
 
 /** What is said once a key's choice is saved, or refused by the booking (see ./keys.ts). */
@@ -121,6 +228,14 @@ export function notSaved(s: CallScript, digit: string, hasAppointment: boolean):
   };
 }
 
+/** An identity attempt could not be saved (the database failed): it did not count, and the caller is asked again. */
+export function checkNotSaved(s: CallScript, situation: Situation): Utterance {
+  return {
+    text: `Sorry, I could not check that just now. ${repeatMenu(s, situation).text}`,
+    facts: 'The answer to the identity check could not be checked just now (nothing was saved). Apologise and ask again; say nothing about any patient or appointment.',
+  };
+}
+
 /** The call reached its maximum length: goodbye. */
 export function timeLimit(s: CallScript): Utterance {
   return { text: s.timeLimit(), facts: 'The call has reached its time limit. Apologise briefly and say goodbye.' };
@@ -131,9 +246,13 @@ export function unknownKey(s: CallScript, digit: string): Utterance {
   return { text: s.unknownKey(), facts: `The caller pressed ${digit}, which is not an option. Repeat the choices.` };
 }
 
-/** The menu again after silence. */
-export function repeatMenu(s: CallScript, hasAppointment: boolean): Utterance {
-  return { text: s.repeatMenu(hasAppointment), facts: 'The caller has not answered. Repeat the choices briefly.' };
+/** The menu again after silence; a caller who has not proved who they are is asked again for that. */
+export function repeatMenu(s: CallScript, situation: Situation): Utterance {
+  if (situation.kind === 'unverified') {
+    const text = situation.method === 'name' ? s.nameAgain(situation.calledFor ?? '') : s.dobAgain();
+    return { text, facts: 'The caller has not answered. Ask again briefly, saying nothing about any patient or appointment.' };
+  }
+  return { text: s.repeatMenu(hasAppointment(situation)), facts: 'The caller has not answered. Repeat the choices briefly.' };
 }
 
 /** Goodbye after no answer at all. */
@@ -141,7 +260,8 @@ export function noChoiceGoodbye(s: CallScript): Utterance {
   return { text: s.goodbye(), facts: 'The caller did not answer. Say goodbye.' };
 }
 
-/** The voice model failed; keypad mode goes on (said by flite, so there are no facts). */
-export function modelLostNotice(s: CallScript, hasAppointment: boolean): Utterance {
-  return { text: s.modelLost(hasAppointment), facts: '' };
+/** The voice model failed; keypad mode goes on with what the caller can do now (said by flite, so there are no facts). */
+export function modelLostNotice(s: CallScript, situation: Situation): Utterance {
+  const next = situation.kind === 'unverified' ? repeatMenu(s, situation).text : menuSentence(hasAppointment(situation));
+  return { text: s.modelLost(next), facts: '' };
 }

@@ -196,6 +196,35 @@ const TABLE = [
     default: '8000',
   },
   {
+    name: 'CALLER_VERIFICATION',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected:
+      'how a caller whose number is on file proves who they are before hearing or changing an appointment: dob (their date of birth, on the keypad or said to the voice model) or none (caller ID alone, which is easily spoofed)',
+    schema: z.enum(['dob', 'none']),
+    default: 'dob',
+  },
+  {
+    name: 'OUTBOUND_VERIFICATION',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected:
+      'how the person who answers a call we place proves they are the patient before hearing the appointment: confirm-name ("If this is Maria, press 1"), dob (their date of birth) or none',
+    schema: z.enum(['confirm-name', 'dob', 'none']),
+    default: 'confirm-name',
+  },
+  {
+    name: 'DOB_ORDER',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the order of the 8 keypad digits of a date of birth: MDY (MMDDYYYY, US), DMY (DDMMYYYY) or YMD (YYYYMMDD)',
+    schema: z.enum(['MDY', 'DMY', 'YMD']),
+    default: 'MDY',
+  },
+  {
     name: 'WORKER_PORT',
     group: 'optional',
     file: '.env',

@@ -12,11 +12,12 @@ export const REDACTED = '[REDACTED]';
 export const VISIBLE_DIGITS = 4;
 
 /**
- * Keys whose values are secrets: API keys and secrets, passwords, tokens, authorisation headers.
- * Matched case-insensitively against the last part of a key (`authPassword`, `LIVEKIT_API_SECRET`,
- * `apiKey`, `x-api-key`, `token`…).
+ * Keys whose values are secrets: API keys and secrets, passwords, tokens, authorisation headers,
+ * and a date of birth (it proves a caller's identity: src/call/verification.ts). Matched
+ * case-insensitively against the last part of a key (`authPassword`, `LIVEKIT_API_SECRET`,
+ * `apiKey`, `x-api-key`, `token`, `date_of_birth`, `dob`…).
  */
-const SECRET_KEY = /(secret|passw(or)?d|passwd|token|api[-_]?key|authorization|credential|private[-_]?key)/i;
+const SECRET_KEY = /(secret|passw(or)?d|passwd|token|api[-_]?key|authorization|credential|private[-_]?key|birth|^dob$)/i;
 
 /** Keys whose values are phone numbers (or lists of them), masked whatever their shape. */
 const PHONE_KEY =
@@ -67,9 +68,9 @@ export function maskPhoneNumber(value: string): string {
 /**
  * A field name whose value is a secret in free text and JSON text: up to 64 name characters, then
  * one of these endings, case-insensitively (`apiSecret`, `x-api-key`, `access_token`,
- * `LIVEKIT_API_SECRET`, `sig`). Only the ending counts, so `completion_tokens` and `keyframe` stay.
+ * `LIVEKIT_API_SECRET`, `sig`, and `date_of_birth` / `dob`, a caller's proof of identity). Only the ending counts, so `completion_tokens` and `keyframe` stay.
  */
-const SECRET_NAME = String.raw`[\w.$-]{0,64}?(?:secret|passw(?:or)?d|pwd|token|key|authorization|auth|credentials?|signature|sig)`;
+const SECRET_NAME = String.raw`[\w.$-]{0,64}?(?:secret|passw(?:or)?d|pwd|token|key|authorization|auth|credentials?|signature|sig|birth|dob)`;
 
 /**
  * Secrets recognised by their shape alone, anywhere (case-sensitive):

@@ -86,11 +86,6 @@ export interface AppointmentSeed {
  */
 export interface AppointmentStore {
   /**
-   * The patient with this number (any format libphonenumber-js reads) and their next appointment from `now`.
-   * When a family shares the number, one of them: use {@link lookupCallers}. (Goes once its callers have moved.)
-   */
-  lookupCaller(phone: string, now?: Date): Promise<CallerLookup | undefined>;
-  /**
    * Every patient with this number (any format libphonenumber-js reads; several when a family shares
    * it), each with their next appointment from `now` (the earliest not cancelled one starting at or
    * after `now`), ordered by name, then id. `[]` when nobody has the number or it is not a valid number.
@@ -234,14 +229,6 @@ export class SqlStore implements AppointmentStore {
       throw new Error(`database migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
     }
     return result;
-  }
-
-  async lookupCaller(phone: string, now = new Date()): Promise<CallerLookup | undefined> {
-    const e164 = toE164(phone, this.defaultCountry);
-    if (!e164) return undefined;
-    const patient = await this.db.selectFrom('patients').selectAll().where('phone_e164', '=', e164).executeTakeFirst();
-    if (!patient) return undefined;
-    return { patient, appointment: await this.nextAppointment(patient.id, now) };
   }
 
   async lookupCallers(phone: string, now = new Date()): Promise<CallerLookup[]> {

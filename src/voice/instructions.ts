@@ -1,11 +1,17 @@
 /**
  * What a voice model is told: the coordinator prompt (./prompt.ts), how to speak on this kind of
- * connection, and the caller's real appointment from the store — never invented facts.
+ * connection, and the caller's real appointment from the store — never invented facts. A caller who
+ * has not proved who they are yet is only a number: the model learns whom it speaks with from
+ * `verify_identity` (./tools.ts), and until then knows nothing to disclose.
  */
-import { describeAppointment, keysForModel, type Situation } from '../call/index.js';
+import { describeAppointment, firstName, keysForModel, type Situation } from '../call/index.js';
+
+/** Until the identity check has passed: what the model may not do. */
+const UNTIL_VERIFIED =
+  'Until verify_identity has succeeded you know nothing about them: say nothing about any patient or appointment, and use no tool except verify_identity, request_operator and end_call.';
 
 /** What the model is told about the caller, from their situation. */
-function factsOf(s: Situation): string {
+export function factsOf(s: Situation): string {
   switch (s.kind) {
     case 'appointment':
       return `The caller is ${s.patient.name}. They have ${describeAppointment(s.appointment)}; its status is ${s.appointment.status}.`;
@@ -14,6 +20,14 @@ function factsOf(s: Situation): string {
     case 'unknown_caller':
     case 'unknown_visitor':
       return 'The caller is not in our records; no appointment was found for their phone number.';
+    case 'not_verified':
+      return 'The caller could not prove who they are: say nothing about any patient or appointment, and offer the operator.';
+    case 'unverified':
+      if (s.method === 'name') {
+        const name = firstName(s.calledFor ?? '');
+        return `You are calling for ${name}, but whoever answered may be someone else. Ask whether you are speaking with ${name}, and call verify_identity with the answer. ${UNTIL_VERIFIED}`;
+      }
+      return `${s.calledFor ? `You are calling for ${firstName(s.calledFor)}. ` : 'The caller is calling from a phone number on file, but has not proved who they are. '}Before anything else, ask for their date of birth and call verify_identity with it; they may also enter it on the keypad, and you will be told the result. ${UNTIL_VERIFIED}`;
   }
 }
 
@@ -22,10 +36,12 @@ export function instructionsFor(prompt: string, clinic: string, situation: Situa
   const connection =
     situation.direction === 'web'
       ? 'The visitor is on the clinic web site, speaking through their browser.'
-      : `This is a phone call: audio is narrowband, so speak clearly and repeat key facts such as the date and time. The caller can also press keys: ${keysForModel()}.`;
+      : `This is a phone call: audio is narrowband, so speak clearly and repeat key facts such as the date and time. The caller can also press keys: ${keysForModel()}${situation.kind === 'unverified' ? ' (once they have proved who they are)' : ''}.`;
   const who =
-    situation.direction === 'outbound'
-      ? `\nYou placed this call to the patient to confirm their appointment: speak first, say who you are and that you call from ${clinic}, then name the appointment.`
-      : '';
+    situation.direction !== 'outbound'
+      ? ''
+      : situation.kind === 'unverified'
+        ? `\nYou placed this call: speak first, and say that you call from ${clinic}.`
+        : `\nYou placed this call to the patient to confirm their appointment: speak first, say who you are and that you call from ${clinic}, then name the appointment.`;
   return `${prompt}\n\nYou work for ${clinic}.\n${connection}${who}\n${factsOf(situation)}`;
 }

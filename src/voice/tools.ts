@@ -8,6 +8,11 @@
  * says plainly why, for the model to tell the caller. The model only hears facts from the store:
  * slots are listed from `slots`, never made up.
  *
+ * No tool looks up or changes anything for a caller who has not proved who they are: until
+ * `verify_identity` has succeeded in this call (or the caller passed the keypad check) each answers
+ * with a ToolError telling the model to verify first (src/call/verification.ts). Only
+ * `request_operator` and ending the call work before it.
+ *
  * Every tool may be called twice with the same arguments (a model retrying) without logging its
  * change twice: confirming, cancelling or moving to the slot the appointment already has changes
  * nothing the second time, and a call keeps one pending callback per appointment (see
@@ -16,9 +21,10 @@
 import { beta, llm } from '@livekit/agents';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { patientOf, type CallOutcome, type ToolScope } from '../call/index.js';
+import { patientOf, someoneElseFacts, type CallOutcome, type IdentityStep, type Situation, type ToolScope } from '../call/index.js';
 import { CALLBACK_WINDOW_DAYS, type ChangeContext, type RescheduleResult } from '../store/booking.js';
 import { appointmentInWords } from '../speech/words.js';
+import { factsOf } from './instructions.js';
 
 /** The change context of a tool: this call, by voice, and the outcome its success gives the call. */
 const voiceChange = (s: ToolScope, outcome?: CallOutcome): ChangeContext => ({ callId: s.callId, source: 'voice', outcome });
@@ -35,14 +41,36 @@ async function tell(s: ToolScope, tool: string, outcome: CallOutcome): Promise<v
   }
 }
 
-/** The appointment the call is about. @throws llm.ToolError when the caller has none on file. */
+/**
+ * What a tool says while the caller has not proved who they are: verify first. The model is told
+ * how, for the check of this call.
+ */
+export function verifyFirst(s: Situation): string {
+  const how =
+    s.kind === 'unverified' && s.method === 'name'
+      ? 'ask whether you are speaking with the patient you called for, and call verify_identity with the answer'
+      : 'ask for their date of birth and call verify_identity with it';
+  return `The caller has not proved who they are yet: verify first — ${how}. Say nothing about any patient or appointment until it succeeds.`;
+}
+
+/** Nothing for a caller who has not proved who they are. @throws llm.ToolError saying to verify first, or that they could not. */
+function verified(s: ToolScope): void {
+  if (s.situation.kind === 'unverified') throw new llm.ToolError(verifyFirst(s.situation));
+  if (s.situation.kind === 'not_verified') {
+    throw new llm.ToolError('The caller could not prove who they are: nothing can be looked up or changed on this call. Say so, and offer the operator.');
+  }
+}
+
+/** The appointment the call is about. @throws llm.ToolError when the caller has not proved who they are, or has none on file. */
 function appointmentOf(s: ToolScope) {
+  verified(s);
   if (s.situation.kind !== 'appointment') throw new llm.ToolError('There is no appointment on file for this caller. Offer the operator instead.');
   return s.situation.appointment;
 }
 
-/** The patient on the line. @throws llm.ToolError when the caller is not in our records. */
+/** The patient on the line. @throws llm.ToolError when the caller has not proved who they are, or is not in our records. */
 function patientOfCall(s: ToolScope) {
+  verified(s);
   const patient = patientOf(s.situation);
   if (!patient) throw new llm.ToolError('The caller is not in our records; nothing can be saved for them.');
   return patient;
@@ -227,6 +255,7 @@ export function appointmentTools(s: ToolScope) {
   });
 
   return [
+    ...(s.identity ? [verifyIdentityTool(s)] : []),
     confirm,
     confirmWithCallback,
     listOpenSlots,
@@ -237,4 +266,67 @@ export function appointmentTools(s: ToolScope) {
     operator,
     beta.createEndCallTool({ endInstructions: 'Thank the caller and say goodbye.' }),
   ];
+}
+
+/**
+ * `verify_identity`: the caller's answer to this call's identity check, as they said it to the model —
+ * their date of birth, or (a call we placed, `name` check) whether they are the patient we called
+ * for. The attempt is saved by the call before the tool answers; a store failure is a ToolError
+ * (the attempt did not count). The answer tells the model what it may now say: the patient's facts
+ * once verified, else nothing about anyone.
+ */
+function verifyIdentityTool(s: ToolScope) {
+  const answer = async (given: Parameters<ToolScope['verify']>[0]) => {
+    let step: IdentityStep;
+    try {
+      step = await s.verify(given);
+    } catch (err) {
+      s.log.error({ err }, 'identity check not saved');
+      throw new llm.ToolError('The answer could not be checked just now (nothing was saved). Apologise and ask again; say nothing about any patient or appointment.');
+    }
+    s.log.info({ tool: 'verify_identity', result: step.kind }, 'tool ran');
+    return identityAnswer(s, step);
+  };
+  if (s.identity === 'name') {
+    return llm.tool({
+      name: 'verify_identity',
+      description: 'Record whether the person on the line is the patient you are calling for, as they told you. Nothing about the appointment may be said before it returns verified.',
+      parameters: z.object({ is_patient: z.boolean().describe('true when they said they are the patient you asked for, false when they are someone else') }),
+      execute: async ({ is_patient }) => answer({ isPatient: is_patient }),
+    });
+  }
+  return llm.tool({
+    name: 'verify_identity',
+    description: 'Check the date of birth the caller said against our records. Nothing about any patient or appointment may be said, and no other tool works, before it returns verified.',
+    parameters: z.object({ date_of_birth: z.string().describe('The date of birth the caller said, as YYYY-MM-DD, e.g. 1985-03-14') }),
+    execute: async ({ date_of_birth }) => answer({ dateOfBirth: date_of_birth }),
+  });
+}
+
+/** What `verify_identity` tells the model after `step`, from the call's situation now. */
+function identityAnswer(s: ToolScope, step: IdentityStep) {
+  const now = s.situation;
+  const go = 'Greet them by first name and go on with what the call is about, from these facts only.';
+  switch (step.kind) {
+    case 'verified':
+      return { result: 'verified', facts: factsOf(now), next: go };
+    case 'wrong':
+      return {
+        result: step.why === 'not_a_date' ? 'not_a_date' : 'no_match',
+        attempts_left: step.left,
+        next:
+          step.why === 'not_a_date'
+            ? 'That is not a valid date of birth: ask for it again (day, month and year). Say nothing about any patient or appointment.'
+            : 'Say the date of birth does not match our records and ask them to try again. Say nothing about any patient or appointment.',
+      };
+    case 'failed':
+      return { result: 'not_verified', next: 'Say you cannot verify their identity, so you cannot discuss appointments on this call, and offer the operator.' };
+    case 'declined':
+      return { result: 'not_the_patient', next: someoneElseFacts(now.kind === 'unverified' ? (now.calledFor ?? '') : '') };
+    default:
+      // The check is over already (or there is none): what it ended with.
+      if (now.kind === 'unverified') return { result: 'not_checked', next: verifyFirst(now) };
+      if (now.kind === 'not_verified') return { result: 'not_verified', next: 'The caller could not be verified earlier in this call: say nothing about any patient or appointment, and offer the operator.' };
+      return { result: 'already_verified', facts: factsOf(now), next: go };
+  }
 }

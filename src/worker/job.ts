@@ -7,7 +7,7 @@
 import { AutoSubscribe, type JobContext } from '@livekit/agents';
 import { DisconnectReason, RoomEvent } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
-import { Call, callScript, type CallRoom, type CallVoice } from '../call/index.js';
+import { Call, callScript, type CallRoom, type CallVoice, type IdentityPolicy } from '../call/index.js';
 import { liveKitApi, lostConnection } from '../livekit/index.js';
 // The job's part of outbound only: the dialer and target selection stay out of job processes.
 import { outboundLeg } from '../outbound/dial.js';
@@ -20,6 +20,15 @@ import type { WorkerSetup } from './handoff.js';
 export interface ProcessState extends WorkerSetup {
   readonly store: AppointmentStore;
   readonly log: Logger;
+}
+
+/** How callers prove who they are, from CALLER_VERIFICATION, OUTBOUND_VERIFICATION and DOB_ORDER. */
+export function identityPolicy(config: WorkerSetup['config']): IdentityPolicy {
+  return {
+    inbound: config.CALLER_VERIFICATION,
+    outbound: config.OUTBOUND_VERIFICATION === 'confirm-name' ? 'name' : config.OUTBOUND_VERIFICATION,
+    order: config.DOB_ORDER,
+  };
 }
 
 /** Runs one call to its end, then shuts the job down. */
@@ -60,11 +69,12 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
     store,
     room,
     voice,
-    script: callScript(config.CLINIC_NAME),
+    script: callScript(config.CLINIC_NAME, config.DOB_ORDER),
     country: config.PHONE_DEFAULT_COUNTRY,
     menuTimeoutMs: config.MENU_TIMEOUT_MS,
     maxDurationMs: config.CALL_MAX_DURATION_S * 1000,
     log,
+    identity: identityPolicy(config),
     outbound:
       job &&
       outboundLeg(

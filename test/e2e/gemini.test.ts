@@ -15,7 +15,7 @@ import { firstHeardAfter, firstSpeech, recognizeAmong, speechWords } from '../..
 import { waitFor } from '../../devtools/wait.js';
 import { freePorts, SipCallee, SipCaller } from '../../devtools/sipp.js';
 import { placeCall } from '../../src/outbound/dialer.js';
-import { callScript, modelLostError } from '../../src/call/index.js';
+import { callScript, MENU, modelLostError } from '../../src/call/index.js';
 import { DateTime } from 'luxon';
 import { startWorker, type TestWorker } from '../../devtools/worker.js';
 
@@ -218,7 +218,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect((await worker.store.digits(record.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
 
     // What the caller heard first after the failure: the keypad notice, in flite's voice.
-    const notice = script.modelLost(true);
+    const notice = script.modelLost(MENU);
     expect(await firstHeardAfter(result, droppedAt, [notice, GREETING, script.confirmed()])).toBe(speechWords(notice));
   });
 
@@ -245,7 +245,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     expect(events[0]![1]).toMatch(/goAway/);
     // The press was told to the model on the new connection, and the caller heard its answer, not keypad mode.
     expect(standIn.connections.at(-1)!.some((m) => JSON.stringify(m).includes('pressed 1'))).toBe(true);
-    expect(await firstHeardAfter(result, result.dtmfSent[0]!.timeMs, [CONFIRMED, script.confirmed(), script.modelLost(true)])).toBe(speechWords(CONFIRMED));
+    expect(await firstHeardAfter(result, result.dtmfSent[0]!.timeMs, [CONFIRMED, script.confirmed(), script.modelLost(MENU)])).toBe(speechWords(CONFIRMED));
   });
 
   it('the model goes silent: once no reply has come for MODEL_REPLY_TIMEOUT_S, keypad mode says what the model did not, and the press is saved', async () => {
@@ -265,7 +265,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
       expect(events.map((e) => e[0])).toEqual(['voice_lost']);
       // The confirmation the model never spoke is said in keypad mode, about MODEL_REPLY_TIMEOUT_S (4 s here) after the press.
       const pressedAt = result.dtmfSent[0]!.timeMs;
-      expect(await firstHeardAfter(result, pressedAt, [script.confirmed(), script.modelLost(true), CONFIRMED])).toBe(speechWords(script.confirmed()));
+      expect(await firstHeardAfter(result, pressedAt, [script.confirmed(), script.modelLost(MENU), CONFIRMED])).toBe(speechWords(script.confirmed()));
       const bye = result.sip.find((m) => m.firstLine.startsWith('BYE'))!;
       expect(bye.timeMs - pressedAt).toBeGreaterThan(4000);
     } finally {

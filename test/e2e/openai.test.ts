@@ -11,7 +11,7 @@ import { addPatient } from '../../devtools/patients.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { firstHeardAfter, firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { waitFor } from '../../devtools/wait.js';
-import { callScript, modelLostError } from '../../src/call/index.js';
+import { callScript, MENU, modelLostError } from '../../src/call/index.js';
 import { SipCaller } from '../../devtools/sipp.js';
 import { startWorker, type TestWorker } from '../../devtools/worker.js';
 
@@ -91,7 +91,7 @@ describe('OpenAI Realtime with a local stand-in', () => {
     const why = "the model's websocket closed (code 1000)";
     expect(record).toMatchObject({ mode: 'openai', outcome: 'confirmed', error: modelLostError(why) });
     expect((await worker.store.callEvents(record.id)).map((e) => [e.kind, e.detail])).toEqual([['voice_lost', why]]);
-    const notice = callScript('Main Street Clinic').modelLost(true);
+    const notice = callScript('Main Street Clinic').modelLost(MENU);
     expect(await firstHeardAfter(result, droppedAt, [notice, GREETING, CONFIRMED])).toBe(speechWords(notice));
   });
 });

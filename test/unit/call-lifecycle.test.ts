@@ -12,8 +12,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   Call,
   callScript,
+  MENU,
   modelLostError,
   type CallPhase,
+  type IdentityPolicy,
   type CallRoom,
   type CallVoice,
   type DialResult,
@@ -155,7 +157,10 @@ describe('a call driven by room events', () => {
   });
   afterEach(() => sql.close());
 
-  function makeCall(voice: FakeVoice, opts: { outbound?: OutboundLeg; menuTimeoutMs?: number; maxDurationMs?: number } = {}) {
+  /** Caller ID alone, as before identity checks: the tests of other behaviour use it. */
+  const NO_CHECK: IdentityPolicy = { inbound: 'none', outbound: 'none', order: 'MDY' };
+
+  function makeCall(voice: FakeVoice, opts: { outbound?: OutboundLeg; menuTimeoutMs?: number; maxDurationMs?: number; identity?: IdentityPolicy } = {}) {
     const room = new FakeRoom();
     const call = new Call({
       store,
@@ -167,6 +172,7 @@ describe('a call driven by room events', () => {
       maxDurationMs: opts.maxDurationMs ?? 600_000,
       log,
       outbound: opts.outbound,
+      identity: opts.identity ?? NO_CHECK,
     });
     const running = call.run();
     return { room, call, running };
@@ -256,11 +262,11 @@ describe('a call driven by room events', () => {
 
   it('a caller who hangs up while being looked up is still on record', async () => {
     const lookup = gate();
-    holds.set('lookupCaller', lookup.promise);
+    holds.set('lookupCallers', lookup.promise);
     const voice = new FakeVoice(new FakeSpeaker('keypad'));
     const { room, call, running } = makeCall(voice);
     room.join(CALLER);
-    await until(() => calls.includes('lookupCaller'), 'the lookup');
+    await until(() => calls.includes('lookupCallers'), 'the lookup');
     call.receive({ type: 'participant_left', identity: CALLER.identity, reason: 'CLIENT_INITIATED' });
     lookup.open();
     const ended = await running;
@@ -334,7 +340,7 @@ describe('a call driven by room events', () => {
     speaker.mode = 'keypad';
     voice.requests[0]!.voiceEvents.lost('the model\'s websocket closed (code 1000)');
     await inState(call, 'menu');
-    expect(speaker.said.at(-1)).toBe(script.modelLost(true));
+    expect(speaker.said.at(-1)).toBe(script.modelLost(MENU));
     call.receive({ type: 'key', digit: '1', from: CALLER.identity });
     const ended = await running;
     expect(ended.record).toMatchObject({ outcome: 'confirmed', error: modelLostError("the model's websocket closed (code 1000)") });
@@ -564,6 +570,261 @@ describe('a call driven by room events', () => {
       call.receive({ type: 'participant_left', identity: 'sip_anon' });
       const ended = await running;
       expect(ended.record).toMatchObject({ phone_e164: null, phone_received: '5551', outcome: 'unknown_caller' });
+    });
+  });
+
+  describe('who is calling: the identity check before anything about the patient', () => {
+    const DOB_CHECK: IdentityPolicy = { inbound: 'dob', outbound: 'name', order: 'MDY' };
+    const MARIA_DOB = '1985-03-14';
+    /** Presses `digits` one after another, 60 ms apart (a quick caller, under the call's cap of 20 keys a second). */
+    const keys = async (call: Call, digits: string, from = CALLER.identity) => {
+      for (const digit of digits) {
+        call.receive({ type: 'key', digit, from });
+        await new Promise((r) => setTimeout(r, 60));
+      }
+    };
+    const eventsOf = async (id: string) => (await sql.callEvents(id)).map((e) => [e.kind, e.detail]);
+    const appointment = async () => (await sql.getAppointment('a1'))!;
+
+    beforeEach(async () => {
+      await sql.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: PHONE, dateOfBirth: MARIA_DOB });
+    });
+
+    it('the right date of birth, then 1: the appointment only after the date, then confirmed; no digit of the date kept', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const voice = new FakeVoice(speaker);
+      const { room, call, running } = makeCall(voice, { identity: DOB_CHECK });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      // Before: the clinic's name and the question only; the record does not name the patient yet.
+      expect(speaker.said).toEqual([script.verifyDob()]);
+      expect(voice.requests[0]!.greeting.text).toBe(script.verifyDob());
+      expect(await recordOf()).toMatchObject({ patient_id: null, appointment_id: null, outcome: 'in_progress' });
+      await keys(call, '0314');
+      await keys(call, '1985');
+      await until(() => speaker.said.length === 2, 'the answer to the date');
+      expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment()));
+      expect(await recordOf()).toMatchObject({ patient_id: 'p1', appointment_id: 'a1' });
+      await keys(call, '1');
+      const ended = await running;
+      expect(ended.record?.outcome).toBe('confirmed');
+      expect(speaker.said.at(-1)).toBe(script.confirmed());
+      expect((await sql.digits(ended.record!.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
+      expect(await eventsOf(ended.record!.id)).toEqual([['identity_verified', 'attempt 1 of 3, by keypad']]);
+    });
+
+    it('three wrong dates: nothing about the appointment said, nothing changed, not_verified; 1 is not an option after', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { identity: DOB_CHECK });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      // 1 alone is the first digit of a date, not a confirmation.
+      await keys(call, '1');
+      await keys(call, '1121990');
+      await until(() => speaker.said.length === 2, 'the first wrong date');
+      await keys(call, '13141985');
+      await until(() => speaker.said.length === 3, 'the second');
+      await keys(call, '03151985');
+      await until(() => speaker.said.length === 4, 'the third');
+      expect(speaker.said).toEqual([script.verifyDob(), script.dobWrong('no_match'), script.dobWrong('not_a_date'), script.notVerified()]);
+      expect((await recordOf()).outcome).toBe('not_verified');
+      await keys(call, '1');
+      await until(() => speaker.said.length === 5, 'the answer to 1');
+      expect(speaker.said[4]).toBe(script.unknownKey());
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      const ended = await running;
+      expect(ended.record).toMatchObject({ outcome: 'not_verified', patient_id: null, appointment_id: null });
+      expect((await appointment()).status).toBe('scheduled');
+      expect(await sql.booking.changes('a1')).toEqual([]);
+      const events = await eventsOf(ended.record!.id);
+      expect(events).toEqual([
+        ['identity_failed', 'attempt 1 of 3, by keypad: no patient with this number has that date of birth'],
+        ['identity_failed', 'attempt 2 of 3, by keypad: not a date'],
+        ['identity_failed', 'attempt 3 of 3, by keypad: no patient with this number has that date of birth'],
+      ]);
+      // Only the key pressed after the check is kept as a key press.
+      expect((await sql.digits(ended.record!.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'ignored']]);
+      for (const said of speaker.said) expect(said).not.toMatch(/Maria|dental|Chen/);
+    });
+
+    it('not verified, then silence: the operator offered again, then goodbye; the outcome stays not_verified', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { identity: DOB_CHECK, menuTimeoutMs: 200 });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      await keys(call, '01011990');
+      await until(() => speaker.said.length === 2, 'the first wrong date');
+      await keys(call, '01011990');
+      await until(() => speaker.said.length === 3, 'the second');
+      await keys(call, '01011990');
+      const ended = await running;
+      expect(speaker.said.slice(3)).toEqual([script.notVerified(), script.repeatMenu(false), script.goodbye()]);
+      expect(ended.record?.outcome).toBe('not_verified');
+    });
+
+    it('* starts the date again; silence after half a date asks for all of it again', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { identity: DOB_CHECK, menuTimeoutMs: 250 });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      await keys(call, '0315*');
+      await until(() => speaker.said.length === 2, 'the restart');
+      expect(speaker.said[1]).toBe(script.dobAgain());
+      await keys(call, '0314');
+      await until(() => speaker.said.length === 3, 'the prompt after silence');
+      expect(speaker.said[2]).toBe(script.dobAgain());
+      // The 4 digits before the silence are forgotten: a whole date passes.
+      await keys(call, '03141985');
+      await until(() => speaker.said.length === 4, 'the verified greeting');
+      expect(speaker.said[3]).toBe(script.verified('Maria Garcia', await appointment()));
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      const ended = await running;
+      expect(await eventsOf(ended.record!.id)).toEqual([['identity_verified', 'attempt 1 of 3, by keypad']]);
+    });
+
+    it('a family on one number: the date of birth picks the patient, and their own appointment', async () => {
+      await sql.upsertPatient({ id: 'p2', name: 'Lucas Garcia', phoneE164: PHONE, dateOfBirth: '2016-09-05' });
+      const start = DateTime.now().setZone('America/Los_Angeles').plus({ days: 2 }).set({ hour: 15, minute: 30 });
+      await sql.upsertAppointment({ id: 'a2', patientId: 'p2', providerId: 'dr', start, service: 'child check-up', location: 'the Main Street clinic' });
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { identity: DOB_CHECK });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      await keys(call, '09052016');
+      await until(() => speaker.said.length === 2, 'the verified greeting');
+      expect(speaker.said[1]).toBe(script.verified('Lucas Garcia', (await sql.getAppointment('a2'))!));
+      await keys(call, '2');
+      const ended = await running;
+      expect(ended.record).toMatchObject({ patient_id: 'p2', appointment_id: 'a2', outcome: 'reschedule_requested' });
+      expect((await sql.getAppointment('a2'))!.status).toBe('reschedule_requested');
+      expect((await appointment()).status).toBe('scheduled');
+    });
+
+    it('no date of birth on file: nothing about the patient, the operator only, not_verified saved before the greeting', async () => {
+      await sql.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: PHONE, dateOfBirth: null });
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { identity: DOB_CHECK });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      expect(speaker.said).toEqual([script.cannotVerify('inbound')]);
+      expect((await recordOf()).outcome).toBe('not_verified');
+      await keys(call, '0');
+      const ended = await running;
+      expect(ended.record?.outcome).toBe('operator_requested');
+      expect((await eventsOf(ended.record!.id)).map(([kind]) => kind)).toEqual(['identity_unavailable']);
+    });
+
+    it('an attempt that cannot be saved does not count: an apology, and the check goes on', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { identity: DOB_CHECK });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      fails.set('recordCallEvent', new Error('database is locked'));
+      await keys(call, '03141985');
+      await until(() => speaker.said.length === 2, 'the apology');
+      expect(speaker.said[1]).toBe(`Sorry, I could not check that just now. ${script.dobAgain()}`);
+      expect(await recordOf()).toMatchObject({ patient_id: null });
+      fails.clear();
+      await keys(call, '03141985');
+      await until(() => speaker.said.length === 3, 'the verified greeting');
+      expect(speaker.said[2]).toBe(script.verified('Maria Garcia', await appointment()));
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      expect((await running).record?.error).toMatch(/identity check not saved: database is locked/);
+    });
+
+    it('a voice model: the tools see an unverified caller until verify_identity matches, then the patient', async () => {
+      const speaker = new FakeSpeaker('gemini');
+      const voice = new FakeVoice(speaker);
+      const { room, call, running } = makeCall(voice, { identity: DOB_CHECK });
+      room.join(CALLER);
+      await inState(call, 'conversation');
+      const tools = voice.requests[0]!.tools;
+      expect(voice.requests[0]!.situation).toMatchObject({ kind: 'unverified', method: 'dob' });
+      expect(tools.identity).toBe('dob');
+      expect(tools.situation.kind).toBe('unverified');
+      expect(await tools.verify({ dateOfBirth: '1985-03-15' })).toMatchObject({ kind: 'wrong', left: 2 });
+      expect(tools.situation.kind).toBe('unverified');
+      expect(await tools.verify({ dateOfBirth: MARIA_DOB })).toMatchObject({ kind: 'verified', attempt: 2 });
+      expect(tools.situation).toMatchObject({ kind: 'appointment', patient: { id: 'p1' } });
+      expect(await recordOf()).toMatchObject({ patient_id: 'p1', appointment_id: 'a1' });
+      // The model says the rest itself: the call adds nothing.
+      expect(speaker.said).toHaveLength(1);
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      const ended = await running;
+      expect((await eventsOf(ended.record!.id)).map(([kind, detail]) => `${kind}: ${detail}`)).toEqual([
+        'identity_failed: attempt 1 of 3, by voice: no patient with this number has that date of birth',
+        'identity_verified: attempt 2 of 3, by voice',
+      ]);
+    });
+
+    it('a voice model and the keypad: a date entered on the keys verifies, and the model is told the patient\'s facts', async () => {
+      const speaker = new FakeSpeaker('gemini');
+      const voice = new FakeVoice(speaker);
+      const { room, call, running } = makeCall(voice, { identity: DOB_CHECK });
+      room.join(CALLER);
+      await inState(call, 'conversation');
+      expect(speaker.said[0]).not.toMatch(/Maria|dental/);
+      await keys(call, '03141985');
+      await until(() => speaker.said.length === 2, 'the model told');
+      expect(speaker.said[1]).toMatch(/^The caller proved who they are on the keypad\. Greet Maria Garcia and tell them about your dental cleaning/);
+      expect(voice.requests[0]!.tools.situation.kind).toBe('appointment');
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      await running;
+    });
+
+    describe('a call we placed: "If this is Maria, press 1"', () => {
+      it('2: someone else — a message for Maria, nothing about the appointment, not_verified, hang-up', async () => {
+        const speaker = new FakeSpeaker('keypad');
+        const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: leg(Promise.resolve({ ok: true })), identity: DOB_CHECK });
+        room.present.add('patient');
+        await inState(call, 'menu');
+        expect(speaker.said).toEqual([script.calledForName('Maria Garcia')]);
+        await keys(call, '2', 'patient');
+        const ended = await running;
+        expect(speaker.said[1]).toBe(script.someoneElse('Maria Garcia'));
+        expect(ended.record).toMatchObject({ outcome: 'not_verified', direction: 'outbound', appointment_id: 'a1' });
+        expect(ended.why).toBe('the agent hung up');
+        expect((await eventsOf(ended.record!.id)).map(([kind]) => kind)).toEqual(['identity_declined']);
+        expect((await appointment()).status).toBe('scheduled');
+        for (const said of speaker.said) expect(said).not.toMatch(/dental|Chen|Garcia/);
+      });
+
+      it('1: it is Maria — then the appointment and the menu; 1 again confirms', async () => {
+        const speaker = new FakeSpeaker('keypad');
+        const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: leg(Promise.resolve({ ok: true })), identity: DOB_CHECK });
+        room.present.add('patient');
+        await inState(call, 'menu');
+        await keys(call, '1', 'patient');
+        await until(() => speaker.said.length === 2, 'the appointment');
+        expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment()));
+        await keys(call, '1', 'patient');
+        expect((await running).record?.outcome).toBe('confirmed');
+      });
+
+      it('OUTBOUND_VERIFICATION=dob asks the date of birth of the patient we called for', async () => {
+        const speaker = new FakeSpeaker('keypad');
+        const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: leg(Promise.resolve({ ok: true })), identity: { ...DOB_CHECK, outbound: 'dob' } });
+        room.present.add('patient');
+        await inState(call, 'menu');
+        expect(speaker.said).toEqual([script.calledForDob('Maria Garcia')]);
+        await keys(call, '03141985', 'patient');
+        await until(() => speaker.said.length === 2, 'the appointment');
+        expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment()));
+        call.receive({ type: 'participant_left', identity: 'patient' });
+        await running;
+      });
+    });
+
+    it('a web visitor is never identified by its own attributes: no lookup, nothing about any patient', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { identity: DOB_CHECK });
+      room.join({ identity: 'visitor', kind: ParticipantKind.STANDARD, attributes: { phoneNumber: PHONE } });
+      await inState(call, 'menu');
+      expect(speaker.said).toEqual([script.webWelcome()]);
+      expect(calls).not.toContain('lookupCallers');
+      call.receive({ type: 'participant_left', identity: 'visitor' });
+      const ended = await running;
+      expect(ended.record).toMatchObject({ direction: 'web', patient_id: null, phone_e164: null, phone_received: null });
     });
   });
 });

@@ -38,7 +38,7 @@ describe('migrations', () => {
     const store = await openSqliteStore(path);
     expect(tables(path)).toContain('call_records');
     expect(tables(path)).toContain('callbacks');
-    expect((await store.lookupCaller('(415) 777-4444'))?.patient.name).toBe('Old Patient');
+    expect((await store.lookupCallers('(415) 777-4444')).map((c) => c.patient.name)).toEqual(['Old Patient']);
     await store.close();
     // Opening again applies nothing and keeps everything.
     const again = await openSqliteStore(path);
@@ -159,13 +159,14 @@ describe('SqlStore', () => {
     await appt('cancelled', 1, 'cancelled');
     await appt('next', 2);
     for (const raw of ['+1 (415) 777-4444', '14157774444', '+14157774444']) {
-      const found = await store.lookupCaller(raw, now.toJSDate());
+      const [found, ...more] = await store.lookupCallers(raw, now.toJSDate());
+      expect(more).toEqual([]);
       expect(found?.patient.id).toBe('p');
       expect(found?.appointment?.id).toBe('next');
       expect(found?.appointment?.provider_name).toBe('Doctor Chen');
     }
-    expect(await store.lookupCaller('+14155550199', now.toJSDate())).toBeUndefined();
-    expect(await store.lookupCaller('garbage')).toBeUndefined();
+    expect(await store.lookupCallers('+14155550199', now.toJSDate())).toEqual([]);
+    expect(await store.lookupCallers('garbage')).toEqual([]);
     await store.close();
   });
 

@@ -9,7 +9,7 @@ import { initializeLogger, voice } from '@livekit/agents';
 import { DateTime } from 'luxon';
 import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CallRecorder, situationOf, type CallOutcome, type Situation } from '../../src/call/index.js';
+import { CallRecorder, IdentityCheck, situationOf, type CallOutcome, type Situation, type ToolScope } from '../../src/call/index.js';
 import type { Kysely } from 'kysely';
 import { openSqliteStore, type Database, type SqlStore } from '../../src/store/index.js';
 import { appointmentTools } from '../../src/voice/index.js';
@@ -34,12 +34,12 @@ describe('voice tools change the real records', () => {
     store = await openSqliteStore(file);
     db = inspectDatabase(file);
     await store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
-    await store.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101' });
+    await store.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: '+14155550101', dateOfBirth: '1985-03-14' });
     await store.upsertPatient({ id: 'p2', name: 'James Wilson', phoneE164: '+14155550102' });
     await store.upsertAppointment({ id: 'a1', patientId: 'p1', providerId: 'dr', start, service: 'check-up', location: 'Main Street' });
     await store.upsertAppointment({ id: 'a2', patientId: 'p2', providerId: 'dr', start: start.plus({ hours: 2 }), service: 'check-up', location: 'Main Street' });
     await store.addFreeSlots('dr', start.plus({ days: 1 }).set({ hour: 9 }), 2, 'Main Street');
-    situation = situationOf('inbound', await store.lookupCaller('+14155550101'));
+    situation = situationOf('inbound', (await store.lookupCallers('+14155550101'))[0]);
     recorder = await CallRecorder.open(store, { room: 'r1', direction: 'inbound', mode: 'gemini', patientId: 'p1', appointmentId: 'a1' });
     callId = recorder.id;
     outcomes = [];
@@ -64,8 +64,12 @@ describe('voice tools change the real records', () => {
       if (o === 'operator_requested') await recorder.setOutcome(o);
       outcomes.push(o);
     },
+    check?: Pick<ToolScope, 'situation' | 'identity' | 'verify'>,
   ) {
-    const tools = appointmentTools({ store, callId, situation, log: pino({ level: 'silent' }), changed });
+    const scope: ToolScope = { store, callId, situation, log: pino({ level: 'silent' }), changed, verify: async () => ({ kind: 'ignored' }) };
+    // The situation is read live, as the call's is: it changes once the caller has proved who they are.
+    if (check) Object.defineProperties(scope, { identity: { value: check.identity }, verify: { value: check.verify }, situation: { get: () => check.situation } });
+    const tools = appointmentTools(scope);
     await session?.close(); // a test's earlier turn
     session = new voice.AgentSession({ llm: new voice.testing.FakeLLM([{ input: userInput, toolCalls: calls }]) });
     onSession?.(session);
@@ -230,5 +234,103 @@ describe('voice tools change the real records', () => {
     });
     r.expect.nextEvent().isFunctionCall({ name: 'end_call' });
     expect(await closed).toBe('user_initiated');
+  });
+
+  describe('before the caller has proved who they are', () => {
+    /**
+     * The identity check of a call whose caller says dates to the model: the check of
+     * src/call/verification.ts, the situation switched to the patient's once it passes (as the call does).
+     */
+    async function checking() {
+      const check = new IdentityCheck('dob', await store.lookupCallers('+14155550101'));
+      let now: Situation = { kind: 'unverified', direction: 'inbound', method: 'dob' };
+      return {
+        identity: 'dob' as const,
+        get situation() {
+          return now;
+        },
+        verify: async (a: { dateOfBirth: string } | { isPatient: boolean }) => {
+          const step = 'dateOfBirth' in a ? check.spokenDate(a.dateOfBirth) : check.answer(a.isPatient);
+          if (step.kind === 'verified') now = situationOf('inbound', step.who);
+          if (step.kind === 'failed') now = { kind: 'not_verified', direction: 'inbound' };
+          return step;
+        },
+      };
+    }
+
+    it('every booking and preference tool refuses, telling the model to verify first; nothing changes', async () => {
+      const check = await checking();
+      const calls = [
+        { name: 'confirm_appointment', args: {} },
+        { name: 'list_open_slots', args: {} },
+        { name: 'reschedule_appointment', args: { slot_id: 'slot-x' } },
+        { name: 'cancel_appointment', args: { reason: 'r' } },
+        { name: 'set_walk_in_availability', args: { flexible: true } },
+        { name: 'set_reminder_preference', args: { lead_minutes: 60 } },
+        { name: 'confirm_with_callback', args: { callback_at: start.plus({ days: 1 }).toISO(), reason: 'r' } },
+      ];
+      for (const call of calls) {
+        const r = await turn('do it', [call], undefined, undefined, check);
+        const [out] = outputs(r);
+        expect(out, call.name).toMatchObject({ name: call.name, isError: true });
+        expect(String(out!.error), call.name).toMatch(/verify first — ask for their date of birth and call verify_identity/);
+        expect(String(out!.error)).not.toMatch(/Maria|check-up|Chen/);
+      }
+      expect(await store.getAppointment('a1')).toMatchObject({ status: 'scheduled', starts_at: start.toUTC().toISO() });
+      expect(await store.booking.changes('a1')).toEqual([]);
+      expect(await db.selectFrom('walkin_preferences').selectAll().execute()).toEqual([]);
+      expect(await db.selectFrom('reminder_preferences').selectAll().execute()).toEqual([]);
+      expect(outcomes).toEqual([]);
+    });
+
+    it('confirm_appointment refused before verify_identity, works after it; a wrong date tells nothing', async () => {
+      const check = await checking();
+      let r = await turn('confirm my appointment', [{ name: 'confirm_appointment', args: {} }], undefined, undefined, check);
+      expect(outputs(r)[0]).toMatchObject({ isError: true });
+      r = await turn('it is march fifteenth 1985', [{ name: 'verify_identity', args: { date_of_birth: '1985-03-15' } }], undefined, undefined, check);
+      const wrong = outputs(r)[0]!;
+      expect(wrong).toMatchObject({ isError: false, result: 'no_match', attempts_left: 2 });
+      expect(JSON.stringify(wrong)).not.toMatch(/Maria|check-up|Chen/);
+      r = await turn('sorry, the fourteenth', [{ name: 'verify_identity', args: { date_of_birth: '1985-03-14' } }], undefined, undefined, check);
+      const ok = outputs(r)[0]!;
+      expect(ok).toMatchObject({ isError: false, result: 'verified' });
+      expect(String(ok.facts)).toMatch(/^The caller is Maria Garcia\. They have your check-up with Doctor Chen/);
+      r = await turn('confirm it', [{ name: 'confirm_appointment', args: {} }], undefined, undefined, check);
+      expect(outputs(r)[0]).toMatchObject({ isError: false, result: 'confirmed' });
+      expect((await store.getAppointment('a1'))?.status).toBe('confirmed');
+    });
+
+    it('request_operator works before verification; after three wrong dates the tools say the caller could not be verified', async () => {
+      const check = await checking();
+      let r = await turn('a person please', [{ name: 'request_operator', args: {} }], undefined, undefined, check);
+      expect(outputs(r)[0]).toMatchObject({ isError: false, result: 'recorded' });
+      for (const dob of ['1990-01-01', '1990-01-02']) await turn('my birthday', [{ name: 'verify_identity', args: { date_of_birth: dob } }], undefined, undefined, check);
+      r = await turn('my birthday', [{ name: 'verify_identity', args: { date_of_birth: '1990-01-03' } }], undefined, undefined, check);
+      expect(outputs(r)[0]).toMatchObject({ result: 'not_verified' });
+      r = await turn('confirm it', [{ name: 'confirm_appointment', args: {} }], undefined, undefined, check);
+      expect(String(outputs(r)[0]!.error)).toMatch(/could not prove who they are/);
+      // Even the right date does not pass now.
+      r = await turn('1985-03-14', [{ name: 'verify_identity', args: { date_of_birth: '1985-03-14' } }], undefined, undefined, check);
+      expect(outputs(r)[0]).toMatchObject({ result: 'not_verified' });
+      expect((await store.getAppointment('a1'))?.status).toBe('scheduled');
+    });
+
+    it('no verify_identity tool when the call has no check; a name check asks is_patient', async () => {
+      const names = (scope: Partial<ToolScope>) =>
+        appointmentTools({ store, callId, situation, log: pino({ level: 'silent' }), changed: async () => undefined, verify: async () => ({ kind: 'ignored' }), ...scope }).map(
+          (t) => (t as { name?: string }).name,
+        );
+      expect(names({})).not.toContain('verify_identity');
+      const named = appointmentTools({
+        store,
+        callId,
+        situation: { kind: 'unverified', direction: 'outbound', method: 'name', calledFor: 'Maria Garcia' },
+        identity: 'name',
+        log: pino({ level: 'silent' }),
+        changed: async () => undefined,
+        verify: async () => ({ kind: 'declined' }),
+      }).find((t) => (t as { name?: string }).name === 'verify_identity') as unknown as { parameters: { shape: Record<string, unknown> } };
+      expect(Object.keys(named.parameters.shape)).toEqual(['is_patient']);
+    });
   });
 });
