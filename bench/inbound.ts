@@ -13,7 +13,7 @@ import { speechUlaw } from '../devtools/audio.js';
 import { clients, provisionInbound, uniqueNumber } from '../devtools/livekit.js';
 import { type CallResult, SipCaller } from '../devtools/sipp.js';
 import { ulawToLinear } from '../devtools/rtp.js';
-import { startWorker } from '../devtools/worker.js';
+import { CALLER_ID_ONLY, startWorker } from '../devtools/worker.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
@@ -64,7 +64,7 @@ function treeRss(root: number): { mb: number; processes: number } {
 
 const c = clients();
 // A long menu timeout keeps every call of a burst up until the slowest is answered.
-const worker = await startWorker('bench', { WORKER_MAX_CALLS: '12', MENU_TIMEOUT_MS: '30000' });
+const worker = await startWorker('bench', { ...CALLER_ID_ONLY, WORKER_MAX_CALLS: '12', MENU_TIMEOUT_MS: '30000' });
 const route = await provisionInbound(c, { agentName: worker.agentName });
 const audio = speechUlaw('Hello, I am calling about my appointment.');
 await worker.store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });

@@ -16,7 +16,7 @@ import { clients, provisionOutbound, uniqueNumber } from '../devtools/livekit.js
 import { ulawToLinear } from '../devtools/rtp.js';
 import { freePorts, SipCallee } from '../devtools/sipp.js';
 import { REPO_ROOT } from '../devtools/stack.js';
-import { startWorker } from '../devtools/worker.js';
+import { CALLER_ID_ONLY, startWorker } from '../devtools/worker.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const log = (m: string) => process.stderr.write(`bench outbound: ${m}\n`);
@@ -26,7 +26,7 @@ const summary = (xs: number[]) => ({ n: xs.length, p50: Math.round(percentile(xs
 const c = clients();
 const port = (await freePorts()) + 3;
 const trunk = await provisionOutbound(c, port);
-const worker = await startWorker('bench-out', { OUTBOUND_TRUNK_ID: trunk.trunkId });
+const worker = await startWorker('bench-out', { ...CALLER_ID_ONLY, OUTBOUND_TRUNK_ID: trunk.trunkId });
 await worker.store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-out-'));
 const env = {

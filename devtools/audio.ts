@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STACK_DIR } from './stack.js';
 
@@ -24,6 +24,21 @@ export function speechUlaw(text: string, voice = 'rms'): string {
   const tmp = `${out}.${process.pid}`;
   execFileSync('flite', ['-voice', voice, '-t', text, '-o', wav]);
   execFileSync('sox', [wav, '-r', '8000', '-c', '1', '-e', 'u-law', '-t', 'raw', tmp]);
+  renameSync(tmp, out);
+  return out;
+}
+
+/**
+ * Returns the path of a raw 8 kHz mono µ-law file of `seconds` of digital silence (0xFF, µ-law's
+ * zero), made once: a caller who says nothing, whose RTP still flows (livekit-sip hangs up a call
+ * with no RTP after ~15 s), so that no voice activity interrupts the agent.
+ */
+export function silenceUlaw(seconds = 2): string {
+  const out = join(AUDIO_DIR, `silence-${seconds}s.ulaw`);
+  if (existsSync(out)) return out;
+  mkdirSync(AUDIO_DIR, { recursive: true });
+  const tmp = `${out}.${process.pid}`;
+  writeFileSync(tmp, Buffer.alloc(Math.round(seconds * 8000), 0xff));
   renameSync(tmp, out);
   return out;
 }

@@ -1,12 +1,13 @@
 /**
  * make demo — a real phone call on this machine, no cloud keys: brings the local stack up,
  * provisions the inbound trunk and dispatch rule with setup-sip, seeds the demo patients, starts the
- * worker in keypad mode, and places a SIPp call from Maria Garcia's number that presses 1 once the
- * greeting has played. Prints what was said and pressed, and the appointment's status read back
- * from the database; then stops what it started.
+ * worker in keypad mode, and places a SIPp call from Maria Garcia's number: she enters her date of
+ * birth on the keypad when asked (CALLER_VERIFICATION=dob, the default), hears her appointment, and
+ * presses 1. Prints what was said and pressed, and the appointment's status read back from the
+ * database; then stops what it started.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_PATIENTS, openStore, seedDemoData } from '../src/store/index.js';
 import { speechUlaw } from '../devtools/audio.js';
@@ -52,6 +53,11 @@ mkdirSync(join(DIR, 'sip_config'), { recursive: true });
 for (const f of ['inbound_trunk.json', 'outbound_trunk.json', 'dispatch_rule.json']) {
   execFileSync('cp', [join(REPO_ROOT, 'sip_config', f), join(DIR, 'sip_config', f)]);
 }
+// The demo's carrier is SIPp on this machine: the inbound trunk takes calls from 127.0.0.1 only, as a clinic's takes them from Telnyx only.
+const inboundFile = join(DIR, 'sip_config', 'inbound_trunk.json');
+const inbound = JSON.parse(readFileSync(inboundFile, 'utf8')) as { trunk: { allowedAddresses?: string[] } };
+inbound.trunk.allowedAddresses = ['127.0.0.1/32'];
+writeFileSync(inboundFile, `${JSON.stringify(inbound, null, 2)}\n`);
 say(`provisioning ${CLINIC_NUMBER} with setup-sip:`);
 const tsx = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
 process.stdout.write(
@@ -89,21 +95,28 @@ try {
     if (worker.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${workerOut}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  say(`calling ${CLINIC_NUMBER} from ${maria.name} (${maria.phoneE164}); the caller presses 1 after the greeting`);
+  // Her date of birth as the keypad takes it (DOB_ORDER=MDY, the default): MMDDYYYY.
+  const [year, month, day] = maria.dateOfBirth.split('-');
+  const dobKeys = `${month}${day}${year}`;
+  say(`calling ${CLINIC_NUMBER} from ${maria.name} (${maria.phoneE164}); asked who she is, she enters her date of birth (${dobKeys}), then presses 1`);
   const call = await SipCaller.dial({
     to: CLINIC_NUMBER,
     from: maria.phoneE164,
     audioFile: speechUlaw('Hello, I am calling about my appointment.'),
-    dtmf: [{ digits: '1', atMs: 16_000 }],
-    hangupAfterMs: 40_000,
+    dtmf: [
+      { digits: dobKeys, atMs: 11_000 },
+      { digits: '1', atMs: 27_000 },
+    ],
+    hangupAfterMs: 45_000,
   });
   const result = await call.result();
   await new Promise((r) => setTimeout(r, 500));
 
   for (const line of workerOut.split('\n')) {
     if (!line.includes('"name":"agent"')) continue;
-    const entry = JSON.parse(line) as { msg: string; text?: string; digit?: string; action?: string; outcome?: string };
+    const entry = JSON.parse(line) as { msg: string; text?: string; digit?: string; action?: string; outcome?: string; result?: string };
     if (entry.msg === 'agent says') say(`  agent said: "${entry.text}"`);
+    else if (entry.msg === 'identity check') say(`  caller entered a date of birth → ${entry.result}`);
     else if (entry.msg === 'key pressed') say(`  caller pressed ${entry.digit} → ${entry.action}`);
     else if (entry.msg === 'call ended') say(`  call ended: outcome ${entry.outcome}`);
   }

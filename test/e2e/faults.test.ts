@@ -18,7 +18,7 @@ import { SipCaller, type CallResult } from '../../devtools/sipp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { REPO_ROOT, STACK_DIR } from '../../devtools/stack.js';
 import { waitFor } from '../../devtools/wait.js';
-import { callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const prompts = callScript('Main Street Clinic');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,7 +35,7 @@ describe('faults during a call', () => {
   const cleanup: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
-    worker = await startWorker('faults');
+    worker = await startWorker('faults', CALLER_ID_ONLY);
     route = await provisionInbound(c, { agentName: worker.agentName });
   });
   afterEach(async () => {

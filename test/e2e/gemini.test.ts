@@ -17,7 +17,7 @@ import { freePorts, SipCallee, SipCaller } from '../../devtools/sipp.js';
 import { placeCall } from '../../src/outbound/dialer.js';
 import { callScript, MENU, modelLostError } from '../../src/call/index.js';
 import { DateTime } from 'luxon';
-import { startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const GREETING = 'Hello Maria, this is the clinic assistant. Would you like to confirm your appointment?';
 const CONFIRMED = 'Thank you, your appointment is confirmed. Goodbye.';
@@ -43,6 +43,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     calleePort = (await freePorts()) + 3;
     trunk = await provisionOutbound(clients(), calleePort);
     worker = await startWorker('gemini', {
+      ...CALLER_ID_ONLY,
       GOOGLE_API_KEY: 'test-key-not-a-secret',
       GOOGLE_GEMINI_BASE_URL: standIn.baseUrl,
       OUTBOUND_TRUNK_ID: trunk.trunkId,
@@ -275,6 +276,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   it('the older gemini-2.5 native-audio model, which calls functions blocking, still confirms through its tool', async () => {
     const older = await startWorker('gemini', {
+      ...CALLER_ID_ONLY,
       GOOGLE_API_KEY: 'test-key-not-a-secret',
       GOOGLE_GEMINI_BASE_URL: standIn.baseUrl,
       GEMINI_MODEL: 'gemini-2.5-flash-native-audio-preview-12-2025',

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { firstHeardAfter, firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { SipCaller } from '../../devtools/sipp.js';
 import { processAlive, waitFor } from '../../devtools/wait.js';
-import { callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const CLINIC = 'Main Street Clinic';
 const prompts = callScript(CLINIC);
@@ -31,7 +31,7 @@ describe('inbound calls in keypad mode', () => {
   beforeAll(async () => {
     c = clients();
     mkdirSync(join(STACK_DIR, 'calls'), { recursive: true });
-    worker = await startWorker('inbound');
+    worker = await startWorker('inbound', CALLER_ID_ONLY);
     route = await provisionInbound(c, { agentName: worker.agentName });
   });
 

@@ -13,7 +13,7 @@ import { firstHeardAfter, firstSpeech, recognizeAmong, speechWords } from '../..
 import { waitFor } from '../../devtools/wait.js';
 import { callScript, MENU, modelLostError } from '../../src/call/index.js';
 import { SipCaller } from '../../devtools/sipp.js';
-import { startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const GREETING = 'Hello Maria, this is the clinic calling assistant. Shall I confirm your visit?';
 const CONFIRMED = 'Thank you, your appointment is confirmed. Goodbye.';
@@ -25,7 +25,7 @@ describe('OpenAI Realtime with a local stand-in', () => {
 
   beforeAll(async () => {
     standIn = await OpenAIRealtimeStandIn.start((instructions) => (/pressed 1/.test(instructions) ? CONFIRMED : GREETING));
-    worker = await startWorker('openai', { VOICE_MODEL: 'openai', OPENAI_API_KEY: 'test-key-not-a-secret', OPENAI_BASE_URL: standIn.baseUrl, OPENAI_VOICE: 'cedar' });
+    worker = await startWorker('openai', { ...CALLER_ID_ONLY, VOICE_MODEL: 'openai', OPENAI_API_KEY: 'test-key-not-a-secret', OPENAI_BASE_URL: standIn.baseUrl, OPENAI_VOICE: 'cedar' });
     route = await provisionInbound(clients(), { agentName: worker.agentName });
   });
   afterAll(async () => {

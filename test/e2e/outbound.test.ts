@@ -19,7 +19,7 @@ import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { freePorts, SipCallee } from '../../devtools/sipp.js';
 import { REPO_ROOT } from '../../devtools/stack.js';
-import { callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
 import { processAlive, waitFor } from '../../devtools/wait.js';
 
 const run = promisify(execFile);
@@ -36,7 +36,7 @@ describe('outbound confirmation calls', () => {
     c = clients();
     calleePort = (await freePorts()) + 3;
     trunk = await provisionOutbound(c, calleePort);
-    worker = await startWorker('outbound', { OUTBOUND_TRUNK_ID: trunk.trunkId, OUTBOUND_RINGING_TIMEOUT_S: '6' });
+    worker = await startWorker('outbound', { ...CALLER_ID_ONLY, OUTBOUND_TRUNK_ID: trunk.trunkId, OUTBOUND_RINGING_TIMEOUT_S: '6' });
   });
   afterEach(async () => {
     while (cleanup.length) await cleanup.pop()!().catch(() => undefined);

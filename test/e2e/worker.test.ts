@@ -9,7 +9,7 @@ import { speechUlaw } from '../../devtools/audio.js';
 import { clients, provisionInbound, type InboundRoute } from '../../devtools/livekit.js';
 import { addPatient } from '../../devtools/patients.js';
 import { SipCaller } from '../../devtools/sipp.js';
-import { startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, startWorker, type TestWorker } from '../../devtools/worker.js';
 import { canRestorePriority, WARM_UP_NICE } from '../../src/worker/priority.js';
 
 /** Field `n` (1-based, as in proc(5)) of /proc/<pid>/stat: 4 = parent pid, 19 = nice. */
@@ -31,7 +31,7 @@ describe('worker process', () => {
   let route: InboundRoute;
 
   beforeAll(async () => {
-    worker = await startWorker('lifecycle');
+    worker = await startWorker('lifecycle', CALLER_ID_ONLY);
     route = await provisionInbound(clients(), { agentName: worker.agentName });
   });
   afterAll(async () => {

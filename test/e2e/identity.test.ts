@@ -1,0 +1,249 @@
+/**
+ * Who is calling, end to end on the real stack with the product's defaults (CALLER_VERIFICATION=dob,
+ * OUTBOUND_VERIFICATION=confirm-name): a SIPp caller from a patient's number proves who they are
+ * with their date of birth on the keypad before hearing or changing anything, and three wrong dates
+ * leave them with nothing heard and nothing changed; the person who answers a call we place says
+ * whether they are the patient; and the voice model's tools refuse until `verify_identity` matched.
+ * What the phone heard is checked with soundswallower against sentences that would give the patient away.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silenceUlaw, speechUlaw } from '../../devtools/audio.js';
+import { GeminiStandIn } from '../../devtools/gemini-standin.js';
+import { clients, provisionInbound, provisionOutbound, type InboundRoute, type OutboundRoute } from '../../devtools/livekit.js';
+import { addPatient, type TestPatient } from '../../devtools/patients.js';
+import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
+import { firstHeardAfter, speechWords } from '../../devtools/speech-check.js';
+import { freePorts, SipCallee, SipCaller, type CallResult } from '../../devtools/sipp.js';
+import { startWorker, type TestWorker } from '../../devtools/worker.js';
+import { callScript, describeAppointment, VERIFY_ATTEMPTS } from '../../src/call/index.js';
+import { placeCall } from '../../src/outbound/dialer.js';
+import { appointmentInWords } from '../../src/speech/words.js';
+
+const script = callScript('Main Street Clinic');
+
+/** A patient's date of birth as the keypad takes it by default (MMDDYYYY). */
+const keysOf = (isoDate: string) => {
+  const [y, m, d] = isoDate.split('-');
+  return `${m}${d}${y}`;
+};
+
+/** Sentences that would give the patient away: their name with the appointment, and the appointment's date alone. */
+const disclosures = (p: TestPatient) => [
+  script.verified(p.name, p.appointment),
+  script.greeting(p.name, p.appointment, 'inbound'),
+  `Hello ${p.name}, ${describeAppointment(p.appointment)}`,
+  `Your appointment is on ${appointmentInWords(p.appointment.starts_at, p.appointment.timezone)}`,
+];
+
+/**
+ * When each group of keys was sent: the last digit of each (what is said after a date comes after
+ * its last digit) and the first (what was said before it ends there). SIPp reports one event per digit.
+ */
+function groups(result: CallResult, keys: readonly string[]): { first: number; last: number }[] {
+  let i = 0;
+  return keys.map((k) => {
+    const first = result.dtmfSent[i]!.timeMs;
+    i += k.length;
+    return { first, last: result.dtmfSent[i - 1]!.timeMs };
+  });
+}
+
+const eventsOf = async (worker: TestWorker, callId: string) => (await worker.store.callEvents(callId)).map((e) => [e.kind, e.detail]);
+
+describe('who is calling, in keypad mode', () => {
+  let worker: TestWorker;
+  let route: InboundRoute;
+  let trunk: OutboundRoute;
+  let calleePort: number;
+  const cleanup: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    calleePort = (await freePorts()) + 3;
+    trunk = await provisionOutbound(clients(), calleePort);
+    // The defaults of CALLER_VERIFICATION and OUTBOUND_VERIFICATION: nothing set here.
+    worker = await startWorker('identity', { OUTBOUND_TRUNK_ID: trunk.trunkId, MENU_TIMEOUT_MS: '5000' });
+    route = await provisionInbound(clients(), { agentName: worker.agentName });
+  });
+  afterEach(async () => {
+    while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await route?.remove();
+    await trunk?.remove();
+    await worker?.stop();
+  });
+
+  async function call(from: string, dtmf: { digits: string; atMs: number }[], hangupAfterMs: number): Promise<CallResult> {
+    const caller = await SipCaller.dial({ to: route.number, from, audioFile: speechUlaw('Hello, I am calling about my appointment.'), dtmf, hangupAfterMs });
+    cleanup.push(() => caller.kill());
+    const result = await caller.result();
+    expect(result.exitCode, result.log).toBe(0);
+    return result;
+  }
+
+  const recordOf = async (phone: string) => {
+    const rows = await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).execute();
+    expect(rows).toHaveLength(1);
+    return rows[0]!;
+  };
+
+  it('the right date of birth, then 1: the appointment is heard only after the date, then confirmed', async () => {
+    const p = await addPatient(worker.store, { dateOfBirth: '1979-08-21' });
+    // The question ends about 14 s after the answer: the date after it; the 1 after the 14 s of the appointment.
+    const pressed = [keysOf(p.dateOfBirth), '1'];
+    const result = await call(p.phone, [{ digits: pressed[0]!, atMs: 16_000 }, { digits: '1', atMs: 35_000 }], 50_000);
+
+    expect((await worker.store.getAppointment(p.appointmentId))!.status).toBe('confirmed');
+    const record = await recordOf(p.phone);
+    expect(record).toMatchObject({ outcome: 'confirmed', patient_id: p.patientId, appointment_id: p.appointmentId });
+    expect(await eventsOf(worker, record.id)).toEqual([['identity_verified', `attempt 1 of ${VERIFY_ATTEMPTS}, by keypad`]]);
+    // The date's digits are not kept as key presses: only the 1.
+    expect((await worker.store.digits(record.id)).map((d) => [d.digit, d.action])).toEqual([['1', 'confirm']]);
+
+    // Heard: the clinic and the question, nothing about Maria; then, after the date, her appointment.
+    const [dob, one] = groups(result, pressed) as [{ first: number; last: number }, { first: number; last: number }];
+    expect(await firstHeardAfter(result, 0, [script.verifyDob(), ...disclosures(p)], dob.first)).toBe(speechWords(script.verifyDob()));
+    const after = await firstHeardAfter(result, dob.last, [script.verified(p.name, p.appointment), script.dobWrong('no_match'), script.notVerified()], one.first);
+    expect(after).toBe(speechWords(script.verified(p.name, p.appointment)));
+  });
+
+  it('three wrong dates: no name or date heard, nothing changed, outcome not_verified', async () => {
+    const p = await addPatient(worker.store, { dateOfBirth: '1979-08-21' });
+    const before = await worker.store.getAppointment(p.appointmentId);
+    const wrong = ['08221979', '21081979', '01011990'];
+    const result = await call(
+      p.phone,
+      // After the question (it ends about 14 s after the answer), then after each answer (8 s, 2 s after the date's keys).
+      wrong.map((digits, i) => ({ digits, atMs: 16_000 + i * 12_000 })),
+      80_000,
+    );
+
+    expect(await worker.store.getAppointment(p.appointmentId)).toEqual(before);
+    expect(await worker.store.booking.changes(p.appointmentId)).toEqual([]);
+    const record = await recordOf(p.phone);
+    expect(record).toMatchObject({ outcome: 'not_verified', patient_id: null, appointment_id: null });
+    expect(await eventsOf(worker, record.id)).toEqual([
+      ['identity_failed', 'attempt 1 of 3, by keypad: no patient with this number has that date of birth'],
+      ['identity_failed', 'attempt 2 of 3, by keypad: not a date'],
+      ['identity_failed', 'attempt 3 of 3, by keypad: no patient with this number has that date of birth'],
+    ]);
+    expect(await worker.store.digits(record.id)).toEqual([]);
+
+    // Every stretch the phone heard, from the first word to after the last try: never the patient's name or appointment.
+    const at = groups(result, wrong);
+    const heard = [
+      await firstHeardAfter(result, 0, [script.verifyDob(), ...disclosures(p)], at[0]!.first),
+      await firstHeardAfter(result, at[0]!.last, [script.dobWrong('no_match'), ...disclosures(p)], at[1]!.first),
+      await firstHeardAfter(result, at[1]!.last, [script.dobWrong('not_a_date'), script.dobWrong('no_match'), ...disclosures(p)], at[2]!.first),
+      await firstHeardAfter(result, at[2]!.last, [script.notVerified(), ...disclosures(p)]),
+    ];
+    expect(heard, JSON.stringify(heard)).toEqual([script.verifyDob(), script.dobWrong('no_match'), script.dobWrong('not_a_date'), script.notVerified()].map(speechWords));
+    // The operator is offered, then the agent said goodbye and hung up.
+    expect(result.sip.some((m) => m.firstLine.startsWith('BYE') && m.dstPort !== 5060)).toBe(true);
+  });
+
+  describe('a call we place: "If this is Maria, press one"', () => {
+    async function callOut(p: TestPatient, dtmf: { digits: string; atMs: number }[]) {
+      const phone = await SipCallee.listen({ port: calleePort, answer: { kind: 'answer', afterMs: 1000 }, audioFile: speechUlaw('Hello?'), dtmf, hangupAfterMs: 40_000 });
+      cleanup.push(() => phone.kill());
+      const c = clients();
+      const placed = await placeCall(
+        { url: c.stack.url, rooms: c.rooms, dispatch: c.dispatch, sip: c.sip },
+        worker.store,
+        { appointmentId: p.appointmentId, phoneNumber: p.phone, source: 'test' },
+        { agentName: worker.agentName, timeoutMs: 60_000 },
+      );
+      const result = await phone.result();
+      expect(result.exitCode, result.log).toBe(0);
+      return { placed, result };
+    }
+
+    it('2, someone else: a message for Maria, nothing about the appointment, not_verified', async () => {
+      const p = await addPatient(worker.store);
+      const { placed, result } = await callOut(p, [{ digits: '2', atMs: 9000 }]);
+      expect(placed.record).toMatchObject({ direction: 'outbound', outcome: 'not_verified', appointment_id: p.appointmentId });
+      expect((await eventsOf(worker, placed.record!.id)).map(([kind]) => kind)).toEqual(['identity_declined']);
+      expect((await worker.store.getAppointment(p.appointmentId))!.status).toBe('scheduled');
+      const pressed = result.dtmfSent[0]!.timeMs;
+      const outbound = script.greeting(p.name, p.appointment, 'outbound');
+      expect(await firstHeardAfter(result, 0, [script.calledForName(p.name), outbound, ...disclosures(p)], pressed)).toBe(speechWords(script.calledForName(p.name)));
+      expect(await firstHeardAfter(result, pressed, [script.someoneElse(p.name), ...disclosures(p)])).toBe(speechWords(script.someoneElse(p.name)));
+    });
+
+    it('1, it is Maria: then her appointment, and 1 confirms it', async () => {
+      const p = await addPatient(worker.store);
+      const { placed, result } = await callOut(p, [{ digits: '1', atMs: 9000 }, { digits: '1', atMs: 24_000 }]);
+      expect(placed.record).toMatchObject({ direction: 'outbound', outcome: 'confirmed' });
+      expect((await worker.store.getAppointment(p.appointmentId))!.status).toBe('confirmed');
+      expect((await eventsOf(worker, placed.record!.id)).map(([kind]) => kind)).toEqual(['identity_verified']);
+      const [first, second] = result.dtmfSent.map((d) => d.timeMs) as [number, number];
+      expect(await firstHeardAfter(result, first, [script.verified(p.name, p.appointment), script.someoneElse(p.name)], second)).toBe(
+        speechWords(script.verified(p.name, p.appointment)),
+      );
+    });
+  });
+});
+
+describe('who is calling, in Gemini mode (local Live API stand-in)', () => {
+  const ASK = 'Hello, this is the clinic assistant. May I have your date of birth, please?';
+  const CONFIRMED = 'Thank you, your appointment is confirmed. Goodbye.';
+  const CHECKING = 'Let me check that.';
+  const THANKS = 'Thank you, I found your appointment.';
+  let standIn: GeminiStandIn;
+  let worker: TestWorker;
+  let route: InboundRoute;
+  /** The date of birth the stand-in says it heard (set by the test). */
+  let heardDob = '';
+
+  beforeAll(async () => {
+    // The model confirms before it has verified (refused), then verifies with the date it heard, then confirms.
+    standIn = await GeminiStandIn.start((text) => {
+      if (/^toolResponse confirm_appointment .*verify first/.test(text)) return { say: CHECKING, toolCalls: [{ name: 'verify_identity', args: { date_of_birth: heardDob } }] };
+      if (/^toolResponse verify_identity .*"result":"verified"/.test(text)) return { say: THANKS, toolCalls: [{ name: 'confirm_appointment' }] };
+      if (/^toolResponse confirm_appointment .*"result":"confirmed"/.test(text)) return CONFIRMED;
+      if (/^toolResponse /.test(text)) return { say: undefined };
+      if (/Ask for their date of birth/.test(text)) return { say: ASK, toolCalls: [{ name: 'confirm_appointment' }] };
+      return { say: undefined };
+    });
+    worker = await startWorker('identity-gemini', { GOOGLE_API_KEY: 'test-key-not-a-secret', GOOGLE_GEMINI_BASE_URL: standIn.baseUrl });
+    route = await provisionInbound(clients(), { agentName: worker.agentName });
+  });
+  afterAll(async () => {
+    await route?.remove();
+    await worker?.stop();
+    await standIn?.close();
+  });
+
+  it('confirm_appointment before verify_identity is refused and changes nothing; after it, it confirms', async () => {
+    const p = await addPatient(worker.store, { dateOfBirth: '1979-08-21' });
+    heardDob = p.dateOfBirth;
+    // The stand-in plays the model that heard the date; the caller's own audio is quiet, so that no
+    // voice activity interrupts the model's replies (which would drop the tool calls they carry).
+    const caller = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: silenceUlaw(), dtmf: [], hangupAfterMs: 30_000 });
+    const result = await caller.result();
+    expect(result.exitCode, result.log).toBe(0);
+
+    // The session was set up knowing nothing about the patient.
+    const setup = JSON.stringify(standIn.messages().find((m) => m.setup));
+    expect(setup).toContain('verify_identity');
+    expect(setup).not.toMatch(/Maria|dental cleaning|Doctor Chen/);
+
+    const responses = standIn.toolResponses().filter((r) => r.name !== undefined && !r.willContinue);
+    const confirms = responses.filter((r) => r.name === 'confirm_appointment').map((r) => r.response.output ?? '');
+    expect(confirms[0]).toMatch(/verify first/);
+    expect(confirms[0]).not.toMatch(/Maria|dental|Chen/);
+    expect(JSON.parse(confirms.at(-1)!)).toMatchObject({ result: 'confirmed' });
+    const verifyOutput = responses.find((r) => r.name === 'verify_identity')?.response.output ?? '';
+    const verified = JSON.parse(verifyOutput.startsWith('{') ? verifyOutput : JSON.stringify({ result: verifyOutput, responses })) as { result: string; facts: string };
+    expect(verified.result).toBe('verified');
+    expect(verified.facts).toContain(p.name);
+
+    expect((await worker.store.getAppointment(p.appointmentId))!.status).toBe('confirmed');
+    expect((await worker.store.booking.changes(p.appointmentId)).map((c) => [c.change, c.source])).toEqual([['confirmed', 'voice']]);
+    const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    expect(record).toMatchObject({ mode: 'gemini', outcome: 'confirmed', patient_id: p.patientId });
+    expect(await eventsOf(worker, record.id)).toEqual([['identity_verified', 'attempt 1 of 3, by voice']]);
+    // The caller heard the model (its question, then its answers, one after the other).
+    expect(rmsDbfs(result.audio)).toBeGreaterThan(SILENCE_DBFS);
+  });
+});
