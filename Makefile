@@ -28,7 +28,7 @@ stack-status: ## one line per server of the local stack
 stack-logs: ## the tail of every local stack log
 	@$(STACK) logs
 
-demo: build ## a real call on this machine, no keys: stack, trunk, seed, worker, SIPp call pressing 1, result
+demo: build ## a real call on this machine, no keys: stack, trunk, seed, worker, SIPp call (date of birth, then 1), result
 	@$(TSX) scripts/demo.ts
 
 build: install ## compile src/ to dist/ (the worker runs from there)

@@ -54,7 +54,8 @@ export function uniqueNumber(): string {
 /** An access token for a test participant joining `room`. */
 export async function participantToken(stack: StackInfo, room: string, identity: string): Promise<string> {
   const token = new AccessToken(stack.apiKey, stack.apiSecret, { identity, ttl: '10m' });
-  token.addGrant({ room, roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true });
+  // As a browser's token must be: it may not change its own attributes or metadata (they identify nobody anyway).
+  token.addGrant({ room, roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true, canUpdateOwnMetadata: false });
   return token.toJwt();
 }
 

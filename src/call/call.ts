@@ -678,7 +678,8 @@ export class Call {
       get situation() {
         return call.situation!;
       },
-      identity: this.check?.method,
+      // No identity tool when there is nothing to check (no check, or it cannot pass: no date of birth on file).
+      identity: this.situation?.kind === 'unverified' ? this.check?.method : undefined,
       log: this.o.log,
       changed: async (outcome) => {
         await recorder.setOutcome(outcome);
@@ -686,7 +687,7 @@ export class Call {
       },
       verify: async (answer) => {
         const check = this.check;
-        if (!check) return { kind: 'ignored' };
+        if (!check || !this.checking) return { kind: 'ignored' };
         const step = 'dateOfBirth' in answer ? check.spokenDate(answer.dateOfBirth) : check.answer(answer.isPatient);
         await this.settleIdentity(step, 'voice');
         return step;

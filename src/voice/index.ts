@@ -2,7 +2,7 @@
  * The voice: owns choosing how the agent speaks (./choice.ts), the sessions it speaks through
  * (./sessions.ts: keypad mode with flite, Gemini Live, OpenAI Realtime, and the fallback to keypad
  * mode), the model's link — how it ends, is resumed or hands over to keypad mode (./link.ts, with
- * ./gemini-link.ts and ./openai-link.ts) — what a model is told (./prompt.ts, ./coordinator.md, ./instructions.ts) and the model's
+ * ./gemini-link.ts and ./openai-link.ts) — Gemini's function calls kept from being dropped (./gemini-turns.ts), what a model is told (./prompt.ts, ./coordinator.md, ./instructions.ts) and the model's
  * tools (./tools.ts). The worker imports ./choice.ts and ./prompt.ts alone: no call code to choose.
  */
 import type { Speaker, VoiceRequest } from '../call/index.js';

@@ -13,6 +13,7 @@ import { waitAtMost, type Speaker, type Utterance, type VoiceEvents } from '../c
 import { FLITE_SAMPLE_RATE, fliteAudio } from '../speech/flite.js';
 import type { ModelSettings } from './choice.js';
 import { GeminiSocket } from './gemini-link.js';
+import { keepToolTurns } from './gemini-turns.js';
 import { MAX_FAILURE_RESUMES, ModelLink, type LinkPolicy } from './link.js';
 import { OpenAISocket } from './openai-link.js';
 
@@ -142,7 +143,7 @@ export interface RealtimeSpec {
  * Makes the plugin's model, its sessions' connections watched by `link` (./gemini-link.ts,
  * ./openai-link.ts). Plugins load only when used: keypad-mode job processes start faster and smaller without them.
  */
-async function realtimeModel(r: RealtimeSpec, link: ModelLink): Promise<llm.RealtimeModel> {
+async function realtimeModel(r: RealtimeSpec, link: ModelLink, log: Logger): Promise<llm.RealtimeModel> {
   const { apiKey, model, voice: modelVoice, baseUrl } = r.settings;
   if (r.mode === 'gemini') {
     const google = await import('@livekit/agents-plugin-google');
@@ -151,7 +152,10 @@ async function realtimeModel(r: RealtimeSpec, link: ModelLink): Promise<llm.Real
     // The framework makes the model's session through `session()`: its connections are opened under the socket's watch.
     class WatchedGemini extends google.realtime.RealtimeModel {
       override session(): GoogleSession {
-        return socket.adopt(() => super.session()) as GoogleSession;
+        const session = socket.adopt(() => super.session()) as GoogleSession;
+        // A function call the model makes while the agent speaks must not be dropped (./gemini-turns.ts).
+        if (!keepToolTurns(session)) log.warn('the Google plugin changed: function calls made while the agent speaks may be dropped');
+        return session;
       }
     }
     return new WatchedGemini({
@@ -182,7 +186,7 @@ async function realtimeModel(r: RealtimeSpec, link: ModelLink): Promise<llm.Real
  * @throws Error from the plugin when the model cannot be reached or refuses the key.
  */
 export async function startRealtimeSpeaker(t: SessionTarget, r: RealtimeSpec, link: ModelLink, tools: readonly unknown[] = []): Promise<SessionSpeaker> {
-  const session = new voice.AgentSession({ llm: await realtimeModel(r, link) });
+  const session = new voice.AgentSession({ llm: await realtimeModel(r, link, t.log) });
   session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
   link.watch(session);
   const agent = new voice.Agent({ instructions: r.instructions, tools: underLink(tools, link) });

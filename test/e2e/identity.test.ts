@@ -205,6 +205,8 @@ describe('who is calling, in Gemini mode (local Live API stand-in)', () => {
       if (/Ask for their date of birth/.test(text)) return { say: ASK, toolCalls: [{ name: 'confirm_appointment' }] };
       return { say: undefined };
     });
+    // The default model (3.8), whose calls are asynchronous: each chained call comes while the agent still
+    // speaks, which the framework dropped before src/voice/gemini-turns.ts.
     worker = await startWorker('identity-gemini', { GOOGLE_API_KEY: 'test-key-not-a-secret', GOOGLE_GEMINI_BASE_URL: standIn.baseUrl });
     route = await provisionInbound(clients(), { agentName: worker.agentName });
   });

@@ -78,6 +78,16 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('asks callers who they are by default, and names the choices of the identity settings', () => {
+    const config = loadConfig({ env: livekit, files: [], need: [] });
+    expect([config.CALLER_VERIFICATION, config.OUTBOUND_VERIFICATION, config.DOB_ORDER]).toEqual(['dob', 'confirm-name', 'MDY']);
+    expect(problems({ ...livekit, CALLER_VERIFICATION: 'pin', OUTBOUND_VERIFICATION: 'name', DOB_ORDER: 'mmddyyyy' })).toEqual([
+      expect.stringMatching(/^CALLER_VERIFICATION: "pin" is not valid; expected how a caller .* dob \(their date of birth.* or none/),
+      expect.stringMatching(/^OUTBOUND_VERIFICATION: "name" is not valid; expected .* confirm-name .*, dob .* or none$/),
+      expect.stringMatching(/^DOB_ORDER: "mmddyyyy" is not valid; expected .* MDY \(MMDDYYYY, US\), DMY \(DDMMYYYY\) or YMD \(YYYYMMDD\)$/),
+    ]);
+  });
+
   it('never echoes a secret value', () => {
     const found = problems({ ...livekit, LIVEKIT_API_SECRET: 'has space secret' });
     expect(found).toEqual([

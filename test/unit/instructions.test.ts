@@ -40,4 +40,19 @@ describe('voice model instructions', () => {
     expect(instructionsFor('PROMPT', 'Main Street Clinic', situationOf('web', undefined))).toContain('clinic web site');
     expect(instructionsFor('PROMPT', 'Main Street Clinic', situationOf('inbound', undefined))).toContain('not in our records');
   });
+
+  it('before the caller has proved who they are: no name, no appointment, only how to verify', () => {
+    const inbound = instructionsFor('PROMPT', 'Main Street Clinic', { kind: 'unverified', direction: 'inbound', method: 'dob' });
+    expect(inbound).not.toMatch(/Maria|dental|Chen|November/);
+    expect(inbound).toContain('ask for their date of birth and call verify_identity');
+    expect(inbound).toContain('say nothing about any patient or appointment');
+    expect(inbound).toContain('(once they have proved who they are)');
+    const outbound = instructionsFor('PROMPT', 'Main Street Clinic', { kind: 'unverified', direction: 'outbound', method: 'name', calledFor: 'Maria Garcia' });
+    // The first name only, said to whoever answers; nothing about the appointment.
+    expect(outbound).toContain('You are calling for Maria');
+    expect(outbound).not.toMatch(/Garcia|dental|Chen|November|to confirm their appointment/);
+    expect(outbound).toContain('You placed this call: speak first, and say that you call from Main Street Clinic.');
+    const failed = instructionsFor('PROMPT', 'Main Street Clinic', { kind: 'not_verified', direction: 'inbound' });
+    expect(failed).toContain('could not prove who they are');
+  });
 });

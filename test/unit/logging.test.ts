@@ -337,3 +337,21 @@ describe('createLogger redaction', () => {
     expect(lines.map((l) => l.msg)).toEqual(['shown']);
   });
 });
+
+describe('dates of birth (a caller\'s proof of identity)', () => {
+  it('are redacted by key, in objects and in JSON text, as the framework logs a tool call\'s arguments', () => {
+    expect(redactValue({ function: 'verify_identity', 'lk.pii.arguments': { date_of_birth: '1985-03-14' } })).toEqual({
+      function: 'verify_identity',
+      'lk.pii.arguments': { date_of_birth: REDACTED },
+    });
+    expect(redactValue({ dateOfBirth: '1985-03-14', dob: '03141985', started: '2026-11-22' })).toEqual({ dateOfBirth: REDACTED, dob: REDACTED, started: '2026-11-22' });
+    expect(redactText('{"args":"{\\"date_of_birth\\":\\"1985-03-14\\"}"}')).toBe(`{"args":"{\\"date_of_birth\\":\\"${REDACTED}\\"}"}`);
+    expect(redactText('{"date_of_birth":"1985-03-14","at":"2026-11-22"}')).toBe(`{"date_of_birth":"${REDACTED}","at":"2026-11-22"}`);
+  });
+
+  it('a logger masks them in its lines', () => {
+    const { logger, raw } = capture();
+    logger.info({ 'lk.pii.arguments': { date_of_birth: '1985-03-14' } }, 'Executing LLM tool call');
+    expect(raw()).not.toContain('1985-03-14');
+  });
+});
