@@ -393,7 +393,10 @@ export class Call {
     if (initial) await this.recorder!.setOutcome(initial);
     this.set('greeting');
     const identity = this.party!.identity;
-    for (const k of this.early.splice(0)) if (k.from === undefined || k.from === identity) this.acceptKey(k.digit, k.at);
+    const early = this.early.splice(0);
+    // Keys pressed before the question of the identity check answer nothing: it has not been asked yet.
+    if (this.situation!.kind === 'unverified' && early.length) this.o.log.info({ keys: early.length }, 'keys pressed before the identity question ignored');
+    else for (const k of early) if (k.from === undefined || k.from === identity) this.acceptKey(k.digit, k.at);
     if (this.answered || this.closing) return;
     this.o.log.info({ mode: this.speaker!.mode }, 'greeting caller');
     await this.sayOrLog(greetingFor(this.o.script, this.situation!), 'greeting');
@@ -454,8 +457,11 @@ export class Call {
       this.enqueue(() => this.saveKey(digit, 'ignored', at));
       return;
     }
+    // A key pressed while the caller is proving who they are belongs to that check, even if it ends
+    // before the key's turn (a second 1 at "If this is Maria, press one" must not confirm anything).
+    const forCheck = this.situation?.kind === 'unverified';
     // A digit of a date being entered answers nothing yet: the prompt stops, but its silence timer goes on.
-    if (!this.checking) {
+    if (!forCheck) {
       this.answered = true;
       clearTimeout(this.timer);
     }
@@ -464,7 +470,7 @@ export class Call {
     this.enqueue(
       () => {
         this.pendingKeys--;
-        return this.handleKey(digit, at);
+        return forCheck ? this.identityKey(digit) : this.handleKey(digit, at);
       },
       (err) => this.o.log.error({ err, digit }, 'key press failed'),
     );
@@ -492,7 +498,6 @@ export class Call {
    */
   private async handleKey(digit: string, at: Date): Promise<void> {
     if (this.isEnding) return this.saveKey(digit, 'ignored', at);
-    if (this.checking) return this.identityKey(digit);
     const has = hasAppointment(this.situation!);
     const key = meaningOf(digit, has);
     if (!key) {
@@ -541,6 +546,9 @@ export class Call {
    */
   private async identityKey(digit: string): Promise<void> {
     const check = this.check!;
+    // The check ended before this key's turn (it passed, failed, or the call is ending): the key is dropped.
+    if (this.isEnding || !this.checking) return;
+    const before = this.situation!;
     const step = check.press(digit);
     if (step.kind === 'digit' || (step.kind === 'ignored' && check.method === 'dob')) {
       this.armMenu();
@@ -556,7 +564,8 @@ export class Call {
       this.problems.push(`identity check not saved: ${(err as Error).message}`);
       return this.askAgain(checkNotSaved(this.o.script, this.situation!));
     }
-    const u = afterIdentityKey(this.o.script, step, this.situation!)!;
+    // Someone else answered: the message names whom we called for.
+    const u = afterIdentityKey(this.o.script, step, step.kind === 'declined' ? before : this.situation!)!;
     if (step.kind === 'declined') return this.endWith(u);
     return this.askAgain(u);
   }
@@ -594,6 +603,7 @@ export class Call {
         case 'declined':
           await recorder.event('identity_declined', `the person who answered is not the patient (${how})`, at);
           await recorder.setOutcome('not_verified');
+          this.situation = { kind: 'not_verified', direction };
           break;
         default:
           return;

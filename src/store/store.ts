@@ -240,13 +240,14 @@ export class SqlStore implements AppointmentStore {
     return found;
   }
 
+  /** Appointments with their provider's name ({@link AppointmentDetails}), to narrow down. */
+  private withProvider() {
+    return this.db.selectFrom('appointments').innerJoin('providers', 'providers.id', 'appointments.provider_id').selectAll('appointments').select('providers.name as provider_name');
+  }
+
   /** The patient's earliest appointment starting at or after `now` that is not cancelled. */
   private async nextAppointment(patientId: string, now: Date): Promise<AppointmentDetails | undefined> {
-    return this.db
-      .selectFrom('appointments')
-      .innerJoin('providers', 'providers.id', 'appointments.provider_id')
-      .selectAll('appointments')
-      .select('providers.name as provider_name')
+    return this.withProvider()
       .where('appointments.patient_id', '=', patientId)
       .where('appointments.starts_at', '>=', iso(now))
       .where('appointments.status', '!=', 'cancelled')
@@ -255,13 +256,7 @@ export class SqlStore implements AppointmentStore {
   }
 
   async getAppointment(id: string): Promise<AppointmentDetails | undefined> {
-    return this.db
-      .selectFrom('appointments')
-      .innerJoin('providers', 'providers.id', 'appointments.provider_id')
-      .selectAll('appointments')
-      .select('providers.name as provider_name')
-      .where('appointments.id', '=', id)
-      .executeTakeFirst();
+    return this.withProvider().where('appointments.id', '=', id).executeTakeFirst();
   }
 
   async getPatient(id: string): Promise<Patient | undefined> {

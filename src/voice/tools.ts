@@ -277,6 +277,7 @@ export function appointmentTools(s: ToolScope) {
  */
 function verifyIdentityTool(s: ToolScope) {
   const answer = async (given: Parameters<ToolScope['verify']>[0]) => {
+    const before = s.situation;
     let step: IdentityStep;
     try {
       step = await s.verify(given);
@@ -285,7 +286,7 @@ function verifyIdentityTool(s: ToolScope) {
       throw new llm.ToolError('The answer could not be checked just now (nothing was saved). Apologise and ask again; say nothing about any patient or appointment.');
     }
     s.log.info({ tool: 'verify_identity', result: step.kind }, 'tool ran');
-    return identityAnswer(s, step);
+    return identityAnswer(s, step, before);
   };
   if (s.identity === 'name') {
     return llm.tool({
@@ -303,8 +304,8 @@ function verifyIdentityTool(s: ToolScope) {
   });
 }
 
-/** What `verify_identity` tells the model after `step`, from the call's situation now. */
-function identityAnswer(s: ToolScope, step: IdentityStep) {
+/** What `verify_identity` tells the model after `step`, from the call's situation now (`before`: as the answer was given). */
+function identityAnswer(s: ToolScope, step: IdentityStep, before: Situation) {
   const now = s.situation;
   const go = 'Greet them by first name and go on with what the call is about, from these facts only.';
   switch (step.kind) {
@@ -322,7 +323,7 @@ function identityAnswer(s: ToolScope, step: IdentityStep) {
     case 'failed':
       return { result: 'not_verified', next: 'Say you cannot verify their identity, so you cannot discuss appointments on this call, and offer the operator.' };
     case 'declined':
-      return { result: 'not_the_patient', next: someoneElseFacts(now.kind === 'unverified' ? (now.calledFor ?? '') : '') };
+      return { result: 'not_the_patient', next: someoneElseFacts(before.kind === 'unverified' ? (before.calledFor ?? '') : '') };
     default:
       // The check is over already (or there is none): what it ended with.
       if (now.kind === 'unverified') return { result: 'not_checked', next: verifyFirst(now) };

@@ -815,6 +815,54 @@ describe('a call driven by room events', () => {
       });
     });
 
+    it('1 pressed twice at "If this is Maria, press one": the second belongs to the question and confirms nothing', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: leg(Promise.resolve({ ok: true })), identity: DOB_CHECK });
+      room.present.add('patient');
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '1', from: 'patient' });
+      call.receive({ type: 'key', digit: '1', from: 'patient' });
+      await until(() => speaker.said.length === 2, 'the appointment');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment()));
+      expect((await appointment()).status).toBe('scheduled');
+      call.receive({ type: 'participant_left', identity: 'patient' });
+      const ended = await running;
+      expect(ended.record?.outcome).toBe('hung_up');
+      expect(await sql.digits(ended.record!.id)).toEqual([]);
+    });
+
+    it('keys pressed before the identity question answer nothing: the question is asked', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const voice = new FakeVoice(speaker).held();
+      const { room, call, running } = makeCall(voice, { identity: DOB_CHECK });
+      room.join(CALLER);
+      await until(() => voice.requests.length === 1, 'the voice to be asked for');
+      await keys(call, '03141985');
+      voice.starting.open();
+      await inState(call, 'menu');
+      expect(speaker.said).toEqual([script.verifyDob()]);
+      expect(await recordOf()).toMatchObject({ patient_id: null });
+      call.receive({ type: 'participant_left', identity: CALLER.identity });
+      expect(await eventsOf((await running).record!.id)).toEqual([]);
+    });
+
+    it('"not Maria" said to the model: the call is not_verified, and the tools say so', async () => {
+      const speaker = new FakeSpeaker('gemini');
+      const voice = new FakeVoice(speaker);
+      const { room, call, running } = makeCall(voice, { outbound: leg(Promise.resolve({ ok: true })), identity: DOB_CHECK });
+      room.present.add('patient');
+      await inState(call, 'conversation');
+      const tools = voice.requests[0]!.tools;
+      expect(tools.identity).toBe('name');
+      expect(await tools.verify({ isPatient: false })).toEqual({ kind: 'declined' });
+      expect(tools.situation.kind).toBe('not_verified');
+      expect(await tools.verify({ isPatient: true })).toEqual({ kind: 'ignored' });
+      expect((await recordOf()).outcome).toBe('not_verified');
+      call.receive({ type: 'participant_left', identity: 'patient' });
+      await running;
+    });
+
     it('a web visitor is never identified by its own attributes: no lookup, nothing about any patient', async () => {
       const speaker = new FakeSpeaker('keypad');
       const { room, call, running } = makeCall(new FakeVoice(speaker), { identity: DOB_CHECK });
