@@ -10,7 +10,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { openStore, type AppointmentStore, type Database } from '../src/store/index.js';
+import { placeCall } from '../src/outbound/dialer.js';
 import { inspectDatabase } from './database.js';
+import { clients } from './livekit.js';
 import { ensureStack, REPO_ROOT, STACK_DIR } from './stack.js';
 
 /** The built worker entry (`npm run build`). */
@@ -137,4 +139,19 @@ export function callProcessPid(worker: TestWorker, room: string): number {
     .filter((l) => l.includes('"msg":"call started') && l.includes(room.slice(-12)));
   if (lines.length !== 1) throw new Error(`expected one "call started" line for ${room}, found ${lines.length}`);
   return (JSON.parse(lines[0]!) as { pid: number }).pid;
+}
+
+/**
+ * Places one outbound call through `worker` for the test patient `p`, as `make outbound-calls` does
+ * (src/outbound/dialer.ts `placeCall`: a room, the agent dispatched with the appointment), and
+ * resolves with its result once the call has ended (timeout 60 s).
+ */
+export async function placeTestCall(worker: TestWorker, p: { readonly appointmentId: string; readonly phone: string }) {
+  const c = clients();
+  return placeCall(
+    { url: c.stack.url, rooms: c.rooms, dispatch: c.dispatch, sip: c.sip },
+    worker.store,
+    { appointmentId: p.appointmentId, phoneNumber: p.phone, source: 'test' },
+    { agentName: worker.agentName, timeoutMs: 60_000 },
+  );
 }

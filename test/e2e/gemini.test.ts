@@ -14,10 +14,9 @@ import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { firstHeardAfter, firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { waitFor } from '../../devtools/wait.js';
 import { freePorts, SipCallee, SipCaller } from '../../devtools/sipp.js';
-import { placeCall } from '../../src/outbound/dialer.js';
 import { callScript, MENU, modelLostError } from '../../src/call/index.js';
 import { DateTime } from 'luxon';
-import { CALLER_ID_ONLY, startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, placeTestCall, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const GREETING = 'Hello Maria, this is the clinic assistant. Would you like to confirm your appointment?';
 const CONFIRMED = 'Thank you, your appointment is confirmed. Goodbye.';
@@ -113,14 +112,8 @@ describe('Gemini mode with a local Live API stand-in', () => {
       dtmf: [{ digits: '1', atMs: 12_000 }],
       hangupAfterMs: 40_000,
     });
-    const c = clients();
     const turnsBefore = standIn.clientTexts().length;
-    const placed = await placeCall(
-      { url: c.stack.url, rooms: c.rooms, dispatch: c.dispatch, sip: c.sip },
-      worker.store,
-      { appointmentId: p.appointmentId, phoneNumber: p.phone, source: 'test' },
-      { agentName: worker.agentName, timeoutMs: 60_000 },
-    );
+    const placed = await placeTestCall(worker, p);
     const result = await phone.result();
     expect(result.exitCode, result.log).toBe(0);
     expect(placed.record).toMatchObject({ direction: 'outbound', mode: 'gemini', outcome: 'confirmed', appointment_id: p.appointmentId });

@@ -14,9 +14,8 @@ import { addPatient, type TestPatient } from '../../devtools/patients.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { firstHeardAfter, speechWords } from '../../devtools/speech-check.js';
 import { freePorts, SipCallee, SipCaller, type CallResult } from '../../devtools/sipp.js';
-import { startWorker, type TestWorker } from '../../devtools/worker.js';
+import { placeTestCall, startWorker, type TestWorker } from '../../devtools/worker.js';
 import { callScript, describeAppointment, VERIFY_ATTEMPTS } from '../../src/call/index.js';
-import { placeCall } from '../../src/outbound/dialer.js';
 import { appointmentInWords } from '../../src/speech/words.js';
 
 const script = callScript('Main Street Clinic');
@@ -176,13 +175,7 @@ describe('who is calling, in keypad mode', () => {
     async function callOut(p: TestPatient, dtmf: { digits: string; atMs: number }[]) {
       const phone = await SipCallee.listen({ port: calleePort, answer: { kind: 'answer', afterMs: 1000 }, audioFile: speechUlaw('Hello?'), dtmf, hangupAfterMs: 40_000 });
       cleanup.push(() => phone.kill());
-      const c = clients();
-      const placed = await placeCall(
-        { url: c.stack.url, rooms: c.rooms, dispatch: c.dispatch, sip: c.sip },
-        worker.store,
-        { appointmentId: p.appointmentId, phoneNumber: p.phone, source: 'test' },
-        { agentName: worker.agentName, timeoutMs: 60_000 },
-      );
+      const placed = await placeTestCall(worker, p);
       const result = await phone.result();
       expect(result.exitCode, result.log).toBe(0);
       return { placed, result };
