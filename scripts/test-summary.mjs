@@ -1,10 +1,13 @@
 // Prints one closing line for a whole `make test` run from vitest's JSON reports:
-// "tests: N passed, N failed" (and ", N skipped" when any were). Exit 1 when a report is missing.
+// "tests: N passed, N failed" (and ", N skipped" when any were), then one line per test that passed
+// only on its retry (the e2e project retries once), with the first line of its first failure.
+// Exit 1 when a report is missing.
 import { readFileSync } from 'node:fs';
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const retried = [];
 for (const file of process.argv.slice(2)) {
   let report;
   try {
@@ -16,5 +19,10 @@ for (const file of process.argv.slice(2)) {
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+  // vitest keeps the errors of the tries that failed on a test that passed in the end.
+  for (const f of report.testResults)
+    for (const t of f.assertionResults)
+      if (t.status === 'passed' && t.failureMessages?.length) retried.push({ name: t.fullName, why: t.failureMessages[0].split('\n')[0] });
 }
-console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${retried.length ? `, ${retried.length} of them on a retry` : ''}`);
+for (const r of retried) console.log(`  passed on a retry: ${r.name} — first try: ${r.why}`);
