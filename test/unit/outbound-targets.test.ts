@@ -274,6 +274,9 @@ describe('what the dialer prints about calls', () => {
 });
 
 describe('the outbound-calls CLI, up to the first call', () => {
+  // Each run starts Node with tsx and loads the script's whole import graph (LiveKit's SDKs): a few
+  // seconds here, over 30 s for the four runs of one test on a CI host whose CPU others took.
+  const CLI_TEST_MS = 180_000;
   const run = promisify(execFile);
   const script = resolve(import.meta.dirname, '../../scripts/outbound-calls.ts');
 
@@ -306,7 +309,7 @@ describe('the outbound-calls CLI, up to the first call', () => {
       `no call to place: ${csv}: all 2 row(s) were skipped (reasons above); fix the rows and run again`,
     ]);
     expect(r.stdout).toBe('');
-  }, 30_000);
+  }, CLI_TEST_MS);
 
   it('invalid JSON: exit 1 with one line; more than --max-calls: exit 1 unless --yes', async () => {
     const json = file('calls.json', '[null,');
@@ -329,7 +332,7 @@ describe('the outbound-calls CLI, up to the first call', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--max-calls N');
     expect(help.stdout).toContain('--yes');
-  }, 30_000);
+  }, CLI_TEST_MS);
 
   it('the store with nothing to confirm: exit 0, saying so (an empty JSON report with --json)', async () => {
     const r = await cli([], false);
@@ -337,5 +340,5 @@ describe('the outbound-calls CLI, up to the first call', () => {
     const json = await cli(['--json'], false);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({ summary: { placed: 0, answered: 0, confirmed: 0, rescheduled: 0, failed: {}, skipped: 0 }, calls: [], skipped: [] });
-  }, 30_000);
+  }, CLI_TEST_MS);
 });
