@@ -72,6 +72,13 @@ function expectHeard(heard: readonly string[], expected: readonly string[], p: T
   expect(heard.filter((h, i) => h === speechWords(expected[i]!)).length, `heard ${detail}`).toBeGreaterThanOrEqual(1);
 }
 
+/**
+ * Time for a test whose call lasts 52–96 s: the call, then recognising what was heard. 120 s (the
+ * e2e default) was passed on a host whose CPU others took; a test cut off leaves its call running
+ * into the next one's.
+ */
+const LONG_CALL_MS = 300_000;
+
 const eventsOf = async (worker: TestWorker, callId: string) => (await worker.store.callEvents(callId)).map((e) => [e.kind, e.detail]);
 
 describe('who is calling, in keypad mode', () => {
@@ -131,7 +138,7 @@ describe('who is calling, in keypad mode', () => {
     const after = await firstHeardAfter(result, dob.last, [script.verified(p.name, p.appointment), script.dobWrong('no_match'), script.notVerified()], one.first);
     // Once verified the appointment may be heard: not a refusal.
     expect([speechWords(script.dobWrong('no_match')), speechWords(script.notVerified())]).not.toContain(after);
-  });
+  }, LONG_CALL_MS);
 
   it('three wrong dates: no name or date heard, nothing changed, outcome not_verified', async () => {
     const p = await addPatient(worker.store, { dateOfBirth: '1979-08-21' });
@@ -168,7 +175,7 @@ describe('who is calling, in keypad mode', () => {
     expectHeard(heard, [script.verifyDob(), script.dobWrong('no_match'), script.dobWrong('no_match'), script.notVerified()], p);
     // The operator is offered, then the agent said goodbye and hung up.
     expect(result.sip.some((m) => m.firstLine.startsWith('BYE') && m.dstPort !== 5060)).toBe(true);
-  });
+  }, LONG_CALL_MS);
 
   describe('a call we place: "If this is Maria, press one"', () => {
     async function callOut(p: TestPatient, dtmf: { digits: string; atMs: number }[]) {
