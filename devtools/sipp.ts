@@ -200,7 +200,7 @@ export interface SipCallerOptions {
   readonly dtmf?: readonly DtmfPress[];
   /** Hang up this long after the answer unless the far end hangs up first, in ms. */
   readonly hangupAfterMs: number;
-  /** Overall limit in s (default: hang-up time + 20 s). */
+  /** Overall limit in s (default: hang-up time + 60 s — a call set up slowly on a loaded host still ends on its own). */
   readonly timeoutS?: number;
 }
 
@@ -218,7 +218,7 @@ export class SipCaller {
       name: 'caller',
       scenario: callerScenario({ callerId: o.from, audioFile: o.audioFile, dtmf: o.dtmf, hangupAfterMs: o.hangupAfterMs }),
       args: [`${stack.sipHost}:${stack.sipPort}`, '-s', o.to],
-      timeoutS: o.timeoutS ?? Math.ceil(o.hangupAfterMs / 1000) + 20,
+      timeoutS: o.timeoutS ?? Math.ceil(o.hangupAfterMs / 1000) + 60,
       sipPort: mediaPort + 3,
       mediaPort,
     });
