@@ -69,6 +69,7 @@ REPORTS := .stack/reports
 test: install typecheck stack-up ## everything: typecheck, unit tests, end-to-end tests on the local stack
 	@mkdir -p $(REPORTS)
 	npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(REPORTS)/unit.json
-	npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json=$(REPORTS)/e2e.json
-	@node scripts/test-summary.mjs $(REPORTS)/unit.json $(REPORTS)/e2e.json
+	@# The summary (with the tests that passed only on their retry) is printed whether e2e passed or not.
+	npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json=$(REPORTS)/e2e.json; \
+	  status=$$?; node scripts/test-summary.mjs $(REPORTS)/unit.json $(REPORTS)/e2e.json; exit $$status
 	node --import tsx devtools/check-logs.ts

@@ -24,5 +24,5 @@ for (const file of process.argv.slice(2)) {
     for (const t of f.assertionResults)
       if (t.status === 'passed' && t.failureMessages?.length) retried.push({ name: t.fullName, why: t.failureMessages[0].split('\n')[0] });
 }
-console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${retried.length ? `, ${retried.length} of them on a retry` : ''}`);
+console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${retried.length ? ` (${retried.length} of those passed only on a retry)` : ''}`);
 for (const r of retried) console.log(`  passed on a retry: ${r.name} — first try: ${r.why}`);
