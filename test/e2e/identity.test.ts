@@ -38,14 +38,6 @@ const disclosures = (p: TestPatient) => [
 ];
 
 /**
- * A date of birth keyed in one go: one SIPp `play_dtmf` of 8 digits (320 ms a digit). Not split in
- * several actions: SIPp cuts an action short when the next one starts before it has played, which on a
- * host whose CPU others take (SIPp's RTP thread runs seconds late there) lost whole groups of digits.
- * The check's taking of keys split across presses is unit-tested (test/unit/verification.test.ts).
- */
-const dateKeys = (digits: string, atMs: number) => [{ digits, atMs }];
-
-/**
  * When each group of keys was sent: the last digit of each (what is said after a date comes after
  * its last digit) and the first (what was said before it ends there). SIPp reports one event per digit.
  */
@@ -66,10 +58,14 @@ function groups(result: CallResult, keys: readonly string[]): { first: number; l
  * nothing — never, with these candidates, as a disclosure.
  */
 function expectHeard(heard: readonly string[], expected: readonly string[], p: TestPatient): void {
+  expectNoDisclosure(heard, p);
+  expect(heard.filter((h, i) => h === speechWords(expected[i]!)).length, `heard ${JSON.stringify(heard)}`).toBeGreaterThanOrEqual(1);
+}
+
+/** Nothing recognised in what the phone heard is a sentence that gives the patient away. */
+function expectNoDisclosure(heard: readonly string[], p: TestPatient): void {
   const secrets = new Set(disclosures(p).map(speechWords));
-  const detail = JSON.stringify(heard);
-  for (const h of heard) expect(secrets.has(h), `a disclosure was heard: ${detail}`).toBe(false);
-  expect(heard.filter((h, i) => h === speechWords(expected[i]!)).length, `heard ${detail}`).toBeGreaterThanOrEqual(1);
+  for (const h of heard) expect(secrets.has(h), `a disclosure was heard: ${JSON.stringify(heard)}`).toBe(false);
 }
 
 /**
@@ -122,7 +118,7 @@ describe('who is calling, in keypad mode', () => {
     const p = await addPatient(worker.store, { dateOfBirth: '1979-08-21' });
     // The question ends about 14 s after the answer: the date after it; the 1 after the 14 s of the appointment.
     const pressed = [keysOf(p.dateOfBirth), '1'];
-    const result = await call(p.phone, [...dateKeys(pressed[0]!, 16_000), { digits: '1', atMs: 36_000 }], 52_000);
+    const result = await call(p.phone, [{ digits: pressed[0]!, atMs: 16_000 }, { digits: '1', atMs: 36_000 }], 52_000);
 
     expect((await worker.store.getAppointment(p.appointmentId))!.status).toBe('confirmed');
     const record = await recordOf(p.phone);
@@ -150,7 +146,10 @@ describe('who is calling, in keypad mode', () => {
     const result = await call(
       p.phone,
       // After the question (it ends about 14 s after the answer), then after each answer (about 8 s, after the date's 2.6 s of keys).
-      wrong.flatMap((digits, i) => dateKeys(digits, 16_000 + i * 13_000)),
+      // Each date is one SIPp action of 8 digits: an action still playing is cut short by the next, and on a
+      // host whose CPU others take SIPp's RTP thread runs seconds late, so split dates lost whole groups
+      // (keys split across presses are unit-tested in test/unit/verification.test.ts).
+      wrong.map((digits, i) => ({ digits, atMs: 16_000 + i * 13_000 })),
       96_000,
     );
 
@@ -200,7 +199,7 @@ describe('who is calling, in keypad mode', () => {
         await firstHeardAfter(result, pressed, [script.someoneElse(p.name), ...disclosures(p)]),
       ];
       expect(heard).not.toContain(speechWords(outbound));
-      for (const h of heard) expect(disclosures(p).map(speechWords), `a disclosure was heard: ${JSON.stringify(heard)}`).not.toContain(h);
+      expectNoDisclosure(heard, p);
       // Speech before and after the 2. Recognising it is not required here: this callee's audio (the
       // outbound leg, 8 kHz PCMU from livekit-sip) was not recognised in 3 of 4 runs under CPU steal
       // even where it had no dropouts — an open question, noted; the inbound tests recognise the same sentences.
