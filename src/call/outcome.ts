@@ -37,6 +37,10 @@ export const CALL_OUTCOMES = [
   'rescheduled',
   'cancelled',
   'operator_requested',
+  // A person when the caller needs one (src/transfer/): put through to the desk, the transfer failed, a message left.
+  'transferred',
+  'transfer_failed',
+  'message_taken',
   ...FINAL_OUTCOMES,
 ] as const;
 

@@ -65,7 +65,9 @@ function readOne(spec: VariableSpec, raw: string | undefined, required: boolean)
   const parsed = spec.schema.safeParse(value ?? spec.default);
   if (parsed.success) return { value: parsed.data };
   const shown = spec.secret ? 'the value' : JSON.stringify(value);
-  return { problem: `${spec.name}: ${shown} is not valid; expected ${spec.expected}` };
+  // A rule's own words (a custom issue, e.g. CLINIC_HOURS naming the entry that is wrong) say more than "not valid".
+  const own = spec.secret ? undefined : parsed.error.issues.find((i) => i.code === 'custom' && i.message && i.message !== 'Invalid input')?.message;
+  return { problem: `${spec.name}: ${shown} is not valid${own ? ` (${own})` : ''}; expected ${spec.expected}` };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { getCountries, isValidPhoneNumber, type CountryCode } from 'libphonenumber-js/max';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { OpeningHoursError, parseOpeningHours } from '../transfer/hours.js';
 
 /** Which consumer needs a variable; a command asks for the groups it uses. */
 export type VariableGroup = 'livekit' | 'telnyx' | 'inbound' | 'outbound' | 'optional';
@@ -223,6 +224,72 @@ const TABLE = [
     expected: 'the order of the 8 keypad digits of a date of birth: MDY (MMDDYYYY, US), DMY (DDMMYYYY) or YMD (YYYYMMDD)',
     schema: z.enum(['MDY', 'DMY', 'YMD']),
     default: 'MDY',
+  },
+  {
+    name: 'OPERATOR_NUMBER',
+    group: 'optional',
+    file: '.env.sip',
+    secret: false,
+    expected:
+      'the front desk a caller who asks for a person is put through to: an E.164 number dialed through the outbound trunk (e.g. +14155550100) or a SIP URI (e.g. sip:desk@pbx.example.com); unset: callers leave a message',
+    schema: z.union([e164, z.string().regex(/^sip:[^@\s]+@[A-Za-z0-9.-]+(:\d{1,5})?$/)]),
+  },
+  {
+    name: 'TRANSFER_MODE',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected:
+      'how a caller reaches the desk: warm (the caller on hold while the agent rings the desk and tells whoever answers who is calling and why; they accept with 1) or cold (the call is handed to the desk at once by SIP REFER)',
+    schema: z.enum(['warm', 'cold']),
+    default: 'warm',
+  },
+  {
+    name: 'CLINIC_HOURS',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected:
+      'when the desk answers, in CLINIC_TIMEZONE: days and HH:MM-HH:MM ranges, entries separated by ";", e.g. "Mon-Fri 08:00-12:00 13:00-17:00; Sat 09:00-12:00" (a day not named is closed); unset: always',
+    schema: z.string().superRefine((v, ctx) => {
+      try {
+        parseOpeningHours(v);
+      } catch (err) {
+        if (!(err instanceof OpeningHoursError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.message });
+      }
+    }),
+  },
+  {
+    name: 'OPERATOR_RING_TIMEOUT_S',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'seconds the desk may ring (warm transfer) or a REFER may wait for the desk to answer (cold) before the caller is offered a message (5-120), e.g. 25',
+    schema: int(5, 120),
+    default: '25',
+  },
+  {
+    name: 'NOTIFY_WEBHOOK_URL',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'where each new message is POSTed as JSON, signed per Standard Webhooks (https://…); unset: messages are only kept in the database',
+    schema: url(['http:', 'https:']),
+  },
+  {
+    name: 'NOTIFY_WEBHOOK_SECRET',
+    group: 'optional',
+    file: '.env',
+    secret: true,
+    expected: 'the Standard Webhooks signing secret shared with the receiver: whsec_ then base64 of 24 to 64 random bytes (e.g. `echo whsec_$(openssl rand -base64 32)`)',
+    schema: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/)
+      .refine((v) => {
+        const n = Buffer.from(v.slice('whsec_'.length), 'base64').length;
+        return n >= 24 && n <= 64;
+      }),
   },
   {
     name: 'WORKER_PORT',

@@ -1,7 +1,8 @@
 /**
  * The appointment store: owns the schema, its migrations, and every read and write of patients,
- * providers, slots, appointments, call records, key presses, preferences and callbacks, and the
- * booking changes a call may make (./booking.ts). Nothing outside this folder touches the
+ * providers, slots, appointments, call records, key presses, preferences and callbacks, the
+ * booking changes a call may make (./booking.ts), and the messages callers leave with the outbox of
+ * their notifications (./messages.ts). Nothing outside this folder touches the
  * database: everything goes through {@link AppointmentStore}, opened with {@link openStore}.
  */
 import type { CountryCode } from '../phone/index.js';
@@ -20,7 +21,9 @@ export {
   type CallerLookup,
   type CallStart,
   type PatientSeed,
+  type TransferRecord,
 } from './store.js';
+export { Messages, Outbox, MESSAGE_CREATED, messagePayload, type NewMessage } from './messages.js';
 export { MIGRATIONS } from './migrations.js';
 export { Booking, type ChangeContext, type ChangeSource, type OpenSlot, type WalkInPreference } from './booking.js';
 export { seedDemoData, DEMO_PATIENTS } from './seed.js';

@@ -202,6 +202,44 @@ async function rebuildSqlitePatients(db: Kysely<unknown>): Promise<void> {
   }
 }
 
+/**
+ * 008: a person when the caller needs one. A call record keeps its transfer to the front desk (where,
+ * when, what the desk or the REFER answered); `messages` keeps what a caller left when nobody could
+ * take the call; `notify_outbox` keeps each notification until the clinic's webhook receiver took it.
+ */
+const frontDesk: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('call_records').addColumn('transfer_target', 'text').execute();
+    await db.schema.alterTable('call_records').addColumn('transfer_at', 'text').execute();
+    await db.schema.alterTable('call_records').addColumn('transfer_detail', 'text').execute();
+    await keyedTable(db, 'messages')
+      .addColumn('call_id', 'text', (c) => c.notNull().references('call_records.id'))
+      .addColumn('patient_id', 'text')
+      .addColumn('caller_name', 'text')
+      .addColumn('callback_e164', 'text')
+      .addColumn('reason', 'text')
+      .addColumn('recording_path', 'text')
+      .addColumn('recording_ms', 'integer')
+      .addColumn('via', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('messages_by_call').on('messages').column('call_id').execute();
+    await db.schema
+      .createTable('notify_outbox')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('event_id', 'text', (c) => c.notNull().unique())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+      .addColumn('delivered_at', 'text')
+      .addColumn('last_error', 'text')
+      .execute();
+    await db.schema.createIndex('notify_outbox_due').on('notify_outbox').columns(['delivered_at', 'next_attempt_at']).execute();
+  },
+};
+
 /** All migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': initial,
@@ -211,4 +249,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '005_phone_received': phoneReceived,
   '006_call_events': callEvents,
   '007_patient_identity': patientIdentity,
+  '008_front_desk': frontDesk,
 };

@@ -80,9 +80,70 @@ export interface CallRecordsTable {
   outcome: CallOutcome;
   /** SIP status code of a failed outbound call (486, 480, 603, 5xx…). */
   sip_status: number | null;
-  /** Kept for transfers to the front desk (SIP REFER), which are not built yet: always null today. */
-  transfer_status: string | null;
+  /** The last transfer to the front desk of this call (src/transfer/): its {@link TransferStatus}; null: none tried. */
+  transfer_status: TransferStatus | null;
+  /** Where it went: the desk's E.164 number or SIP URI. */
+  transfer_target: string | null;
+  /** When it was settled (ISO-8601 UTC). */
+  transfer_at: string | null;
+  /** What the desk or the REFER answered, in words: a SIP status ("486 Busy Here"), "declined with 2", "no answer in 25 s". */
+  transfer_detail: string | null;
   error: string | null;
+}
+
+/**
+ * How a transfer to the front desk went: `accepted` (cold: the REFER was accepted and the desk answered;
+ * warm: the person at the desk accepted and was connected), `declined` (warm: the desk said no),
+ * `busy`, `no_answer`, `refused` (the REFER or the dial was refused with a SIP status), `failed` (it
+ * broke: the trunk, LiveKit), `hung_up` (the caller left before it was settled).
+ */
+export type TransferStatus = 'accepted' | 'declined' | 'busy' | 'no_answer' | 'refused' | 'failed' | 'hung_up';
+
+/**
+ * A message a caller left for the clinic because nobody could take the call (the desk closed, busy,
+ * not answering, or none configured).
+ */
+export interface MessagesTable {
+  id: string;
+  call_id: string;
+  /** The patient the call is about, once verified; null for an unknown or unverified caller. */
+  patient_id: string | null;
+  /** The name the caller gave (voice mode); null in keypad mode, where their recording says it. */
+  caller_name: string | null;
+  /** E.164 to call back: the caller ID unless the caller gave another; null when neither is a valid number. */
+  callback_e164: string | null;
+  /** Why they called, in their words (voice mode); null in keypad mode. */
+  reason: string | null;
+  /** Keypad mode: the caller's own words, a WAV file (0600) next to the database, relative to its folder. */
+  recording_path: string | null;
+  /** Length of the recording, ms. */
+  recording_ms: number | null;
+  /** keypad (a recording) or voice (the model's take_message tool). */
+  via: 'keypad' | 'voice';
+  created_at: string;
+}
+
+/**
+ * A notification to deliver to `NOTIFY_WEBHOOK_URL`, saved in the same transaction as what it tells of
+ * (the transactional outbox pattern), so none is lost when the receiver is down or the worker stops.
+ */
+export interface NotifyOutboxTable {
+  id: Generated<number>;
+  /** The Standard Webhooks `webhook-id`: the same on every retry, so a receiver drops a duplicate. */
+  event_id: string;
+  /** e.g. `message.created`. */
+  type: string;
+  /** The JSON body sent. */
+  payload: string;
+  created_at: string;
+  /** Deliveries tried so far. */
+  attempts: number;
+  /** When it may be tried next (ISO-8601 UTC). */
+  next_attempt_at: string;
+  /** When the receiver answered 2xx; null until then. */
+  delivered_at: string | null;
+  /** What the last failed try got: an HTTP status or a network error. */
+  last_error: string | null;
 }
 
 export interface CallDigitsTable {
@@ -167,6 +228,8 @@ export interface Database {
   reminder_preferences: ReminderPreferencesTable;
   callbacks: CallbacksTable;
   appointment_changes: AppointmentChangesTable;
+  messages: MessagesTable;
+  notify_outbox: NotifyOutboxTable;
 }
 
 export type Patient = Selectable<PatientsTable>;
@@ -175,3 +238,5 @@ export type CallRecord = Selectable<CallRecordsTable>;
 export type CallDigit = Selectable<CallDigitsTable>;
 export type CallEventRow = Selectable<CallEventsTable>;
 export type NewCallRecord = Insertable<CallRecordsTable>;
+export type Message = Selectable<MessagesTable>;
+export type OutboxRow = Selectable<NotifyOutboxTable>;

@@ -5,6 +5,7 @@
  * speaks (SQLite today, see ./sqlite.ts). Its database connection is private to it.
  */
 import { Booking, type BookingOptions } from './booking.js';
+import { Messages, Outbox } from './messages.js';
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
 import { DateTime } from 'luxon';
@@ -21,6 +22,7 @@ import type {
   CallRecord,
   Database,
   Patient,
+  TransferStatus,
 } from './schema.js';
 
 /** An appointment with the names the agent speaks. */
@@ -126,6 +128,15 @@ export interface AppointmentStore {
   getCall(id: string): Promise<CallRecord | undefined>;
   /** The changes a call may make to a booking, shared by the keypad and the voice model's tools. */
   readonly booking: Booking;
+  /** Messages callers leave for the front desk, each saved with its notification. */
+  readonly messages: Messages;
+  /** Notifications waiting for the clinic's webhook receiver. */
+  readonly outbox: Outbox;
+  /**
+   * Saves how a transfer to the front desk went on the call record (status, target, time, detail)
+   * and, when given, the call's outcome with it, in one statement.
+   */
+  recordTransfer(callId: string, t: TransferRecord): Promise<void>;
   callsInRoom(room: string): Promise<CallRecord[]>;
   digits(callId: string): Promise<CallDigit[]>;
   /** The call's events (its voice, the caller's identity), in order. */
@@ -176,6 +187,19 @@ export type CallEventKind =
   | 'identity_declined'
   | 'identity_unavailable';
 
+/** A transfer's result, for {@link AppointmentStore.recordTransfer}. */
+export interface TransferRecord {
+  readonly status: TransferStatus;
+  /** The desk's E.164 number or SIP URI. */
+  readonly target: string;
+  /** What the desk or the REFER answered, in words. */
+  readonly detail?: string | null;
+  /** The call's outcome with it (`transferred`, `transfer_failed`); absent: unchanged. */
+  readonly outcome?: CallOutcome;
+  /** Default now. */
+  readonly at?: Date;
+}
+
 /** What a patient is made of, for {@link AppointmentStore.upsertPatient}. */
 export interface PatientSeed {
   id: string;
@@ -205,6 +229,8 @@ export function checkDateOfBirth(value: string): string {
 export class SqlStore implements AppointmentStore {
   /** Confirm, reschedule, cancel, preferences: the changes a call may make. */
   readonly booking: Booking;
+  readonly messages: Messages;
+  readonly outbox: Outbox;
 
   /**
    * @param db the database, on a dialect whose transactions take the write lock as they begin (on
@@ -218,6 +244,8 @@ export class SqlStore implements AppointmentStore {
     booking: BookingOptions = {},
   ) {
     this.booking = new Booking(db, booking);
+    this.messages = new Messages(db);
+    this.outbox = new Outbox(db);
   }
 
   /** Applies every pending migration. @throws Error naming the migration that failed. */
@@ -280,6 +308,9 @@ export class SqlStore implements AppointmentStore {
       outcome: 'in_progress' as const,
       sip_status: null,
       transfer_status: null,
+      transfer_target: null,
+      transfer_at: null,
+      transfer_detail: null,
       error: null,
     };
     await this.db.insertInto('call_records').values(row).execute();
@@ -296,6 +327,20 @@ export class SqlStore implements AppointmentStore {
 
   async identifyCall(callId: string, patientId: string, appointmentId: string | null): Promise<void> {
     await this.db.updateTable('call_records').set({ patient_id: patientId, appointment_id: appointmentId }).where('id', '=', callId).execute();
+  }
+
+  async recordTransfer(callId: string, t: TransferRecord): Promise<void> {
+    await this.db
+      .updateTable('call_records')
+      .set({
+        transfer_status: t.status,
+        transfer_target: t.target,
+        transfer_detail: t.detail ?? null,
+        transfer_at: iso(t.at),
+        ...(t.outcome ? { outcome: t.outcome } : {}),
+      })
+      .where('id', '=', callId)
+      .execute();
   }
 
   async setCallOutcome(callId: string, outcome: CallOutcome): Promise<void> {
