@@ -19,11 +19,15 @@ import { classifyParticipant, type Connection, type ParticipantLike } from './cl
 import { meaningOf, type BookingAnswer, type KeyMeaning, type KeypadAction } from './keys.js';
 import type { CallOutcome, FinalOutcome } from './outcome.js';
 import { CallRecorder, type CallEnd } from './record.js';
+import type { TransferResult } from '../transfer/cold.js';
 import {
   afterIdentityKey,
   afterKey,
   checkNotSaved,
+  connecting,
   greetingFor,
+  leaveMessage,
+  type DeskUnavailable,
   modelLostNotice,
   noChoiceGoodbye,
   notSaved,
@@ -126,6 +130,35 @@ export interface CallVoice {
   start(request: VoiceRequest): Promise<Speaker>;
 }
 
+/**
+ * The front desk a caller who asks for a person is put through to (src/transfer/ binds it to
+ * LiveKit: OPERATOR_NUMBER, TRANSFER_MODE, CLINIC_HOURS).
+ */
+export interface FrontDesk {
+  /** The desk's E.164 number or SIP URI, as saved on the call record. */
+  readonly target: string;
+  /** Whether the desk answers at `at` (its opening hours). */
+  isOpen(at: Date): boolean;
+  /**
+   * Hands the caller (their participant identity) to the desk and resolves with how it went; never
+   * rejects. `accepted`: the caller is with the desk and the agent's part is over.
+   */
+  transfer(identity: string): Promise<TransferResult>;
+}
+
+/** Where a keypad caller leaves a message (src/transfer/recording.ts), and whether a new one is notified. */
+export interface MessageBox {
+  /**
+   * Records the caller's words from their audio until `stop` aborts (they pressed #, or left) or a
+   * limit is reached.
+   * @returns the file (relative to the database's folder), its length in ms, and whether they spoke.
+   * @throws the file system's error when the recording cannot be written.
+   */
+  record(identity: string, stop: AbortSignal): Promise<{ readonly path: string; readonly ms: number; readonly spoke: boolean }>;
+  /** A new message is notified to the clinic (NOTIFY_WEBHOOK_URL is set). */
+  readonly notify: boolean;
+}
+
 /** Result of dialing the patient. */
 export type DialResult = { readonly ok: true } | { readonly ok: false; readonly outcome: FinalOutcome; readonly sipStatus?: number; readonly reason: string };
 
@@ -160,14 +193,22 @@ export interface CallOptions {
   readonly outbound?: OutboundLeg;
   /** How callers prove who they are before anything about a patient is said. */
   readonly identity: IdentityPolicy;
+  /**
+   * Where a caller who asks for a person (key 0) is put through; unset: nobody, they leave a message.
+   * Only used together with {@link CallOptions.messages}.
+   */
+  readonly desk?: FrontDesk;
+  /** Where callers leave messages; unset: key 0 only records the request (staff call back). */
+  readonly messages?: MessageBox;
 }
 
 /**
  * Where a call stands: `connecting` (who is on the line, the record, the voice) → `dialing`
  * (outbound: the phone rings) → `greeting` → `menu` (keypad mode waits for a key) or
- * `conversation` (a voice model talks) → `closing` (closing words, the record being closed) → `closed`.
+ * `conversation` (a voice model talks) → `transfer` (put through to the front desk) or `message`
+ * (the caller's message being recorded) → `closing` (closing words, the record being closed) → `closed`.
  */
-export type CallPhase = 'connecting' | 'dialing' | 'greeting' | 'menu' | 'conversation' | 'closing' | 'closed';
+export type CallPhase = 'connecting' | 'dialing' | 'greeting' | 'menu' | 'conversation' | 'transfer' | 'message' | 'closing' | 'closed';
 
 /** What happens to a call from outside: room events, the voice model failing, a tool's change. */
 export type CallEvent =
@@ -239,6 +280,8 @@ export class Call {
   /** Voice events being saved (closing waits for them). */
   private readonly notes: Promise<void>[] = [];
   private closing?: Promise<CallEnded>;
+  /** Aborted to end the message being recorded (the caller pressed #). */
+  private stopRecording?: AbortController;
   private resolveEnded!: (e: CallEnded) => void;
   private readonly ended = new Promise<CallEnded>((resolve) => (this.resolveEnded = resolve));
 
@@ -457,6 +500,12 @@ export class Call {
       this.enqueue(() => this.saveKey(digit, 'ignored', at));
       return;
     }
+    // Being put through: keys mean nothing. Recording a message: # ends it (the recording holds the queue).
+    if (this.phase === 'transfer') return;
+    if (this.phase === 'message') {
+      if (digit === '#') this.stopRecording?.abort();
+      return;
+    }
     // A key pressed while the caller is proving who they are belongs to that check, even if it ends
     // before the key's turn (a second 1 at "If this is Maria, press one" must not confirm anything).
     const forCheck = this.situation?.kind === 'unverified';
@@ -507,6 +556,7 @@ export class Call {
       if (this.pendingKeys === 0) return this.askAgain(unknownKey(this.o.script, digit));
       return;
     }
+    if (key.action === 'operator' && this.o.messages) return this.reachDesk(digit, at);
     let answer: BookingAnswer;
     try {
       answer = await this.book(key, at);
@@ -613,6 +663,82 @@ export class Call {
       throw err;
     }
     this.o.log.info({ result: step.kind, how, attempts: check.attempts }, 'identity check');
+  }
+
+  /**
+   * The caller asked for a person (`digit`, the operator key): put through to the front desk when
+   * there is one and it is open, else — or when it does not take the call — asked for a message.
+   * The request is saved before anything is said; the transfer's result before what follows it.
+   */
+  private async reachDesk(digit: string, at: Date): Promise<void> {
+    const recorder = this.recorder!;
+    const desk = this.o.desk;
+    try {
+      await recorder.setOutcome('operator_requested');
+    } catch (err) {
+      this.o.log.error({ err, digit }, 'key press not saved');
+      this.problems.push(`key ${digit} not saved: ${(err as Error).message}`);
+      await Promise.all([this.saveKey(digit, 'failed', at), this.askAgain(notSaved(this.o.script, digit, hasAppointment(this.situation!)))]);
+      return;
+    }
+    await this.saveKey(digit, 'operator', at);
+    this.o.log.info({ digit, action: 'operator', desk: desk ? (desk.isOpen(at) ? 'open' : 'closed') : 'none' }, 'key pressed');
+    if (!desk) return this.takeMessage('no_desk');
+    if (!desk.isOpen(at)) return this.takeMessage('closed');
+    this.set('transfer');
+    await this.sayOrLog(connecting(this.o.script), 'connecting words');
+    const result = await desk.transfer(this.party!.identity);
+    const accepted = result.status === 'accepted';
+    this.o.log.info({ status: result.status, detail: result.detail }, 'transfer to the front desk');
+    try {
+      await this.o.store.recordTransfer(recorder.id, { status: result.status, target: desk.target, detail: result.detail, outcome: accepted ? 'transferred' : 'transfer_failed' });
+    } catch (err) {
+      this.o.log.error({ err }, 'transfer result not saved');
+      this.problems.push(`transfer ${result.status} not saved: ${(err as Error).message}`);
+    }
+    if (accepted) {
+      void this.close('transferred to the front desk');
+      return;
+    }
+    if (!this.closing) return this.takeMessage('failed');
+  }
+
+  /**
+   * Nobody at the desk can take the call: keypad mode records the caller's message (# ends it) and
+   * saves it with its notification, then says it is saved; a voice model is asked to take it with its
+   * `take_message` tool.
+   */
+  private async takeMessage(why: DeskUnavailable): Promise<void> {
+    const u = leaveMessage(this.o.script, why);
+    if (this.speaker?.mode !== 'keypad') {
+      await this.askAgain(u);
+      return;
+    }
+    const box = this.o.messages!;
+    const recorder = this.recorder!;
+    this.set('message');
+    await this.sayOrLog(u, 'message prompt');
+    if (this.closing) return;
+    this.stopRecording = new AbortController();
+    let said: Utterance;
+    try {
+      const rec = await box.record(this.party!.identity, this.stopRecording.signal);
+      if (this.closing && !rec.spoke) return;
+      if (!rec.spoke) {
+        said = { text: this.o.script.noMessage(), facts: '' };
+      } else {
+        const patientId = this.situation && 'patient' in this.situation ? this.situation.patient.id : null;
+        await this.o.store.messages.save({ callId: recorder.id, patientId, callbackE164: this.phone ?? null, recordingPath: rec.path, recordingMs: rec.ms, via: 'keypad' }, box.notify);
+        this.o.log.info({ ms: rec.ms, notify: box.notify }, 'message saved');
+        said = { text: this.o.script.messageSaved(), facts: '' };
+      }
+    } catch (err) {
+      this.o.log.error({ err }, 'message not saved');
+      this.problems.push(`message not saved: ${(err as Error).message}`);
+      said = { text: this.o.script.messageNotSaved(), facts: '' };
+    }
+    if (this.closing) return;
+    await this.endWith(said);
   }
 
   /** Saves a key press; a failure is logged, not thrown: what the key changed is saved already, or was apologised for. */
@@ -749,6 +875,8 @@ export class Call {
   }
 
   private async finish(why: string, end: CallEnd): Promise<CallEnded> {
+    // A message being recorded ends with the call; what was said is still saved (the queue is waited for).
+    this.stopRecording?.abort();
     this.set('closing');
     clearTimeout(this.timer);
     clearTimeout(this.limitTimer);

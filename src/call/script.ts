@@ -83,10 +83,41 @@ export function callScript(clinic: string, order: DobOrder = 'MDY') {
     timeLimit: () => 'We have reached the time limit for this call. Please call us again if you need anything else. Goodbye.',
     rescheduleRequested: () => 'Thank you. We have noted that you would like a new time, and our staff will call you back to arrange it. Goodbye.',
     operatorRequested: () => 'Your request to speak with the operator has been recorded. A member of our staff will call you back shortly. Goodbye.',
+    /** The caller is being put through to the front desk. */
+    connecting: () => 'Please hold while I connect you to the front desk.',
+    /** Nobody at the desk can take the call (`why`), so the caller is asked for a message. */
+    leaveMessage: (why: DeskUnavailable) => `${DESK_UNAVAILABLE[why]} ${LEAVE_MESSAGE}`,
+    messageSaved: () => 'Thank you. Your message is saved, and our staff will call you back. Goodbye.',
+    messageNotSaved: () => 'I am sorry, your message could not be saved. Please call us again later. Goodbye.',
+    noMessage: () => 'I did not hear a message. Please call us again if you need anything. Goodbye.',
     unknownKey: () => `Sorry, that key is not an option. ${MENU}`,
     /** The choices again; without an appointment only the operator is one. */
     repeatMenu: (hasAppointment: boolean) => (hasAppointment ? MENU : SPEAK_WITH_OPERATOR),
     goodbye: () => 'We did not receive a choice. Goodbye.',
+  };
+}
+
+/** Why a caller who asked for a person leaves a message instead: no desk configured, the desk closed, or it did not take the call. */
+export type DeskUnavailable = 'no_desk' | 'closed' | 'failed';
+
+const DESK_UNAVAILABLE: Record<DeskUnavailable, string> = {
+  no_desk: 'Nobody at the front desk can take your call right now.',
+  closed: 'Our front desk is closed right now.',
+  failed: 'I am sorry, the front desk cannot take your call right now.',
+};
+
+const LEAVE_MESSAGE = 'Please leave a message now with your name and why you called, and we will call you back at the number you are calling from. Press pound when you are done.';
+
+/** The caller is being put through to the front desk. */
+export function connecting(s: CallScript): Utterance {
+  return { text: s.connecting(), facts: 'The caller is being put through to the front desk now. Tell them in one short sentence to hold.' };
+}
+
+/** Nobody at the desk can take the call: the caller is asked for a message (keypad mode records it). */
+export function leaveMessage(s: CallScript, why: DeskUnavailable): Utterance {
+  return {
+    text: s.leaveMessage(why),
+    facts: `${DESK_UNAVAILABLE[why]} Offer to take a message: ask their name, the number to call back (the one they are calling from unless they give another) and why they called, then call take_message.`,
   };
 }
 

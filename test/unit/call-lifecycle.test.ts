@@ -19,6 +19,8 @@ import {
   type CallRoom,
   type CallVoice,
   type DialResult,
+  type FrontDesk,
+  type MessageBox,
   type OutboundLeg,
   type ParticipantLike,
   type Speaker,
@@ -160,7 +162,10 @@ describe('a call driven by room events', () => {
   /** Caller ID alone, as before identity checks: the tests of other behaviour use it. */
   const NO_CHECK: IdentityPolicy = { inbound: 'none', outbound: 'none', order: 'MDY' };
 
-  function makeCall(voice: FakeVoice, opts: { outbound?: OutboundLeg; menuTimeoutMs?: number; maxDurationMs?: number; identity?: IdentityPolicy } = {}) {
+  function makeCall(
+    voice: FakeVoice,
+    opts: { outbound?: OutboundLeg; menuTimeoutMs?: number; maxDurationMs?: number; identity?: IdentityPolicy; desk?: FrontDesk; messages?: MessageBox } = {},
+  ) {
     const room = new FakeRoom();
     const call = new Call({
       store,
@@ -173,6 +178,8 @@ describe('a call driven by room events', () => {
       log,
       outbound: opts.outbound,
       identity: opts.identity ?? NO_CHECK,
+      desk: opts.desk,
+      messages: opts.messages,
     });
     const running = call.run();
     return { room, call, running };
@@ -873,6 +880,126 @@ describe('a call driven by room events', () => {
       call.receive({ type: 'participant_left', identity: 'visitor' });
       const ended = await running;
       expect(ended.record).toMatchObject({ direction: 'web', patient_id: null, phone_e164: null, phone_received: null });
+    });
+  });
+  describe('a person when the caller asks for one (key 0)', () => {
+    /** A message box whose recording lasts until the caller's # (or `spoke` false: they say nothing). */
+    function box(spoke = true): MessageBox & { recording: ReturnType<typeof gate<void>>; stopped: boolean } {
+      const recording = gate();
+      const b = {
+        notify: true,
+        recording,
+        stopped: false,
+        async record(_identity: string, stop: AbortSignal) {
+          recording.open();
+          await new Promise<void>((r) => stop.addEventListener('abort', () => r(), { once: true }));
+          b.stopped = true;
+          return { path: 'messages/m.wav', ms: 4200, spoke };
+        },
+      };
+      return b;
+    }
+    function desk(result: Awaited<ReturnType<FrontDesk['transfer']>>, open = true): FrontDesk & { transfers: string[] } {
+      const transfers: string[] = [];
+      return { target: '+14155550100', transfers, isOpen: () => open, transfer: async (identity: string) => (transfers.push(identity), result) };
+    }
+    const saved = () => sql.messages.ofCall;
+
+    it('no desk configured: asked for a message, # ends it, saved with its notification, then said saved', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const messages = box();
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { messages });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      await messages.recording.promise;
+      expect(call.state).toBe('message');
+      expect(speaker.said.at(-1)).toBe(script.leaveMessage('no_desk'));
+      // A digit while recording is part of nothing; # ends the message.
+      call.receive({ type: 'key', digit: '5', from: CALLER.identity });
+      call.receive({ type: 'key', digit: '#', from: CALLER.identity });
+      const ended = await running;
+      expect(ended.record?.outcome).toBe('message_taken');
+      expect(speaker.said.at(-1)).toBe(script.messageSaved());
+      const id = (await recordOf()).id;
+      expect(await saved().call(sql.messages, id)).toMatchObject([{ via: 'keypad', patient_id: 'p1', callback_e164: PHONE, recording_path: 'messages/m.wav', recording_ms: 4200 }]);
+      expect((await sql.outbox.all()).map((r) => r.type)).toEqual(['message.created']);
+      expect((await sql.digits(id)).map((d) => [d.digit, d.action])).toEqual([['0', 'operator']]);
+      expect(room.hangUps).toBeGreaterThan(0);
+    });
+
+    it('the desk open: "please hold", the transfer accepted and saved, the agent gone', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const d = desk({ status: 'accepted', detail: 'REFER accepted' });
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { messages: box(), desk: d });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      const ended = await running;
+      expect(d.transfers).toEqual([CALLER.identity]);
+      expect(speaker.said.at(-1)).toBe(script.connecting());
+      expect(ended.record).toMatchObject({ outcome: 'transferred', transfer_status: 'accepted', transfer_target: '+14155550100', transfer_detail: 'REFER accepted' });
+      expect(ended.record?.transfer_at).not.toBeNull();
+      expect(calls.indexOf('setCallOutcome')).toBeLessThan(calls.indexOf('recordTransfer'));
+    });
+
+    it('the desk busy: the transfer saved as busy, then a message', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const messages = box();
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { messages, desk: desk({ status: 'busy', detail: '486 Busy Here' }) });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      await messages.recording.promise;
+      expect(await recordOf()).toMatchObject({ outcome: 'transfer_failed', transfer_status: 'busy', transfer_detail: '486 Busy Here' });
+      expect(speaker.said.slice(-2)).toEqual([script.connecting(), script.leaveMessage('failed')]);
+      call.receive({ type: 'key', digit: '#', from: CALLER.identity });
+      expect((await running).record?.outcome).toBe('message_taken');
+    });
+
+    it('the desk closed: straight to a message, nothing rung', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const d = desk({ status: 'accepted', detail: '' }, false);
+      const messages = box();
+      const { room, call } = makeCall(new FakeVoice(speaker), { messages, desk: d });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      await messages.recording.promise;
+      expect(d.transfers).toEqual([]);
+      expect(speaker.said.at(-1)).toBe(script.leaveMessage('closed'));
+      await call.close('test over');
+    });
+
+    it('nothing said: no message saved, the request kept; hanging up mid-message keeps what was said', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const silent = box(false);
+      let { room, call, running } = makeCall(new FakeVoice(speaker), { messages: silent });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      await silent.recording.promise;
+      call.receive({ type: 'key', digit: '#', from: CALLER.identity });
+      expect((await running).record?.outcome).toBe('operator_requested');
+      expect(speaker.said.at(-1)).toBe(script.noMessage());
+      expect(await sql.outbox.all()).toEqual([]);
+
+      const talking = box(true);
+      await sql.close();
+      sql = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'call-')), 'app.db'));
+      await sql.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
+      await sql.upsertPatient({ id: 'p1', name: 'Maria Garcia', phoneE164: PHONE });
+      store = sql;
+      ({ room, call, running } = makeCall(new FakeVoice(new FakeSpeaker('keypad')), { messages: talking }));
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      await talking.recording.promise;
+      call.receive({ type: 'participant_left', identity: CALLER.identity, reason: 'CLIENT_INITIATED' });
+      const ended = await running;
+      expect(talking.stopped).toBe(true);
+      expect(ended.record?.outcome).toBe('message_taken');
+      expect(await sql.messages.ofCall(ended.record!.id)).toHaveLength(1);
     });
   });
 });
