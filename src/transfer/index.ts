@@ -4,3 +4,6 @@
  * and what happens when nobody can take the call.
  */
 export { parseOpeningHours, isOpen, OpeningHoursError, type OpeningHours, type DayHours } from './hours.js';
+export { referCaller, referTarget, transferFailure, type ReferClient, type TransferResult } from './cold.js';
+export { recordMessage, MESSAGE_LIMITS, type PcmFrame, type Recording, type RecordingLimits } from './recording.js';
+export { frontDesk, messageBox, MESSAGE_SAMPLE_RATE } from './desk.js';

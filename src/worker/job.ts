@@ -13,6 +13,7 @@ import { liveKitApi, lostConnection } from '../livekit/index.js';
 import { outboundLeg } from '../outbound/dial.js';
 import { parseOutboundMetadata } from '../outbound/metadata.js';
 import type { AppointmentStore } from '../store/index.js';
+import { frontDesk, messageBox } from '../transfer/index.js';
 import { startVoice } from '../voice/index.js';
 import type { WorkerSetup } from './handoff.js';
 
@@ -75,6 +76,8 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
     maxDurationMs: config.CALL_MAX_DURATION_S * 1000,
     log,
     identity: identityPolicy(config),
+    desk: frontDesk(config, liveKitApi(config), name),
+    messages: messageBox(config, ctx.room, name),
     outbound:
       job &&
       outboundLeg(
