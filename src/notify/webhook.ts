@@ -48,7 +48,8 @@ export class WebhookNotifier {
     this.stopped = false;
     const tick = () => {
       if (this.stopped) return;
-      this.timer = setTimeout(() => void this.deliverDue().finally(tick), this.o.pollMs ?? 2000);
+      // Never what keeps the process alive: the worker exits when its calls are done.
+      this.timer = setTimeout(() => void this.deliverDue().finally(tick), this.o.pollMs ?? 2000).unref();
     };
     void this.deliverDue().finally(tick);
   }

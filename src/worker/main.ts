@@ -10,6 +10,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { liveKitApi } from '../livekit/index.js';
+import { WebhookNotifier } from '../notify/index.js';
 import { createLogger, guardProcessOutput, registerSecretsIn } from '../logging/index.js';
 import { openStore, type AppointmentStore } from '../store/index.js';
 import { planVoice } from '../voice/choice.js';
@@ -32,6 +33,9 @@ function fail(message: string): never {
 function setUp(): WorkerSetup {
   try {
     const config = loadConfig();
+    if (config.NOTIFY_WEBHOOK_URL && !config.NOTIFY_WEBHOOK_SECRET) {
+      throw new ConfigError(['NOTIFY_WEBHOOK_SECRET: missing; NOTIFY_WEBHOOK_URL is set, and every notification is signed with this secret (whsec_…, shared with the receiver)']);
+    }
     registerSecretsIn(config);
     const setup = { config, prompt: loadPrompt(config.AGENT_PROMPT_FILE), voice: planVoice(config) };
     handOff(setup);
@@ -54,6 +58,10 @@ try {
 }
 await closeInterruptedCalls(store, config.CALL_MAX_DURATION_S * 1000 + LEFT_OPEN_MARGIN_MS, log);
 log.info({ agentName: config.AGENT_NAME, mode: voice.mode, database: config.DATABASE_PATH }, `worker starting in ${voice.mode} mode: ${voice.reason}`);
+// Messages' notifications, delivered from the outbox the calls write (src/notify/webhook.ts).
+if (config.NOTIFY_WEBHOOK_URL && config.NOTIFY_WEBHOOK_SECRET) {
+  new WebhookNotifier({ outbox: store.outbox, url: config.NOTIFY_WEBHOOK_URL, secret: config.NOTIFY_WEBHOOK_SECRET, log: log.child({ name: 'notify' }) }).start();
+}
 
 // Job processes are forked with this process's execArgv: each loads job-preload first, which lets
 // warm-up run at a lower CPU priority than live calls (./priority.ts).
