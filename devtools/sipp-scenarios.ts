@@ -63,9 +63,64 @@ const sdp = (direction: 'sendrecv') => `v=0
       a=ptime:20
       a=${direction}`;
 
-/** Waits `ms` for a BYE from the far end: BYE → label `remote_bye`, timeout → label `next`. */
-const waitForBye = (ms: number, next: string) =>
+/**
+ * Waits `ms` for a BYE from the far end: BYE → label `remote_bye`, timeout → label `next`. With
+ * `refer`, a REFER meanwhile → label `refer_<next>` (see {@link referBranch}).
+ */
+const waitForBye = (ms: number, next: string, refer = false) =>
+  (refer ? `  <recv request="REFER" optional="true" next="refer_${next}"/>\n` : '') +
   `  <recv request="BYE" timeout="${Math.max(1, Math.round(ms))}" ontimeout="${next}" next="remote_bye"/>\n`;
+
+/** How the test caller answers a REFER (a cold transfer, RFC 3515). */
+export type ReferAnswer =
+  /** 202 Accepted, then a NOTIFY whose sipfrag is `sipfrag` (default `SIP/2.0 200 OK`: the desk answered), then livekit-sip's BYE. */
+  | { readonly kind: 'accept'; readonly sipfrag?: string }
+  /** Refused with this final status (e.g. 403, 603): the call goes on, at the scenario's next step at once. */
+  | { readonly kind: 'refuse'; readonly status: number; readonly reason: string };
+
+/**
+ * What the caller does with a REFER that came while waiting before step `next`: the reply, then —
+ * accepted — the NOTIFY of the transfer's result and livekit-sip's BYE, or — refused — straight on
+ * to `next`. `dialog`: our From/To/Call-ID lines; `contact`: our Contact line.
+ */
+function referBranch(next: string, answer: ReferAnswer, dialog: string, contact: string): string {
+  const reply = answer.kind === 'accept' ? '202 Accepted' : `${answer.status} ${answer.reason}`;
+  let xml = `  <label id="refer_${next}"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 ${reply}
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+${contact}
+      Content-Length: 0
+    ]]>
+  </send>
+`;
+  if (answer.kind === 'refuse') return `${xml}  <nop next="${next}"/>\n`;
+  xml += `  <send retrans="500">
+    <![CDATA[
+      NOTIFY [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${dialog}
+      CSeq: 3 NOTIFY
+      Max-Forwards: 70
+${contact}
+      Event: refer
+      Subscription-State: terminated;reason=noresource
+      Content-Type: message/sipfrag;version=2.0
+      Content-Length: [len]
+
+      ${answer.sipfrag ?? 'SIP/2.0 200 OK'}
+    ]]>
+  </send>
+  <recv response="200"/>
+  <recv request="BYE" timeout="15000" ontimeout="local_bye" next="remote_bye"/>
+`;
+  return xml;
+}
 
 const answerBye = `  <label id="remote_bye"/>
   <send>
@@ -92,6 +147,8 @@ function inCall(opts: {
   dtmf: readonly DtmfPress[];
   hangupAfterMs: number;
   byeHeaders: string;
+  /** The caller's answer to a REFER, with its dialog and Contact lines; absent: a REFER aborts the scenario. */
+  refer?: { answer: ReferAnswer; dialog: string; contact: string };
 }): string {
   let xml = '';
   if (opts.audioFile) {
@@ -99,14 +156,23 @@ function inCall(opts: {
     xml += `  <nop><action><exec rtp_stream="${opts.audioFile},-1,0"/></action></nop>\n`;
   }
   let now = 0;
+  const referred = opts.refer !== undefined;
+  const steps: string[] = [];
   planDtmf(opts.dtmf).forEach((action, i) => {
     if (action.atMs >= opts.hangupAfterMs) return;
-    xml += waitForBye(action.atMs - now, `dtmf_${i}`);
+    xml += waitForBye(action.atMs - now, `dtmf_${i}`, referred);
     xml += `  <label id="dtmf_${i}"/>\n`;
     xml += `  <nop><action><exec play_dtmf="${action.play},${DTMF_TONE_MS}"/></action></nop>\n`;
+    steps.push(`dtmf_${i}`);
     now = action.atMs;
   });
-  xml += waitForBye(opts.hangupAfterMs - now, 'local_bye');
+  xml += waitForBye(opts.hangupAfterMs - now, 'local_bye', referred);
+  steps.push('local_bye');
+  if (opts.refer) {
+    // The REFER branches sit out of the straight path: jumped over, reached only from a wait.
+    const r = opts.refer;
+    xml += `  <nop next="local_bye"/>\n${steps.map((next) => referBranch(next, r.answer, r.dialog, r.contact)).join('')}`;
+  }
   xml += `  <label id="local_bye"/>
   <send retrans="500">
     <![CDATA[
@@ -131,6 +197,8 @@ export interface CallerScript {
   readonly dtmf?: readonly DtmfPress[];
   /** Hang up this long after the answer unless the far end hangs up first, in ms. */
   readonly hangupAfterMs: number;
+  /** How a REFER (the agent's cold transfer) is answered; absent: a REFER fails the scenario. */
+  readonly refer?: ReferAnswer;
 }
 
 /** The caller scenario (UAC). The dialed number is SIPp's `-s` (`[service]`). */
@@ -181,6 +249,7 @@ ${inCall({
 ${dialog}
       CSeq: 2 BYE
       Max-Forwards: 70`,
+  refer: script.refer && { answer: script.refer, dialog, contact: `      Contact: <sip:${script.callerId}@[local_ip]:[local_port]>` },
 })}</scenario>
 `;
 }

@@ -94,3 +94,23 @@ describe('calleeScenario', () => {
     }
   });
 });
+
+describe('callerScenario answering a REFER (cold transfer)', () => {
+  const dtmf = [{ digits: '0', atMs: 2000 }];
+  it('accept: every wait takes a REFER; 202, then a NOTIFY of the desk\'s 200 in our dialog, then livekit-sip\'s BYE', () => {
+    const xml = callerScenario({ callerId: '+15550001234', dtmf, hangupAfterMs: 8000, refer: { kind: 'accept' } });
+    expect(xml.match(/<recv request="REFER" optional="true" next="refer_(dtmf_0|local_bye)"\/>/g)).toHaveLength(2);
+    const branch = xml.slice(xml.indexOf('<label id="refer_local_bye"/>'));
+    expect(branch).toMatch(/SIP\/2\.0 202 Accepted[\s\S]*NOTIFY \[next_url\] SIP\/2\.0[\s\S]*tag=\[pid\]SIPpTag00\[call_number\][\s\S]*\[peer_tag_param\][\s\S]*Event: refer[\s\S]*Content-Type: message\/sipfrag;version=2\.0[\s\S]*SIP\/2\.0 200 OK/);
+    expect(branch).toMatch(/<recv response="200"\/>\s*<recv request="BYE" timeout="15000" ontimeout="local_bye" next="remote_bye"\/>/);
+    // The branches are off the straight path: the last wait is followed by a jump over them.
+    expect(xml).toMatch(/ontimeout="local_bye" next="remote_bye"\/>\n {2}<nop next="local_bye"\/>\n {2}<label id="refer_dtmf_0"\/>/);
+  });
+
+  it('refuse: the status, and on to the next step; without refer no REFER is expected', () => {
+    const xml = callerScenario({ callerId: '+15550001234', dtmf, hangupAfterMs: 8000, refer: { kind: 'refuse', status: 403, reason: 'Forbidden' } });
+    expect(xml).toMatch(/<label id="refer_dtmf_0"\/>\s*<send>\s*<!\[CDATA\[\s*SIP\/2\.0 403 Forbidden[\s\S]*?<nop next="dtmf_0"\/>/);
+    expect(xml).not.toContain('NOTIFY');
+    expect(callerScenario({ callerId: '+15550001234', dtmf, hangupAfterMs: 8000 })).not.toContain('REFER');
+  });
+});
