@@ -122,6 +122,8 @@ export function parsePcapRtp(file: Buffer): RtpPacket[] {
 export interface SipMessageSeen {
   readonly timeMs: number;
   readonly firstLine: string;
+  /** The whole message as text (headers and body). */
+  readonly text: string;
   readonly srcPort: number;
   readonly dstPort: number;
 }
@@ -131,7 +133,7 @@ export function sipMessages(datagrams: readonly UdpDatagram[]): SipMessageSeen[]
   return datagrams.flatMap((d) => {
     const head = d.data.subarray(0, 200).toString('latin1');
     if (!/^(SIP\/2\.0 \d{3}|[A-Z]+ \S+ SIP\/2\.0)/.test(head)) return [];
-    return [{ timeMs: d.timeMs, firstLine: head.split('\r\n')[0]!, srcPort: d.srcPort, dstPort: d.dstPort }];
+    return [{ timeMs: d.timeMs, firstLine: head.split('\r\n')[0]!, text: d.data.toString('latin1'), srcPort: d.srcPort, dstPort: d.dstPort }];
   });
 }
 

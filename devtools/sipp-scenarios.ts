@@ -75,8 +75,11 @@ const waitForBye = (ms: number, next: string, refer = false) =>
 export type ReferAnswer =
   /** 202 Accepted, then a NOTIFY whose sipfrag is `sipfrag` (default `SIP/2.0 200 OK`: the desk answered), then livekit-sip's BYE. */
   | { readonly kind: 'accept'; readonly sipfrag?: string }
-  /** Refused with this final status (e.g. 403, 603): the call goes on, at the scenario's next step at once. */
-  | { readonly kind: 'refuse'; readonly status: number; readonly reason: string };
+  /**
+   * Refused with this final status (e.g. 403, 603): the call goes on — `thenMs` later (a BYE meanwhile
+   * is answered) with the step the REFER interrupted (the rest of that step's wait is not kept).
+   */
+  | { readonly kind: 'refuse'; readonly status: number; readonly reason: string; readonly thenMs: number };
 
 /**
  * What the caller does with a REFER that came while waiting before step `next`: the reply, then —
@@ -99,7 +102,7 @@ ${contact}
     ]]>
   </send>
 `;
-  if (answer.kind === 'refuse') return `${xml}  <nop next="${next}"/>\n`;
+  if (answer.kind === 'refuse') return `${xml}${waitForBye(answer.thenMs, next)}`;
   xml += `  <send retrans="500">
     <![CDATA[
       NOTIFY [next_url] SIP/2.0

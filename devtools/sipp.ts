@@ -18,7 +18,7 @@ import {
   type RtpPacket,
   type SipMessageSeen,
 } from './rtp.js';
-import { callerScenario, calleeScenario, type CalleeAnswer, type DtmfPress } from './sipp-scenarios.js';
+import { callerScenario, calleeScenario, type CalleeAnswer, type DtmfPress, type ReferAnswer } from './sipp-scenarios.js';
 import { ensureStack, STACK_DIR } from './stack.js';
 
 /** What one call looked like from the test phone. */
@@ -202,6 +202,8 @@ export interface SipCallerOptions {
   readonly hangupAfterMs: number;
   /** Overall limit in s (default: hang-up time + 60 s — a call set up slowly on a loaded host still ends on its own). */
   readonly timeoutS?: number;
+  /** How the phone answers a REFER (the agent's cold transfer); absent: a REFER fails the call. */
+  readonly refer?: ReferAnswer;
 }
 
 /**
@@ -216,7 +218,7 @@ export class SipCaller {
     const mediaPort = await freePorts();
     const phone = new Phone({
       name: 'caller',
-      scenario: callerScenario({ callerId: o.from, audioFile: o.audioFile, dtmf: o.dtmf, hangupAfterMs: o.hangupAfterMs }),
+      scenario: callerScenario({ callerId: o.from, audioFile: o.audioFile, dtmf: o.dtmf, hangupAfterMs: o.hangupAfterMs, refer: o.refer }),
       args: [`${stack.sipHost}:${stack.sipPort}`, '-s', o.to],
       timeoutS: o.timeoutS ?? Math.ceil(o.hangupAfterMs / 1000) + 60,
       sipPort: mediaPort + 3,

@@ -107,9 +107,9 @@ describe('callerScenario answering a REFER (cold transfer)', () => {
     expect(xml).toMatch(/ontimeout="local_bye" next="remote_bye"\/>\n {2}<nop next="local_bye"\/>\n {2}<label id="refer_dtmf_0"\/>/);
   });
 
-  it('refuse: the status, and on to the next step; without refer no REFER is expected', () => {
-    const xml = callerScenario({ callerId: '+15550001234', dtmf, hangupAfterMs: 8000, refer: { kind: 'refuse', status: 403, reason: 'Forbidden' } });
-    expect(xml).toMatch(/<label id="refer_dtmf_0"\/>\s*<send>\s*<!\[CDATA\[\s*SIP\/2\.0 403 Forbidden[\s\S]*?<nop next="dtmf_0"\/>/);
+  it('refuse: the status, then the step the REFER came before, after thenMs; without refer no REFER is expected', () => {
+    const xml = callerScenario({ callerId: '+15550001234', dtmf, hangupAfterMs: 8000, refer: { kind: 'refuse', status: 403, reason: 'Forbidden', thenMs: 5000 } });
+    expect(xml).toMatch(/<label id="refer_dtmf_0"\/>\s*<send>\s*<!\[CDATA\[\s*SIP\/2\.0 403 Forbidden[\s\S]*?<recv request="BYE" timeout="5000" ontimeout="dtmf_0" next="remote_bye"\/>/);
     expect(xml).not.toContain('NOTIFY');
     expect(callerScenario({ callerId: '+15550001234', dtmf, hangupAfterMs: 8000 })).not.toContain('REFER');
   });
