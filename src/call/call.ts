@@ -82,6 +82,21 @@ export interface ToolScope {
    * @throws the store's error when the attempt could not be saved (it then did not count).
    */
   verify(answer: IdentityAnswer): Promise<IdentityStep>;
+  /**
+   * The caller asked for a person: the request is saved, then the call puts them through to the
+   * front desk in the background (what happens is told to the model as it happens).
+   * @returns at once: `connecting`, or why a message is to be taken instead (`no_desk`, `closed`);
+   *   `recorded` when this call takes no messages (staff call back).
+   * @throws the store's error when the request could not be saved.
+   */
+  reachDesk?(): Promise<'connecting' | 'recorded' | DeskUnavailable>;
+  /**
+   * Saves a message the caller left by voice (with its notification), and the outcome `message_taken`.
+   * The number to call back is the caller's own unless `callbackNumber` (as said, any format) is given.
+   * @returns `bad_number` (nothing saved) when `callbackNumber` is not a valid phone number.
+   * @throws the store's error: nothing was saved.
+   */
+  leaveMessage?(m: { readonly callerName: string; readonly callbackNumber?: string; readonly reason: string }): Promise<'saved' | 'bad_number'>;
 }
 
 /** What a caller says to the identity check through the voice model. */
@@ -672,7 +687,6 @@ export class Call {
    */
   private async reachDesk(digit: string, at: Date): Promise<void> {
     const recorder = this.recorder!;
-    const desk = this.o.desk;
     try {
       await recorder.setOutcome('operator_requested');
     } catch (err) {
@@ -682,11 +696,28 @@ export class Call {
       return;
     }
     await this.saveKey(digit, 'operator', at);
-    this.o.log.info({ digit, action: 'operator', desk: desk ? (desk.isOpen(at) ? 'open' : 'closed') : 'none' }, 'key pressed');
-    if (!desk) return this.takeMessage('no_desk');
-    if (!desk.isOpen(at)) return this.takeMessage('closed');
+    this.o.log.info({ digit, action: 'operator', desk: this.deskState(at) }, 'key pressed');
+    const state = this.deskState(at);
+    if (state !== 'connecting') return this.takeMessage(state);
+    return this.transferToDesk();
+  }
+
+  /** Whether the caller can be put through now, or why not. */
+  private deskState(at: Date): 'connecting' | DeskUnavailable {
+    const desk = this.o.desk;
+    if (!desk) return 'no_desk';
+    return desk.isOpen(at) ? 'connecting' : 'closed';
+  }
+
+  /**
+   * "Please hold" (unless a voice model said it already, `announce` false), the transfer, its result
+   * saved; accepted → the agent's part is over, else a message.
+   */
+  private async transferToDesk(announce = true): Promise<void> {
+    const recorder = this.recorder!;
+    const desk = this.o.desk!;
     this.set('transfer');
-    await this.sayOrLog(connecting(this.o.script), 'connecting words');
+    if (announce) await this.sayOrLog(connecting(this.o.script), 'connecting words');
     const result = await desk.transfer(this.party!.identity);
     const accepted = result.status === 'accepted';
     this.o.log.info({ status: result.status, detail: result.detail }, 'transfer to the front desk');
@@ -828,6 +859,24 @@ export class Call {
         await this.settleIdentity(step, 'voice');
         return step;
       },
+      ...(this.o.messages && {
+        reachDesk: async () => {
+          await recorder.setOutcome('operator_requested');
+          const state = this.deskState(new Date());
+          this.o.log.info({ tool: 'transfer_to_operator', desk: state }, 'tool ran');
+          // The model's turn ends with the tool's answer; the transfer goes on after it, in turn with keys.
+          if (state === 'connecting') this.enqueue(() => this.transferToDesk(false));
+          return state;
+        },
+        leaveMessage: async (m) => {
+          const callback = m.callbackNumber ? toE164(m.callbackNumber, this.o.country) : (this.phone ?? null);
+          if (m.callbackNumber && !callback) return 'bad_number';
+          const patientId = this.situation && 'patient' in this.situation ? this.situation.patient.id : null;
+          await this.o.store.messages.save({ callId: recorder.id, patientId, callerName: m.callerName, callbackE164: callback ?? null, reason: m.reason, via: 'voice' }, this.o.messages!.notify);
+          this.o.log.info({ tool: 'take_message', notify: this.o.messages!.notify }, 'message saved');
+          return 'saved';
+        },
+      }),
     };
   }
 

@@ -8,7 +8,7 @@ import { describeAppointment, firstName, keysForModel, type Situation } from '..
 
 /** Until the identity check has passed: what the model may not do. */
 const UNTIL_VERIFIED =
-  'Until verify_identity has succeeded you know nothing about them: say nothing about any patient or appointment, and use no tool except verify_identity, request_operator and end_call. Never repeat a date of birth aloud.';
+  'Until verify_identity has succeeded you know nothing about them: say nothing about any patient or appointment, and use no tool except verify_identity, the operator tool (transfer_to_operator or request_operator), take_message and end_call. Never repeat a date of birth aloud.';
 
 /** What the model is told about the caller, from their situation. */
 export function factsOf(s: Situation): string {

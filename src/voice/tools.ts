@@ -11,7 +11,8 @@
  * No tool looks up or changes anything for a caller who has not proved who they are: until
  * `verify_identity` has succeeded in this call (or the caller passed the keypad check) each answers
  * with a ToolError telling the model to verify first (src/call/verification.ts). Only
- * `request_operator` and ending the call work before it.
+ * `request_operator` (or, where the call takes messages, `transfer_to_operator` and `take_message`)
+ * and ending the call work before it.
  *
  * Every tool may be called twice with the same arguments (a model retrying) without logging its
  * change twice: confirming, cancelling or moving to the slot the appointment already has changes
@@ -243,6 +244,42 @@ export function appointmentTools(s: ToolScope) {
     },
   });
 
+  const reachDesk = s.reachDesk;
+  const transfer =
+    reachDesk &&
+    llm.tool({
+      name: 'transfer_to_operator',
+      description:
+        'The caller wants to speak with a person at the clinic: puts them through to the front desk, or says a message is to be taken instead (desk closed or none). Works before the caller is verified.',
+      execute: async () => {
+        const state = await reachDesk();
+        if (state === 'connecting') return { result: 'connecting', say: 'Tell the caller in one short sentence to hold while you connect them; then say nothing more.' };
+        if (state === 'recorded') return { result: 'recorded', say: 'A member of staff will call back.' };
+        return {
+          result: 'take_message',
+          why: state === 'closed' ? 'the front desk is closed now' : 'nobody at the front desk can take calls',
+          say: 'Say so, and offer to take a message: their name, the number to call back (the one they are calling from unless they give another) and why they called; then call take_message.',
+        };
+      },
+    });
+  const leave = s.leaveMessage;
+  const takeMessage =
+    leave &&
+    llm.tool({
+      name: 'take_message',
+      description: 'Saves a message for the front desk once the caller has given their name, why they called and, if not the number they are calling from, the number to call back. Works before the caller is verified.',
+      parameters: z.object({
+        caller_name: z.string().min(1).max(200).describe("The caller's name as they said it"),
+        reason: z.string().min(1).max(2000).describe('Why they called, in a sentence or two'),
+        callback_number: z.string().max(40).optional().describe('Another number to call back, only if the caller gave one; digits as said'),
+      }),
+      execute: async ({ caller_name, reason, callback_number }) => {
+        const saved = await leave({ callerName: caller_name, callbackNumber: callback_number, reason });
+        if (saved === 'bad_number') throw new llm.ToolError('That callback number is not a valid phone number; ask the caller to say the whole number again, with the area code. Nothing was saved.');
+        return { result: 'saved', say: 'Tell the caller their message is saved and staff will call back; then say goodbye.' };
+      },
+    });
+
   const operator = llm.tool({
     name: 'request_operator',
     description: 'The caller wants to speak with a person at the clinic: record the request.',
@@ -263,7 +300,8 @@ export function appointmentTools(s: ToolScope) {
     cancel,
     walkIn,
     reminder,
-    operator,
+    ...(transfer ? [transfer] : [operator]),
+    ...(takeMessage ? [takeMessage] : []),
     beta.createEndCallTool({ endInstructions: 'Thank the caller and say goodbye.' }),
   ];
 }
