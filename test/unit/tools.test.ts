@@ -65,8 +65,9 @@ describe('voice tools change the real records', () => {
       outcomes.push(o);
     },
     check?: Pick<ToolScope, 'situation' | 'identity' | 'verify'>,
+    extra: Pick<ToolScope, 'reachDesk' | 'leaveMessage'> = {},
   ) {
-    const scope: ToolScope = { store, callId, situation, log: pino({ level: 'silent' }), changed, verify: async () => ({ kind: 'ignored' }) };
+    const scope: ToolScope = { store, callId, situation, log: pino({ level: 'silent' }), changed, verify: async () => ({ kind: 'ignored' }), ...extra };
     // The situation is read live, as the call's is: it changes once the caller has proved who they are.
     if (check) Object.defineProperties(scope, { identity: { value: check.identity }, verify: { value: check.verify }, situation: { get: () => check.situation } });
     const tools = appointmentTools(scope);
@@ -331,6 +332,48 @@ describe('voice tools change the real records', () => {
         verify: async () => ({ kind: 'declined' }),
       }).find((t) => (t as { name?: string }).name === 'verify_identity') as unknown as { parameters: { shape: Record<string, unknown> } };
       expect(Object.keys(named.parameters.shape)).toEqual(['is_patient']);
+    });
+  });
+  describe('a person, or a message (transfer_to_operator, take_message)', () => {
+    it('transfer_to_operator answers at once with what happens next; take_message saves a message with its notification', async () => {
+      const asked: string[] = [];
+      const saved: unknown[] = [];
+      const scope = {
+        reachDesk: async () => (asked.push('desk'), 'closed' as const),
+        leaveMessage: async (m: { callerName: string; callbackNumber?: string; reason: string }) => {
+          if (m.callbackNumber === 'twelve') return 'bad_number' as const;
+          saved.push(m);
+          return 'saved' as const;
+        },
+      };
+      const names = appointmentTools({ store, callId, situation, log: pino({ level: 'silent' }), changed: async () => undefined, verify: async () => ({ kind: 'ignored' }), ...scope }).map(
+        (t) => (t as { name?: string }).name,
+      );
+      expect(names).toContain('transfer_to_operator');
+      expect(names).toContain('take_message');
+      expect(names).not.toContain('request_operator');
+
+      const r = await turn('a person please', [{ name: 'transfer_to_operator', args: {} }], undefined, undefined, undefined, scope);
+      expect(outputs(r)[0]).toMatchObject({ isError: false, result: 'take_message', why: 'the front desk is closed now' });
+      expect(asked).toEqual(['desk']);
+
+      let m = await turn('I am Maria', [{ name: 'take_message', args: { caller_name: 'Maria', reason: 'move my visit', callback_number: 'twelve' } }], undefined, undefined, undefined, scope);
+      expect(outputs(m)[0]).toMatchObject({ isError: true });
+      expect(String(outputs(m)[0]!.error)).toMatch(/not a valid phone number; ask the caller to say the whole number again/);
+      expect(saved).toEqual([]);
+      m = await turn('I am Maria', [{ name: 'take_message', args: { caller_name: 'Maria', reason: 'move my visit' } }], undefined, undefined, undefined, scope);
+      expect(outputs(m)[0]).toMatchObject({ isError: false, result: 'saved' });
+      expect(saved).toEqual([{ callerName: 'Maria', reason: 'move my visit', callbackNumber: undefined }]);
+    });
+
+    it('both work before the caller is verified', async () => {
+      const unverified: Situation = { kind: 'unverified', direction: 'inbound', method: 'dob' };
+      const check = { identity: 'dob' as const, situation: unverified, verify: async () => ({ kind: 'ignored' }) as const };
+      const scope = { reachDesk: async () => 'connecting' as const, leaveMessage: async () => 'saved' as const };
+      const r = await turn('a person please', [{ name: 'transfer_to_operator', args: {} }], undefined, undefined, check, scope);
+      expect(outputs(r)[0]).toMatchObject({ isError: false, result: 'connecting' });
+      const m = await turn('message', [{ name: 'take_message', args: { caller_name: 'M', reason: 'r' } }], undefined, undefined, check, scope);
+      expect(outputs(m)[0]).toMatchObject({ isError: false, result: 'saved' });
     });
   });
 });
