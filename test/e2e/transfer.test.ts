@@ -6,11 +6,8 @@
  * it gets the message once it is up, once.
  */
 import { existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DateTime } from 'luxon';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { speechUlaw } from '../../devtools/audio.js';
 import { clients, provisionInbound, type InboundRoute } from '../../devtools/livekit.js';
@@ -18,6 +15,7 @@ import { addPatient } from '../../devtools/patients.js';
 import { firstHeardAfter, speechWords } from '../../devtools/speech-check.js';
 import { SipCaller, type CallResult } from '../../devtools/sipp.js';
 import { waitFor } from '../../devtools/wait.js';
+import { startWebhookReceiver } from '../../devtools/webhook-receiver.js';
 import { CALLER_ID_ONLY, startWorker, type TestWorker } from '../../devtools/worker.js';
 import { callScript } from '../../src/call/index.js';
 import type { ReferAnswer } from '../../devtools/sipp-scenarios.js';
@@ -27,26 +25,8 @@ const DESK = '+14155550100';
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 const ZONE = 'America/Los_Angeles';
 
-/** A webhook receiver on 127.0.0.1 that verifies each POST's signature (answers 401 when it does not). */
-async function receiver(port = 0) {
-  const got: { id: string; body: { type: string; data: Record<string, unknown> } }[] = [];
-  const wh = new Webhook(SECRET);
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      try {
-        wh.verify(body, req.headers as Record<string, string>);
-        got.push({ id: String(req.headers['webhook-id']), body: JSON.parse(body) });
-        res.writeHead(204).end();
-      } catch {
-        res.writeHead(401).end();
-      }
-    });
-  });
-  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
-  return { got, port: (server.address() as AddressInfo).port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
-}
+/** A receiver checking the notifications' signatures. */
+const receiver = (port = 0) => startWebhookReceiver(SECRET, port);
 
 /** Opening hours that exclude now in the clinic's zone: every day but today. */
 function closedToday(): string {

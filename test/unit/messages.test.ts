@@ -4,39 +4,17 @@
  * on 127.0.0.1 that checks the Standard Webhooks signature — a receiver down at first gets it once
  * it is up, once; a wrong secret is refused by the receiver and retried.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startWebhookReceiver } from '../../devtools/webhook-receiver.js';
 import { WebhookNotifier } from '../../src/notify/index.js';
 import { openSqliteStore, type SqlStore } from '../../src/store/index.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
 const silent = pino({ level: 'silent' });
 
-/** A webhook receiver: verifies each POST with `secret`, answers 204 (or 401 when it does not verify). */
-async function receiver(secret = SECRET, port = 0) {
-  const got: { id: string; body: unknown }[] = [];
-  const refused: string[] = [];
-  const wh = new Webhook(secret);
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      try {
-        wh.verify(body, req.headers as Record<string, string>);
-        got.push({ id: String(req.headers['webhook-id']), body: JSON.parse(body) });
-        res.writeHead(204).end();
-      } catch (err) {
-        refused.push((err as Error).message);
-        res.writeHead(401).end();
-      }
-    });
-  });
-  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
-  return { got, refused, port: (server.address() as AddressInfo).port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
-}
+/** A receiver checking signatures with `secret` (default: the notifier's). */
+const receiver = (secret = SECRET, port = 0) => startWebhookReceiver(secret, port);
 
 describe('messages and their notifications', () => {
   let store: SqlStore;
