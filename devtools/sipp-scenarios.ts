@@ -67,9 +67,11 @@ const sdp = (direction: 'sendrecv') => `v=0
  * Waits `ms` for a BYE from the far end: BYE → label `remote_bye`, timeout → label `next`. With
  * `refer`, a REFER meanwhile → label `refer_<next>` (see {@link referBranch}).
  */
-const waitForBye = (ms: number, next: string, refer = false) =>
-  (refer ? `  <recv request="REFER" optional="true" next="refer_${next}"/>\n` : '') +
-  `  <recv request="BYE" timeout="${Math.max(1, Math.round(ms))}" ontimeout="${next}" next="remote_bye"/>\n`;
+const waitForBye = (ms: number, next: string, refer = false) => {
+  const timeout = `timeout="${Math.max(1, Math.round(ms))}" ontimeout="${next}"`;
+  // SIPp waits at the first recv of the block: the optional REFER carries the timeout too, or the wait never ends.
+  return (refer ? `  <recv request="REFER" optional="true" ${timeout} next="refer_${next}"/>\n` : '') + `  <recv request="BYE" ${timeout} next="remote_bye"/>\n`;
+};
 
 /** How the test caller answers a REFER (a cold transfer, RFC 3515). */
 export type ReferAnswer =
