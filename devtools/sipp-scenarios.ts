@@ -51,6 +51,14 @@ export function planDtmf(presses: readonly DtmfPress[]): DtmfAction[] {
   return actions;
 }
 
+/**
+ * The `play_dtmf` digits of presses made on cue, in order, with the filler of {@link planDtmf}
+ * after an action of one digit.
+ */
+export function planCued(cued: readonly string[]): string[] {
+  return planDtmf(cued.map((digits) => ({ digits, atMs: 0 }))).map((a) => a.play);
+}
+
 const sdp = (direction: 'sendrecv') => `v=0
       o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
       s=-
@@ -63,9 +71,41 @@ const sdp = (direction: 'sendrecv') => `v=0
       a=ptime:20
       a=${direction}`;
 
-/** Waits `ms` for a BYE from the far end: BYE → label `remote_bye`, timeout → label `next`. */
-const waitForBye = (ms: number, next: string) =>
-  `  <recv request="BYE" timeout="${Math.max(1, Math.round(ms))}" ontimeout="${next}" next="remote_bye"/>\n`;
+/** A request the phone may get while it waits, besides the far end's BYE, and the label it leads to. */
+interface Awaited {
+  readonly request: string;
+  readonly next: string;
+}
+
+/**
+ * Waits `ms` for a BYE from the far end: BYE → label `remote_bye`, timeout → label `next`; each of
+ * `also` meanwhile → its own label.
+ */
+const waitForBye = (ms: number, next: string, also: readonly Awaited[] = []) => {
+  const timeout = `timeout="${Math.max(1, Math.round(ms))}" ontimeout="${next}"`;
+  // SIPp waits at the first recv of the block: the optional ones carry the timeout too, or the wait never ends.
+  return `${also.map((a) => `  <recv request="${a.request}" optional="true" ${timeout} next="${a.next}"/>\n`).join('')}  <recv request="BYE" ${timeout} next="remote_bye"/>\n`;
+};
+
+/**
+ * The requests a test sends the phone to cue it (see `SipCaller.press` in sipp.ts): an INFO presses
+ * the next keys of `cued`, a MESSAGE hangs up. No carrier sends either inside our calls.
+ */
+export const CUE = { press: 'INFO', hangUp: 'MESSAGE' } as const;
+
+/** The phone's 200 OK to a cue (a request from the test, answered to its Via). */
+const cueAnswered = `  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+`;
 
 const answerBye = `  <label id="remote_bye"/>
   <send>
@@ -90,23 +130,34 @@ const answerBye = `  <label id="remote_bye"/>
 function inCall(opts: {
   audioFile?: string;
   dtmf: readonly DtmfPress[];
+  cued: readonly string[];
   hangupAfterMs: number;
   byeHeaders: string;
 }): string {
+  if (opts.dtmf.length && opts.cued.length) throw new Error('press keys at offsets (dtmf) or on cue (cued), not both');
   let xml = '';
   if (opts.audioFile) {
     // -1 loops forever: livekit-sip hangs up a call that sends no RTP for ~15 s.
     xml += `  <nop><action><exec rtp_stream="${opts.audioFile},-1,0"/></action></nop>\n`;
   }
   let now = 0;
+  // A MESSAGE (the test's cue) hangs up at once, whatever the phone was waiting for.
+  const hangUpCue = { request: CUE.hangUp, next: 'hangup_cue' };
   planDtmf(opts.dtmf).forEach((action, i) => {
     if (action.atMs >= opts.hangupAfterMs) return;
-    xml += waitForBye(action.atMs - now, `dtmf_${i}`);
+    xml += waitForBye(action.atMs - now, `dtmf_${i}`, [hangUpCue]);
     xml += `  <label id="dtmf_${i}"/>\n`;
     xml += `  <nop><action><exec play_dtmf="${action.play},${DTMF_TONE_MS}"/></action></nop>\n`;
     now = action.atMs;
   });
-  xml += waitForBye(opts.hangupAfterMs - now, 'local_bye');
+  // Keys on cue: each action waits for its INFO, the hang-up time at most; a MESSAGE hangs up at once.
+  planCued(opts.cued).forEach((play, i) => {
+    xml += waitForBye(opts.hangupAfterMs, 'local_bye', [{ request: CUE.press, next: `cue_${i}` }, hangUpCue]);
+    xml += `  <label id="cue_${i}"/>\n${cueAnswered}`;
+    xml += `  <nop><action><exec play_dtmf="${play},${DTMF_TONE_MS}"/></action></nop>\n`;
+  });
+  xml += waitForBye(opts.cued.length ? opts.hangupAfterMs : opts.hangupAfterMs - now, 'local_bye', [hangUpCue]);
+  xml += `  <label id="hangup_cue"/>\n${cueAnswered}`;
   xml += `  <label id="local_bye"/>
   <send retrans="500">
     <![CDATA[
@@ -129,7 +180,9 @@ export interface CallerScript {
   readonly audioFile?: string;
   /** Key presses, offsets from the answer. */
   readonly dtmf?: readonly DtmfPress[];
-  /** Hang up this long after the answer unless the far end hangs up first, in ms. */
+  /** Keys pressed on cue instead, one entry per cue, in order (see {@link CUE}). */
+  readonly cued?: readonly string[];
+  /** Hang up this long after the answer unless the far end hangs up first (or a cue says so), in ms. */
   readonly hangupAfterMs: number;
 }
 
@@ -175,6 +228,7 @@ ${dialog}
 ${inCall({
   audioFile: script.audioFile,
   dtmf: script.dtmf ?? [],
+  cued: script.cued ?? [],
   hangupAfterMs: script.hangupAfterMs,
   byeHeaders: `      BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -196,7 +250,9 @@ export interface CalleeScript {
   readonly answer: CalleeAnswer;
   readonly audioFile?: string;
   readonly dtmf?: readonly DtmfPress[];
-  /** Hang up this long after answering unless the far end hangs up first, in ms. */
+  /** Keys pressed on cue instead, one entry per cue, in order (see {@link CUE}). */
+  readonly cued?: readonly string[];
+  /** Hang up this long after answering unless the far end hangs up first (or a cue says so), in ms. */
   readonly hangupAfterMs?: number;
 }
 
@@ -299,6 +355,7 @@ ${responseHeaders('200 OK', '\n      Content-Type: application/sdp')}
 ${inCall({
   audioFile: script.audioFile,
   dtmf: script.dtmf ?? [],
+  cued: script.cued ?? [],
   hangupAfterMs: script.hangupAfterMs ?? 30_000,
   byeHeaders: `      BYE [$remote_contact] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
