@@ -8,6 +8,8 @@ import type { AppointmentDetails, AppointmentStore } from '../src/store/index.js
 import { uniqueNumber } from './livekit.js';
 
 let count = 0;
+/** Appointment starts (ISO) given so far: a test run again on its retry asks for the same time again. */
+const taken = new Set<string>();
 
 /** A patient of Doctor Chen with one appointment. */
 export interface TestPatient {
@@ -23,7 +25,8 @@ export interface TestPatient {
 
 /**
  * Adds a patient and an appointment tomorrow at `time` (default: a different time for each
- * patient, so slots never collide).
+ * patient, so slots never collide). A `time` already given to an earlier patient of this process
+ * (a test on its retry) moves a day later, as Doctor Chen has one slot at a time.
  * @param opts.dateOfBirth ISO `YYYY-MM-DD`; default 1985-03-14.
  * @param opts.phone E.164 of another test patient, to share their number (a family); default a new unique one.
  */
@@ -40,7 +43,9 @@ export async function addPatient(
   await store.upsertPatient({ id: `p-${id}`, name, phoneE164: phone, dateOfBirth });
   const tomorrow = DateTime.now().setZone('America/Los_Angeles').plus({ days: 1 }).startOf('day');
   // Each patient 11 minutes after the previous one from 07:00, unless told: slots never collide.
-  const start = opts.time ? tomorrow.set(opts.time) : tomorrow.plus({ minutes: 7 * 60 + 11 * n });
+  let start = opts.time ? tomorrow.set(opts.time) : tomorrow.plus({ minutes: 7 * 60 + 11 * n });
+  while (taken.has(start.toISO()!)) start = start.plus({ days: 1 });
+  taken.add(start.toISO()!);
   await store.upsertAppointment({
     id: `a-${id}`,
     patientId: `p-${id}`,

@@ -51,6 +51,14 @@ export function planDtmf(presses: readonly DtmfPress[]): DtmfAction[] {
   return actions;
 }
 
+/**
+ * The `play_dtmf` digits of presses made on cue, in order, with the filler of {@link planDtmf}
+ * after an action of one digit.
+ */
+export function planCued(cued: readonly string[]): string[] {
+  return planDtmf(cued.map((digits) => ({ digits, atMs: 0 }))).map((a) => a.play);
+}
+
 const sdp = (direction: 'sendrecv') => `v=0
       o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
       s=-
@@ -63,15 +71,44 @@ const sdp = (direction: 'sendrecv') => `v=0
       a=ptime:20
       a=${direction}`;
 
+/** A request the phone may get while it waits, besides the far end's BYE, and the label it leads to. */
+interface Awaited {
+  readonly request: string;
+  readonly next: string;
+}
+
 /**
- * Waits `ms` for a BYE from the far end: BYE → label `remote_bye`, timeout → label `next`. With
- * `refer`, a REFER meanwhile → label `refer_<next>` (see {@link referBranch}).
+ * Waits `ms` for a BYE from the far end: BYE → label `remote_bye`, timeout → label `next`; each of
+ * `also` meanwhile → its own label.
  */
-const waitForBye = (ms: number, next: string, refer = false) => {
+const waitForBye = (ms: number, next: string, also: readonly Awaited[] = []) => {
   const timeout = `timeout="${Math.max(1, Math.round(ms))}" ontimeout="${next}"`;
-  // SIPp waits at the first recv of the block: the optional REFER carries the timeout too, or the wait never ends.
-  return (refer ? `  <recv request="REFER" optional="true" ${timeout} next="refer_${next}"/>\n` : '') + `  <recv request="BYE" ${timeout} next="remote_bye"/>\n`;
+  // SIPp waits at the first recv of the block: the optional ones carry the timeout too, or the wait never ends.
+  return `${also.map((a) => `  <recv request="${a.request}" optional="true" ${timeout} next="${a.next}"/>\n`).join('')}  <recv request="BYE" ${timeout} next="remote_bye"/>\n`;
 };
+
+/**
+ * The requests a test sends the phone to cue it (see `SipCaller.press` in sipp.ts): an INFO presses
+ * the next keys of `cued`, a MESSAGE hangs up. No carrier sends either inside our calls.
+ */
+export const CUE = { press: 'INFO', hangUp: 'MESSAGE' } as const;
+
+/** A MESSAGE (the test's cue) hangs up at once, whatever the phone was waiting for. */
+const HANG_UP_CUE: Awaited = { request: CUE.hangUp, next: 'hangup_cue' };
+
+/** The phone's 200 OK to a cue (a request from the test, answered to its Via). */
+const cueAnswered = `  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+`;
 
 /** How the test caller answers a REFER (a cold transfer, RFC 3515). */
 export type ReferAnswer =
@@ -104,7 +141,7 @@ ${contact}
     ]]>
   </send>
 `;
-  if (answer.kind === 'refuse') return `${xml}${waitForBye(answer.thenMs, next)}`;
+  if (answer.kind === 'refuse') return `${xml}${waitForBye(answer.thenMs, next, [HANG_UP_CUE])}`;
   xml += `  <send retrans="500">
     <![CDATA[
       NOTIFY [next_url] SIP/2.0
@@ -150,34 +187,47 @@ const answerBye = `  <label id="remote_bye"/>
 function inCall(opts: {
   audioFile?: string;
   dtmf: readonly DtmfPress[];
+  cued: readonly string[];
   hangupAfterMs: number;
   byeHeaders: string;
   /** The caller's answer to a REFER, with its dialog and Contact lines; absent: a REFER aborts the scenario. */
   refer?: { answer: ReferAnswer; dialog: string; contact: string };
 }): string {
+  if (opts.dtmf.length && opts.cued.length) throw new Error('press keys at offsets (dtmf) or on cue (cued), not both');
   let xml = '';
   if (opts.audioFile) {
     // -1 loops forever: livekit-sip hangs up a call that sends no RTP for ~15 s.
     xml += `  <nop><action><exec rtp_stream="${opts.audioFile},-1,0"/></action></nop>\n`;
   }
   let now = 0;
-  const referred = opts.refer !== undefined;
+  // A REFER (a cold transfer) may come during any wait, when the test says how to answer it.
   const steps: string[] = [];
+  const also = (next: string): Awaited[] => (opts.refer ? [{ request: 'REFER', next: `refer_${next}` }, HANG_UP_CUE] : [HANG_UP_CUE]);
   planDtmf(opts.dtmf).forEach((action, i) => {
     if (action.atMs >= opts.hangupAfterMs) return;
-    xml += waitForBye(action.atMs - now, `dtmf_${i}`, referred);
+    xml += waitForBye(action.atMs - now, `dtmf_${i}`, also(`dtmf_${i}`));
     xml += `  <label id="dtmf_${i}"/>\n`;
     xml += `  <nop><action><exec play_dtmf="${action.play},${DTMF_TONE_MS}"/></action></nop>\n`;
     steps.push(`dtmf_${i}`);
     now = action.atMs;
   });
-  xml += waitForBye(opts.hangupAfterMs - now, 'local_bye', referred);
+  // Keys on cue: each action waits for its INFO, the hang-up time at most; a MESSAGE hangs up at once.
+  planCued(opts.cued).forEach((play, i) => {
+    // A refused REFER comes back to this wait (its label), not on to the keys.
+    xml += `  <label id="wait_cue_${i}"/>\n`;
+    xml += waitForBye(opts.hangupAfterMs, 'local_bye', [{ request: CUE.press, next: `cue_${i}` }, ...also(`wait_cue_${i}`)]);
+    steps.push(`wait_cue_${i}`);
+    xml += `  <label id="cue_${i}"/>\n${cueAnswered}`;
+    xml += `  <nop><action><exec play_dtmf="${play},${DTMF_TONE_MS}"/></action></nop>\n`;
+  });
+  xml += waitForBye(opts.cued.length ? opts.hangupAfterMs : opts.hangupAfterMs - now, 'local_bye', also('local_bye'));
   steps.push('local_bye');
   if (opts.refer) {
     // The REFER branches sit out of the straight path: jumped over, reached only from a wait.
     const r = opts.refer;
     xml += `  <nop next="local_bye"/>\n${steps.map((next) => referBranch(next, r.answer, r.dialog, r.contact)).join('')}`;
   }
+  xml += `  <label id="hangup_cue"/>\n${cueAnswered}`;
   xml += `  <label id="local_bye"/>
   <send retrans="500">
     <![CDATA[
@@ -200,7 +250,9 @@ export interface CallerScript {
   readonly audioFile?: string;
   /** Key presses, offsets from the answer. */
   readonly dtmf?: readonly DtmfPress[];
-  /** Hang up this long after the answer unless the far end hangs up first, in ms. */
+  /** Keys pressed on cue instead, one entry per cue, in order (see {@link CUE}). */
+  readonly cued?: readonly string[];
+  /** Hang up this long after the answer unless the far end hangs up first (or a cue says so), in ms. */
   readonly hangupAfterMs: number;
   /** How a REFER (the agent's cold transfer) is answered; absent: a REFER fails the scenario. */
   readonly refer?: ReferAnswer;
@@ -248,6 +300,7 @@ ${dialog}
 ${inCall({
   audioFile: script.audioFile,
   dtmf: script.dtmf ?? [],
+  cued: script.cued ?? [],
   hangupAfterMs: script.hangupAfterMs,
   byeHeaders: `      BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -270,7 +323,9 @@ export interface CalleeScript {
   readonly answer: CalleeAnswer;
   readonly audioFile?: string;
   readonly dtmf?: readonly DtmfPress[];
-  /** Hang up this long after answering unless the far end hangs up first, in ms. */
+  /** Keys pressed on cue instead, one entry per cue, in order (see {@link CUE}). */
+  readonly cued?: readonly string[];
+  /** Hang up this long after answering unless the far end hangs up first (or a cue says so), in ms. */
   readonly hangupAfterMs?: number;
 }
 
@@ -373,6 +428,7 @@ ${responseHeaders('200 OK', '\n      Content-Type: application/sdp')}
 ${inCall({
   audioFile: script.audioFile,
   dtmf: script.dtmf ?? [],
+  cued: script.cued ?? [],
   hangupAfterMs: script.hangupAfterMs ?? 30_000,
   byeHeaders: `      BYE [$remote_contact] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]

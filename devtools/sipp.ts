@@ -18,7 +18,7 @@ import {
   type RtpPacket,
   type SipMessageSeen,
 } from './rtp.js';
-import { callerScenario, calleeScenario, type CalleeAnswer, type DtmfPress, type ReferAnswer } from './sipp-scenarios.js';
+import { callerScenario, calleeScenario, CUE, DTMF_TONE_MS, type CalleeAnswer, type DtmfPress, type ReferAnswer } from './sipp-scenarios.js';
 import { ensureStack, STACK_DIR } from './stack.js';
 
 /** What one call looked like from the test phone. */
@@ -83,6 +83,7 @@ class Phone {
   private tcpdump?: ChildProcess;
   private exited?: Promise<number | null>;
   private output = '';
+  private cues = 0;
 
   constructor(private readonly o: PhoneOptions) {
     this.dir = join(STACK_DIR, 'calls', `${Date.now()}-${process.pid}-${++callCounter}-${o.name}`);
@@ -181,6 +182,37 @@ class Phone {
     });
   }
 
+  /**
+   * Sends SIPp a cue: a `request` (see {@link CUE}) inside its call, from a socket of ours, which
+   * SIPp answers with 200 OK and acts on. The call's Call-ID is read from the capture so far.
+   * @throws Error when the capture holds no INVITE yet (the call has not started).
+   */
+  async cue(request: string): Promise<void> {
+    const invite = parsePcapUdp(readFileSync(join(this.dir, 'capture.pcap')))
+      .map((d) => d.data.toString('latin1'))
+      .find((t) => t.startsWith('INVITE '));
+    const callId = invite?.match(/^(?:Call-ID|i):\s*(\S+)/im)?.[1];
+    if (!callId) throw new Error(`cannot cue the phone (${request}): no INVITE captured yet`);
+    const n = ++this.cues;
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const message = [
+      `${request} sip:phone@127.0.0.1:${this.o.sipPort} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${socket.address().port};branch=z9hG4bK-cue-${process.pid}-${n}`,
+      'From: <sip:test@127.0.0.1>;tag=cue',
+      'To: <sip:phone@127.0.0.1>',
+      `Call-ID: ${callId}`,
+      `CSeq: ${n} ${request}`,
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    await new Promise<void>((resolve, reject) => socket.send(message, this.o.sipPort, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    // SIPp's 200 OK comes back to this socket; nobody needs it.
+    setTimeout(() => socket.close(), 2000).unref();
+  }
+
   /** Kills SIPp and the capture (for cleanup after a failed test). */
   async kill(): Promise<void> {
     if (this.sipp && this.sipp.exitCode === null) this.sipp.kill('SIGKILL');
@@ -198,7 +230,9 @@ export interface SipCallerOptions {
   readonly audioFile?: string;
   /** Keys to press, at offsets from the answer. */
   readonly dtmf?: readonly DtmfPress[];
-  /** Hang up this long after the answer unless the far end hangs up first, in ms. */
+  /** Or keys to press when the test says so ({@link SipCaller.press}), one entry per press, in order. */
+  readonly cued?: readonly string[];
+  /** Hang up this long after the answer unless the far end (or {@link SipCaller.hangUp}) hangs up first, in ms. */
   readonly hangupAfterMs: number;
   /** Overall limit in s (default: hang-up time + 60 s — a call set up slowly on a loaded host still ends on its own). */
   readonly timeoutS?: number;
@@ -206,19 +240,46 @@ export interface SipCallerOptions {
   readonly refer?: ReferAnswer;
 }
 
+/** A test phone in a call: what it received, and what the test makes it do meanwhile. */
+abstract class TestPhone {
+  protected constructor(private readonly phone: Phone) {}
+
+  /** Waits for the call to end and returns what the phone received. */
+  result(): Promise<CallResult> {
+    return this.phone.wait();
+  }
+
+  /**
+   * Presses the next keys of `cued` now (SIPp plays them as RFC 2833 events, {@link DTMF_TONE_MS}
+   * each and as long again between digits). Leave them time to play before the next press: a
+   * `play_dtmf` still playing is cut short by the next.
+   */
+  press(): Promise<void> {
+    return this.phone.cue(CUE.press);
+  }
+
+  /** Hangs up now (BYE), instead of at the hang-up time. */
+  hangUp(): Promise<void> {
+    return this.phone.cue(CUE.hangUp);
+  }
+
+  /** Ends the call abruptly (SIPp killed, no BYE). */
+  kill(): Promise<void> {
+    return this.phone.kill();
+  }
+}
+
 /**
  * Places one call into livekit-sip: `const call = await SipCaller.dial({...}); const r = await call.result();`
  */
-export class SipCaller {
-  private constructor(private readonly phone: Phone) {}
-
+export class SipCaller extends TestPhone {
   /** Starts the call (resolves once SIPp runs, not when it is answered). */
   static async dial(o: SipCallerOptions): Promise<SipCaller> {
     const stack = ensureStack();
     const mediaPort = await freePorts();
     const phone = new Phone({
       name: 'caller',
-      scenario: callerScenario({ callerId: o.from, audioFile: o.audioFile, dtmf: o.dtmf, hangupAfterMs: o.hangupAfterMs, refer: o.refer }),
+      scenario: callerScenario({ callerId: o.from, audioFile: o.audioFile, dtmf: o.dtmf, cued: o.cued, hangupAfterMs: o.hangupAfterMs, refer: o.refer }),
       args: [`${stack.sipHost}:${stack.sipPort}`, '-s', o.to],
       timeoutS: o.timeoutS ?? Math.ceil(o.hangupAfterMs / 1000) + 60,
       sipPort: mediaPort + 3,
@@ -226,16 +287,6 @@ export class SipCaller {
     });
     await phone.start();
     return new SipCaller(phone);
-  }
-
-  /** Waits for the call to end and returns what the caller received. */
-  result(): Promise<CallResult> {
-    return this.phone.wait();
-  }
-
-  /** Ends the call abruptly (SIPp killed, no BYE). */
-  kill(): Promise<void> {
-    return this.phone.kill();
   }
 }
 
@@ -245,7 +296,9 @@ export interface SipCalleeOptions {
   readonly answer: CalleeAnswer;
   readonly audioFile?: string;
   readonly dtmf?: readonly DtmfPress[];
-  /** Hang up this long after answering unless the far end hangs up first, in ms. */
+  /** Or keys to press when the test says so ({@link SipCallee.press}), one entry per press, in order. */
+  readonly cued?: readonly string[];
+  /** Hang up this long after answering unless the far end (or {@link SipCallee.hangUp}) hangs up first, in ms. */
   readonly hangupAfterMs?: number;
   /** Overall limit in s (default 60). */
   readonly timeoutS?: number;
@@ -259,19 +312,21 @@ export interface SipCalleeOptions {
  * Waits for one call on 127.0.0.1:`port` (point an outbound trunk there):
  * `const callee = await SipCallee.listen({...}); …dial…; const r = await callee.result();`
  */
-export class SipCallee {
+export class SipCallee extends TestPhone {
   private constructor(
-    private readonly phone: Phone,
+    phone: Phone,
     /** The SIP port the callee listens on. */
     readonly port: number,
-  ) {}
+  ) {
+    super(phone);
+  }
 
   static async listen(o: SipCalleeOptions): Promise<SipCallee> {
     const mediaPort = await freePorts();
     const port = o.port ?? mediaPort + 3;
     const phone = new Phone({
       name: 'callee',
-      scenario: calleeScenario({ answer: o.answer, audioFile: o.audioFile, dtmf: o.dtmf, hangupAfterMs: o.hangupAfterMs }),
+      scenario: calleeScenario({ answer: o.answer, audioFile: o.audioFile, dtmf: o.dtmf, cued: o.cued, hangupAfterMs: o.hangupAfterMs }),
       args: o.calls && o.calls > 1 ? ['-m', String(o.calls)] : [],
       timeoutS: o.timeoutS ?? 60,
       sipPort: port,
@@ -279,13 +334,5 @@ export class SipCallee {
     });
     await phone.start();
     return new SipCallee(phone, port);
-  }
-
-  result(): Promise<CallResult> {
-    return this.phone.wait();
-  }
-
-  kill(): Promise<void> {
-    return this.phone.kill();
   }
 }

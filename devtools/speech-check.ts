@@ -114,3 +114,19 @@ export async function firstHeardAfter(call: HeardAudio, fromMs: number, candidat
   const speech = firstSpeech(part, 8000);
   return speech ? recognizeAmong(part.subarray(speech.start, speech.end), 8000, candidates) : '';
 }
+
+/**
+ * Every stretch of speech the phone heard between `fromMs` and `toMs` (wall-clock ms), each
+ * recognised among `candidates`, in order: what was said after a moment, however late a loaded
+ * host played it, without assuming which sentence came first.
+ * @returns the recognised words of each stretch ('' for one that matched none).
+ */
+export async function heardAfter(call: HeardAudio, fromMs: number, candidates: readonly string[], toMs = Infinity): Promise<string[]> {
+  let part = audioBetween(call, fromMs, toMs);
+  const heard: string[] = [];
+  for (let speech = firstSpeech(part, 8000); speech; speech = firstSpeech(part, 8000)) {
+    heard.push(await recognizeAmong(part.subarray(speech.start, speech.end), 8000, candidates));
+    part = part.subarray(speech.end);
+  }
+  return heard;
+}

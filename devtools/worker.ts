@@ -14,6 +14,7 @@ import { placeCall } from '../src/outbound/dialer.js';
 import { inspectDatabase } from './database.js';
 import { clients } from './livekit.js';
 import { ensureStack, REPO_ROOT, STACK_DIR } from './stack.js';
+import { WAIT_SCALE } from './wait.js';
 
 /** The built worker entry (`npm run build`). */
 export const WORKER_ENTRY = join(REPO_ROOT, 'dist', 'worker', 'main.js');
@@ -58,7 +59,7 @@ export const CALLER_ID_ONLY: Readonly<Record<string, string>> = { CALLER_VERIFIC
  * Starts a worker in keypad mode (no GOOGLE_API_KEY) unless `env` says otherwise, and waits until
  * it has registered with LiveKit.
  * `nodeArgs` go before the entry (job processes inherit them), e.g. `--cpu-prof`.
- * @throws Error with the worker's output when it exits or does not register within 60 s.
+ * @throws Error with the worker's output when it exits or does not register within 60 s × {@link WAIT_SCALE}.
  */
 export async function startWorker(name: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<TestWorker> {
   const stack = ensureStack();
@@ -97,12 +98,12 @@ export async function startWorker(name: string, env: Record<string, string> = {}
   child.stderr!.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 60_000 * WAIT_SCALE;
   while (!output.includes('registered worker')) {
     if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}):\n${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`worker did not register within 60 s:\n${output}`);
+      throw new Error(`worker did not register within ${60 * WAIT_SCALE} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -22,6 +22,8 @@ import { closeInterruptedCalls, watchJobs } from './watch.js';
 
 /** Margin over the longest call before an open record counts as left behind, in ms (closing words, the record's close). */
 const LEFT_OPEN_MARGIN_MS = 5 * 60_000;
+/** How long a new job process may take to load before the framework gives up on it, in ms (agents 1.9.0 default: 10 s). */
+const JOB_PROCESS_START_TIMEOUT_MS = 60_000;
 
 /** Ends the process with one line for the operator. */
 function fail(message: string): never {
@@ -87,6 +89,10 @@ await runWorker(
     // After draining, an idle process started during the drain may never acknowledge the shutdown
     // request (agents 1.9.0); the default 60 s wait for it only delays the exit.
     shutdownProcessTimeout: 10_000,
+    // A job process loads the framework, the plugins and the store before it can take a call: ~2 s of CPU.
+    // On a host whose CPU is shared (steal, a container quota) that took over the framework's 10 s
+    // default; the process was killed and a new one started, which starved the calls in progress.
+    initializeProcessTimeout: JOB_PROCESS_START_TIMEOUT_MS,
   },
   {
     log,

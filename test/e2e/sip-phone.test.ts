@@ -65,6 +65,25 @@ describe('SipCaller and SipCallee on the local stack', () => {
     expect(t[4]! - t[2]!).toBeGreaterThan(1000);
   });
 
+  it('presses keys and hangs up when the test cues it, not at set times', async () => {
+    const { call, observer } = await inboundCall({ audioFile: speechUlaw('Testing cues.'), cued: ['1', '23'], hangupAfterMs: 60_000 });
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(observer.dtmf).toEqual([]); // nothing pressed before the first cue
+    await call.press();
+    await observer.waitFor(() => observer.dtmf.length === 1 || undefined, 10_000, 'the first cued key');
+    await call.press();
+    await observer.waitFor(() => observer.dtmf.length === 3 || undefined, 10_000, 'the second cued keys');
+    await call.hangUp();
+    const result = await call.result();
+    expect(result.exitCode, result.log).toBe(0);
+    expect(observer.dtmf.map((d) => d.digit)).toEqual(['1', '2', '3']);
+    expect(result.dtmfSent.map((d) => d.digit)).toEqual(['1', '2', '3']); // the filler D shares the 1's timestamp: one event
+    // The caller hung up (its BYE to livekit-sip), long before its 60 s.
+    expect(result.sip.some((m) => m.dstPort === 5060 && m.firstLine.startsWith('BYE'))).toBe(true);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('ends when LiveKit hangs up (room deleted → BYE to the caller)', async () => {
     const { call, observer, roomName } = await inboundCall({
       audioFile: speechUlaw('Please hang up on me.'),

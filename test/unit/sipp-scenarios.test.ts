@@ -56,6 +56,32 @@ describe('callerScenario', () => {
     expect(xml).toContain('play_dtmf="D2,160"');
   });
 
+  it('hangs up at once on the test\'s cue (a MESSAGE), whatever it was waiting for', () => {
+    const cues = [...xml.matchAll(/<recv request="MESSAGE" optional="true" timeout="(\d+)" ontimeout="(\w+)" next="hangup_cue"\/>/g)].map((m) => m[1]);
+    expect(cues).toEqual(['2000', '1500', '4500']);
+    expect(xml.indexOf('<label id="hangup_cue"/>')).toBeLessThan(xml.indexOf('<label id="local_bye"/>'));
+  });
+
+  it('presses keys on cue (an INFO each, answered 200 OK), up to the hang-up time', () => {
+    const cued = callerScenario({ callerId: '+15550001234', cued: ['1', '2', '34'], hangupAfterMs: 60_000 });
+    const waits = [...cued.matchAll(/<recv request="INFO" optional="true" timeout="(\d+)" ontimeout="(\w+)" next="(\w+)"\/>/g)].map((m) => m.slice(1));
+    expect(waits).toEqual([
+      ['60000', 'local_bye', 'cue_0'],
+      ['60000', 'local_bye', 'cue_1'],
+      ['60000', 'local_bye', 'cue_2'],
+    ]);
+    // Each cue is answered before its keys are played; after an action of one digit comes the filler.
+    const played = [...cued.matchAll(/<label id="(cue_\d)"\/>\s*<send>\s*<!\[CDATA\[\s*SIP\/2\.0 200 OK[\s\S]*?play_dtmf="([^"]+)"/g)].map((m) => [m[1], m[2]]);
+    expect(played).toEqual([
+      ['cue_0', '1,160'],
+      ['cue_1', 'D2,160'],
+      ['cue_2', '34,160'],
+    ]);
+    expect(() => callerScenario({ callerId: '+15550001234', cued: ['1'], dtmf: [{ digits: '2', atMs: 0 }], hangupAfterMs: 1000 })).toThrow(
+      'press keys at offsets (dtmf) or on cue (cued), not both',
+    );
+  });
+
   it('drops presses planned after the hang-up', () => {
     const late = callerScenario({ callerId: '+15550001234', dtmf: [{ digits: '9', atMs: 9000 }], hangupAfterMs: 5000 });
     expect(late).not.toContain('play_dtmf');
