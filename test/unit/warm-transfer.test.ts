@@ -1,0 +1,92 @@
+import { ServerError, SipCallError } from 'livekit-server-sdk';
+import { describe, expect, it } from 'vitest';
+import { DESK_IDENTITY, DESK_QUESTION, warmTransfer, type WarmApi, type WarmRoom } from '../../src/transfer/warm.js';
+
+/** A room and an API that record what the transfer did, in order; the desk answers with `keys`. */
+function scene(keys: (string | 'left' | 'timeout')[], dial: () => Promise<void> = async () => undefined) {
+  const did: string[] = [];
+  const tracks = new Map<string, string[]>([['caller', ['TR_caller']]]);
+  const track = (sid: string) => ({ sid, close: async () => void did.push(`close ${sid}`) });
+  const room: WarmRoom = {
+    startHold: async () => (did.push('hold'), track('TR_hold')),
+    openBriefing: async () => ({ ...track('TR_brief'), say: async (text: string) => void did.push(`say ${text}`) }),
+    audioTracksOf: (identity) => tracks.get(identity) ?? [],
+    agentVoiceTracks: () => ['TR_voice'],
+    audioTrackFrom: async () => undefined,
+    nextKey: async () => keys.shift() ?? 'timeout',
+  };
+  const api: WarmApi = {
+    dial: async (identity) => {
+      did.push(`dial ${identity}`);
+      await dial();
+      tracks.set(DESK_IDENTITY, ['TR_desk']);
+    },
+    hear: async (identity, sids, on) => void did.push(`${on ? 'hear' : 'mute'} ${identity} ${sids.join(',')}`),
+    remove: async (identity) => void did.push(`remove ${identity}`),
+  };
+  return { did, room, api };
+}
+
+const opts = { ringTimeoutS: 25, decisionMs: 8000 };
+const BRIEF = 'Maria Garcia is calling about her appointment.';
+
+describe('warm transfer in the caller\'s own room', () => {
+  it('the desk presses 1: briefed where the caller cannot hear, then the two hear each other and the music stops', async () => {
+    const { did, room, api } = scene(['1']);
+    expect(await warmTransfer(room, api, 'caller', BRIEF, opts)).toEqual({ status: 'accepted', detail: 'the desk pressed 1 (warm transfer)' });
+    expect(did).toEqual([
+      'hold',
+      'mute caller TR_brief', // before a word is said on it
+      `dial ${DESK_IDENTITY}`,
+      `mute ${DESK_IDENTITY} TR_caller,TR_hold,TR_voice`,
+      'mute caller TR_desk',
+      `say ${BRIEF} ${DESK_QUESTION}`,
+      'close TR_hold',
+      'close TR_brief',
+      'hear caller TR_desk',
+      `hear ${DESK_IDENTITY} TR_caller`,
+    ]);
+  });
+
+  it('other keys are ignored until 1 or 2', async () => {
+    const { room, api } = scene(['5', '*', '1']);
+    expect((await warmTransfer(room, api, 'caller', BRIEF, opts)).status).toBe('accepted');
+  });
+
+  it.each([
+    [['2'], 'the desk pressed 2'],
+    [['left'], 'the desk hung up during the briefing'],
+    [['timeout', 'timeout'], 'no key from the desk in 16 s'],
+  ])('the desk answers %j: declined, the desk removed, the music stopped, the caller never connected', async (keys, detail) => {
+    const silent = keys[0] === 'timeout';
+    const { did, room, api } = scene([...keys]);
+    expect(await warmTransfer(room, api, 'caller', BRIEF, opts)).toEqual({ status: 'declined', detail });
+    expect(did).toContain(`remove ${DESK_IDENTITY}`);
+    expect(did).toContain('close TR_hold');
+    expect(did.some((d) => d.startsWith('hear caller'))).toBe(false);
+    // The briefing is said again once when the desk said nothing.
+    expect(did.filter((d) => d.startsWith('say')).length).toBe(silent ? 2 : 1);
+  });
+
+  it.each([
+    [486, 'busy'],
+    [480, 'no_answer'],
+    [603, 'declined'],
+  ] as const)('the desk\'s line answers %i: %s, the music stopped, nothing briefed', async (code, status) => {
+    const { did, room, api } = scene([], async () => {
+      throw SipCallError.fromServerError(new ServerError('dial failed', 'twirp error unknown: INVITE failed', 500, 'unavailable', { sip_status_code: String(code), sip_status: 'x' }));
+    });
+    expect((await warmTransfer(room, api, 'caller', BRIEF, opts)).status).toBe(status);
+    expect(did).toContain('close TR_hold');
+    expect(did.some((d) => d.startsWith('say'))).toBe(false);
+  });
+
+  it('a failure of LiveKit\'s API midway ends as failed, with the hold music stopped', async () => {
+    const { did, room, api } = scene(['1']);
+    api.hear = async () => {
+      throw new Error('twirp error: participant not found');
+    };
+    expect(await warmTransfer(room, api, 'caller', BRIEF, opts)).toEqual({ status: 'failed', detail: 'twirp error: participant not found' });
+    expect(did).toContain('close TR_hold');
+  });
+});
