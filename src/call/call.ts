@@ -25,6 +25,7 @@ import {
   afterKey,
   checkNotSaved,
   connecting,
+  deskBriefing,
   greetingFor,
   leaveMessage,
   type DeskUnavailable,
@@ -61,6 +62,8 @@ export interface CallRoom {
   has(identity: string): boolean;
   /** Ends the call for everyone (deletes the room: BYE to a SIP caller). Safe to call more than once. */
   hangUp(): Promise<void>;
+  /** Leaves the room without ending it: the caller stays, with the desk after a warm transfer. */
+  leave(): Promise<void>;
 }
 
 /** What a voice model's tools work on (src/voice/tools.ts). */
@@ -152,13 +155,16 @@ export interface CallVoice {
 export interface FrontDesk {
   /** The desk's E.164 number or SIP URI, as saved on the call record. */
   readonly target: string;
+  /** Warm: the agent briefs the desk in the call's own room and leaves the two there; cold: SIP REFER. */
+  readonly warm: boolean;
   /** Whether the desk answers at `at` (its opening hours). */
   isOpen(at: Date): boolean;
   /**
    * Hands the caller (their participant identity) to the desk and resolves with how it went; never
-   * rejects. `accepted`: the caller is with the desk and the agent's part is over.
+   * rejects. `accepted`: the caller is with the desk and the agent's part is over. `briefing`: what
+   * the desk is told first in a warm transfer (who is calling, and why).
    */
-  transfer(identity: string): Promise<TransferResult>;
+  transfer(identity: string, briefing: string): Promise<TransferResult>;
 }
 
 /** Where a keypad caller leaves a message (src/transfer/recording.ts), and whether a new one is notified. */
@@ -297,6 +303,8 @@ export class Call {
   private closing?: Promise<CallEnded>;
   /** Aborted to end the message being recorded (the caller pressed #). */
   private stopRecording?: AbortController;
+  /** The caller was left with the desk (a warm transfer): the agent leaves the room instead of ending it. */
+  private handedOver = false;
   private resolveEnded!: (e: CallEnded) => void;
   private readonly ended = new Promise<CallEnded>((resolve) => (this.resolveEnded = resolve));
 
@@ -718,7 +726,7 @@ export class Call {
     const desk = this.o.desk!;
     this.set('transfer');
     if (announce) await this.sayOrLog(connecting(this.o.script), 'connecting words');
-    const result = await desk.transfer(this.party!.identity);
+    const result = await desk.transfer(this.party!.identity, deskBriefing(this.o.script, this.situation!, this.phone));
     const accepted = result.status === 'accepted';
     this.o.log.info({ status: result.status, detail: result.detail }, 'transfer to the front desk');
     try {
@@ -728,6 +736,8 @@ export class Call {
       this.problems.push(`transfer ${result.status} not saved: ${(err as Error).message}`);
     }
     if (accepted) {
+      // Warm: caller and desk talk in this room, which must outlive the agent.
+      this.handedOver = desk.warm;
       void this.close('transferred to the front desk');
       return;
     }
@@ -941,7 +951,7 @@ export class Call {
     this.o.log.info({ outcome: record?.outcome, why }, 'call ended');
     // Stop speaking to an empty room, and release the room, so the job process can exit now.
     await this.speaker?.close().catch((err: unknown) => this.o.log.warn({ err }, 'closing the voice session failed'));
-    await this.o.room.hangUp();
+    await (this.handedOver ? this.o.room.leave() : this.o.room.hangUp());
     this.unmaskName?.();
     this.set('closed');
     const ended = { record, why };

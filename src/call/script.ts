@@ -85,6 +85,8 @@ export function callScript(clinic: string, order: DobOrder = 'MDY') {
     operatorRequested: () => 'Your request to speak with the operator has been recorded. A member of our staff will call you back shortly. Goodbye.',
     /** The caller is being put through to the front desk. */
     connecting: () => 'Please hold while I connect you to the front desk.',
+    /** The first words the desk hears in a warm transfer, before who is calling. */
+    deskIntro: () => `Hello, this is the ${clinic} phone assistant with a caller for the front desk.`,
     /** Nobody at the desk can take the call (`why`), so the caller is asked for a message. */
     leaveMessage: (why: DeskUnavailable) => `${DESK_UNAVAILABLE[why]} ${LEAVE_MESSAGE}`,
     messageSaved: () => 'Thank you. Your message is saved, and our staff will call you back. Goodbye.',
@@ -119,6 +121,29 @@ export function leaveMessage(s: CallScript, why: DeskUnavailable): Utterance {
     text: s.leaveMessage(why),
     facts: `${DESK_UNAVAILABLE[why]} Offer to take a message: ask their name, the number to call back (the one they are calling from unless they give another) and why they called, then call take_message.`,
   };
+}
+
+/**
+ * What the front desk is told of the caller in a warm transfer, where the caller cannot hear it:
+ * who (a name only once the caller proved who they are — the desk may ask itself), the appointment,
+ * and the last digits of the number they call from (the number in full is never spoken).
+ */
+export function deskBriefing(s: CallScript, situation: Situation, phone: string | undefined): string {
+  const from = phone ? `, calling from a number ending in ${phone.slice(-4).split('').join(' ')}` : '';
+  const who = (() => {
+    switch (situation.kind) {
+      case 'appointment':
+        return `${situation.patient.name} is on the line${from}, about ${describeAppointment(situation.appointment).replace(/^your /, 'their ')}.`;
+      case 'no_appointment':
+        return `${situation.patient.name} is on the line${from}, with no upcoming appointment on file.`;
+      case 'unverified':
+      case 'not_verified':
+        return `A caller who has not confirmed who they are is on the line${from}.`;
+      default:
+        return `A caller we do not have on file is on the line${from}.`;
+    }
+  })();
+  return `${s.deskIntro()} ${who} They asked to speak with a person.`;
 }
 
 /** "If this is Maria, press one. If not, press two." */

@@ -5,32 +5,58 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { AudioStream, TrackKind, type Room } from '@livekit/rtc-node';
+import { voice } from '@livekit/agents';
+import { AudioSource, AudioStream, LocalAudioTrack, RoomEvent, TrackKind, TrackPublishOptions, TrackSource, type Room } from '@livekit/rtc-node';
 import { DateTime } from 'luxon';
 import type { FrontDesk, MessageBox } from '../call/index.js';
 import type { AppConfig } from '../config/index.js';
 import type { LiveKitApi } from '../livekit/index.js';
 import { referCaller } from './cold.js';
+import { FLITE_SAMPLE_RATE, synthesizeFrames } from '../speech/flite.js';
 import { isOpen, parseOpeningHours } from './hours.js';
+import { DESK_IDENTITY, warmTransfer, type OwnTrack, type WarmApi, type WarmRoom } from './warm.js';
 import { MESSAGE_LIMITS, recordMessage, type PcmFrame } from './recording.js';
 
 /** Sample rate messages are recorded at, Hz: wideband speech (ITU-T G.722's 16 kHz), more than a phone line carries. */
 export const MESSAGE_SAMPLE_RATE = 16_000;
 
-type DeskConfig = Pick<AppConfig, 'OPERATOR_NUMBER' | 'TRANSFER_MODE' | 'CLINIC_HOURS' | 'CLINIC_TIMEZONE' | 'OPERATOR_RING_TIMEOUT_S'>;
+type DeskConfig = Pick<AppConfig, 'OPERATOR_NUMBER' | 'TRANSFER_MODE' | 'CLINIC_HOURS' | 'CLINIC_TIMEZONE' | 'OPERATOR_RING_TIMEOUT_S' | 'OUTBOUND_TRUNK_ID'>;
+
+/** How long the desk has to press 1 or 2 after each briefing, in ms. */
+export const DESK_DECISION_MS = 10_000;
 
 /**
- * The front desk of a call in `room`, or undefined when OPERATOR_NUMBER is not set (callers then
- * leave a message). Cold transfer only so far; warm comes with the rest of issue 14.
+ * What is wrong with the desk's settings taken together (each variable alone is checked by its
+ * schema): a warm transfer dials the desk through the outbound trunk, so it needs OUTBOUND_TRUNK_ID
+ * and a number, not a SIP URI (a REFER can take either).
  */
-export function frontDesk(config: DeskConfig, api: LiveKitApi, room: string): FrontDesk | undefined {
+export function deskProblems(config: DeskConfig): string[] {
+  if (!config.OPERATOR_NUMBER || config.TRANSFER_MODE !== 'warm') return [];
+  const fix = 'or set TRANSFER_MODE=cold to hand the call over by SIP REFER';
+  if (config.OPERATOR_NUMBER.startsWith('sip:')) return [`OPERATOR_NUMBER: a warm transfer dials the desk through the outbound trunk and needs an E.164 number, not a SIP URI; give the desk's number, ${fix}`];
+  if (!config.OUTBOUND_TRUNK_ID) return [`OUTBOUND_TRUNK_ID: missing; TRANSFER_MODE=warm dials the desk (OPERATOR_NUMBER) through the outbound trunk: run \`make setup-sip\` and copy the trunk id it prints, ${fix}`];
+  return [];
+}
+
+/**
+ * The front desk of a call in `room` (`rtcRoom`, the agent's connection to it), or undefined when
+ * OPERATOR_NUMBER is not set (callers then leave a message): warm (./warm.ts) or cold (./cold.ts)
+ * as TRANSFER_MODE says. Assumes {@link deskProblems} found nothing.
+ */
+export function frontDesk(config: DeskConfig, api: LiveKitApi, room: string, rtcRoom: Room): FrontDesk | undefined {
   const target = config.OPERATOR_NUMBER;
   if (!target) return undefined;
   const hours = config.CLINIC_HOURS ? parseOpeningHours(config.CLINIC_HOURS) : undefined;
+  const ringS = config.OPERATOR_RING_TIMEOUT_S;
+  const warm = config.TRANSFER_MODE === 'warm' && config.OUTBOUND_TRUNK_ID !== undefined;
   return {
     target,
+    warm,
     isOpen: (at) => !hours || isOpen(hours, DateTime.fromJSDate(at), config.CLINIC_TIMEZONE),
-    transfer: (identity) => referCaller(api.sip, room, identity, target, config.OPERATOR_RING_TIMEOUT_S),
+    transfer: (identity, briefing) =>
+      warm
+        ? warmTransfer(warmRoom(rtcRoom), warmApi(api, room, config.OUTBOUND_TRUNK_ID!, target, ringS), identity, briefing, { ringTimeoutS: ringS, decisionMs: DESK_DECISION_MS })
+        : referCaller(api.sip, room, identity, target, ringS),
   };
 }
 
@@ -56,5 +82,92 @@ export function messageBox(config: Pick<AppConfig, 'DATABASE_PATH' | 'NOTIFY_WEB
         await stream.cancel().catch(() => undefined);
       }
     },
+  };
+}
+
+/** Name of the track the desk is briefed on (the caller is unsubscribed from it). */
+const BRIEFING_TRACK = 'desk-briefing';
+
+/** Hold music's volume, of the clip's own (the framework's hold clip is mastered loud). */
+const HOLD_VOLUME = 0.5;
+
+/** The agent's side of a warm transfer in `room` (rtc-node): hold music, the briefing track, the desk's keys. */
+export function warmRoom(room: Room): WarmRoom {
+  const audioOf = (identity: string) =>
+    [...(room.remoteParticipants.get(identity)?.trackPublications.values() ?? [])].filter((p) => p.kind === TrackKind.KIND_AUDIO && p.sid).map((p) => p.sid!);
+  return {
+    async startHold(): Promise<OwnTrack> {
+      const player = new voice.BackgroundAudioPlayer({ ambientSound: { source: voice.BuiltinAudioClip.HOLD_MUSIC, volume: HOLD_VOLUME } });
+      await player.start({ room });
+      const sid = player.getPublication()?.sid;
+      if (!sid) throw new Error('hold music track not published');
+      return { sid, close: () => player.close() };
+    },
+    async openBriefing() {
+      const source = new AudioSource(FLITE_SAMPLE_RATE, 1);
+      const track = LocalAudioTrack.createAudioTrack(BRIEFING_TRACK, source);
+      const options = new TrackPublishOptions();
+      options.source = TrackSource.SOURCE_MICROPHONE;
+      const publication = await room.localParticipant!.publishTrack(track, options);
+      const sid = publication.sid!;
+      return {
+        sid,
+        async say(text: string) {
+          const frames: Parameters<AudioSource['captureFrame']>[0][] = [];
+          await synthesizeFrames(text, {}, undefined, (f) => frames.push(...f));
+          for (const f of frames) await source.captureFrame(f);
+          await source.waitForPlayout();
+        },
+        async close() {
+          await room.localParticipant?.unpublishTrack(sid).catch(() => undefined);
+          await source.close();
+        },
+      };
+    },
+    audioTracksOf: audioOf,
+    agentVoiceTracks: () =>
+      [...(room.localParticipant?.trackPublications.values() ?? [])]
+        .filter((p) => p.kind === TrackKind.KIND_AUDIO && p.sid && p.name !== BRIEFING_TRACK && p.name !== 'background_audio')
+        .map((p) => p.sid!),
+    async audioTrackFrom(identity, timeoutMs) {
+      for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+        const sid = audioOf(identity)[0];
+        if (sid) return sid;
+      }
+      return undefined;
+    },
+    nextKey(identity, timeoutMs) {
+      return new Promise((resolve) => {
+        const done = (answer: string) => {
+          clearTimeout(timer);
+          room.off(RoomEvent.DtmfReceived, onKey);
+          room.off(RoomEvent.ParticipantDisconnected, onLeft);
+          resolve(answer);
+        };
+        const onKey = (_code: number, digit: string, p?: { identity: string }) => p?.identity === identity && done(digit);
+        const onLeft = (p: { identity: string }) => p.identity === identity && done('left');
+        const timer = setTimeout(() => done('timeout'), timeoutMs);
+        room.on(RoomEvent.DtmfReceived, onKey);
+        room.on(RoomEvent.ParticipantDisconnected, onLeft);
+        if (!room.remoteParticipants.has(identity)) done('left');
+      });
+    },
+  };
+}
+
+/** LiveKit's server API for a warm transfer in `room`: dial the desk on `trunkId`, set who hears whom, remove. */
+export function warmApi(api: LiveKitApi, room: string, trunkId: string, desk: string, ringTimeoutS: number): WarmApi {
+  return {
+    async dial(identity) {
+      await api.sip.createSipParticipant(trunkId, desk, room, {
+        participantIdentity: identity,
+        participantName: 'Front desk',
+        waitUntilAnswered: true,
+        ringingTimeout: ringTimeoutS,
+        playDialtone: false,
+      });
+    },
+    hear: (identity, trackSids, on) => (trackSids.length ? api.rooms.updateSubscriptions(room, identity, [...trackSids], on) : Promise.resolve()),
+    remove: (identity) => api.rooms.removeParticipant(room, identity),
   };
 }

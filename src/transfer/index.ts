@@ -6,4 +6,5 @@
 export { parseOpeningHours, isOpen, OpeningHoursError, type OpeningHours, type DayHours } from './hours.js';
 export { referCaller, referTarget, transferFailure, type ReferClient, type TransferResult } from './cold.js';
 export { recordMessage, MESSAGE_LIMITS, type PcmFrame, type Recording, type RecordingLimits } from './recording.js';
-export { frontDesk, messageBox, MESSAGE_SAMPLE_RATE } from './desk.js';
+export { deskProblems, frontDesk, messageBox, MESSAGE_SAMPLE_RATE, DESK_DECISION_MS } from './desk.js';
+export { warmTransfer, DESK_IDENTITY, DESK_QUESTION, type WarmApi, type WarmRoom, type WarmOptions, type OwnTrack } from './warm.js';

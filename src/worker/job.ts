@@ -60,6 +60,9 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
       deleted = true;
       await ctx.deleteRoom().catch((err: unknown) => log.debug({ err }, 'room already gone'));
     },
+    async leave() {
+      await ctx.room.disconnect().catch((err: unknown) => log.debug({ err }, 'already left the room'));
+    },
   };
   const voice: CallVoice = {
     mode: state.voice.mode,
@@ -76,7 +79,7 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
     maxDurationMs: config.CALL_MAX_DURATION_S * 1000,
     log,
     identity: identityPolicy(config),
-    desk: frontDesk(config, liveKitApi(config), name),
+    desk: frontDesk(config, liveKitApi(config), name, ctx.room),
     messages: messageBox(config, ctx.room, name),
     outbound:
       job &&

@@ -13,6 +13,7 @@ import { liveKitApi } from '../livekit/index.js';
 import { WebhookNotifier } from '../notify/index.js';
 import { createLogger, guardProcessOutput, registerSecretsIn } from '../logging/index.js';
 import { openStore, type AppointmentStore } from '../store/index.js';
+import { deskProblems } from '../transfer/index.js';
 import { planVoice } from '../voice/choice.js';
 import { loadPrompt } from '../voice/prompt.js';
 import { handOff, type WorkerSetup } from './handoff.js';
@@ -35,9 +36,11 @@ function fail(message: string): never {
 function setUp(): WorkerSetup {
   try {
     const config = loadConfig();
+    const problems = deskProblems(config);
     if (config.NOTIFY_WEBHOOK_URL && !config.NOTIFY_WEBHOOK_SECRET) {
-      throw new ConfigError(['NOTIFY_WEBHOOK_SECRET: missing; NOTIFY_WEBHOOK_URL is set, and every notification is signed with this secret (whsec_…, shared with the receiver)']);
+      problems.push('NOTIFY_WEBHOOK_SECRET: missing; NOTIFY_WEBHOOK_URL is set, and every notification is signed with this secret (whsec_…, shared with the receiver)');
     }
+    if (problems.length) throw new ConfigError(problems);
     registerSecretsIn(config);
     const setup = { config, prompt: loadPrompt(config.AGENT_PROMPT_FILE), voice: planVoice(config) };
     handOff(setup);

@@ -67,6 +67,10 @@ class FakeRoom implements CallRoom {
   async hangUp(): Promise<void> {
     this.hangUps++;
   }
+  leaves = 0;
+  async leave(): Promise<void> {
+    this.leaves++;
+  }
 }
 
 /** Records what it is asked to say; `hold` keeps the next utterance playing until released. */
@@ -899,9 +903,17 @@ describe('a call driven by room events', () => {
       };
       return b;
     }
-    function desk(result: Awaited<ReturnType<FrontDesk['transfer']>>, open = true): FrontDesk & { transfers: string[] } {
+    function desk(result: Awaited<ReturnType<FrontDesk['transfer']>>, open = true, warm = false): FrontDesk & { transfers: string[]; briefings: string[] } {
       const transfers: string[] = [];
-      return { target: '+14155550100', transfers, isOpen: () => open, transfer: async (identity: string) => (transfers.push(identity), result) };
+      const briefings: string[] = [];
+      return {
+        target: '+14155550100',
+        warm,
+        transfers,
+        briefings,
+        isOpen: () => open,
+        transfer: async (identity: string, briefing: string) => (transfers.push(identity), briefings.push(briefing), result),
+      };
     }
     const saved = () => sql.messages.ofCall;
 
@@ -941,6 +953,23 @@ describe('a call driven by room events', () => {
       expect(ended.record).toMatchObject({ outcome: 'transferred', transfer_status: 'accepted', transfer_target: '+14155550100', transfer_detail: 'REFER accepted' });
       expect(ended.record?.transfer_at).not.toBeNull();
       expect(calls.indexOf('setCallOutcome')).toBeLessThan(calls.indexOf('recordTransfer'));
+      // Cold: the caller has left with the REFER; the room is ended.
+      expect([room.hangUps > 0, room.leaves]).toEqual([true, 0]);
+    });
+
+    it('a warm transfer accepted: the desk briefed with who is calling and why, the agent leaves the room to the two of them', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const d = desk({ status: 'accepted', detail: 'the desk pressed 1 (warm transfer)' }, true, true);
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { messages: box(), desk: d });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      const ended = await running;
+      expect(ended.record).toMatchObject({ outcome: 'transferred', transfer_status: 'accepted' });
+      expect(d.briefings).toHaveLength(1);
+      expect(d.briefings[0]).toMatch(/^Hello, this is the Main Street Clinic phone assistant with a caller for the front desk\. Maria Garcia is on the line, calling from a number ending in \d \d \d \d, about their .+\. They asked to speak with a person\.$/);
+      expect(d.briefings[0]).not.toContain(PHONE); // never the whole number
+      expect([room.hangUps, room.leaves]).toEqual([0, 1]);
     });
 
     it('the desk busy: the transfer saved as busy, then a message', async () => {

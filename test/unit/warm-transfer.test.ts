@@ -1,5 +1,6 @@
 import { ServerError, SipCallError } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
+import { deskProblems } from '../../src/transfer/desk.js';
 import { DESK_IDENTITY, DESK_QUESTION, warmTransfer, type WarmApi, type WarmRoom } from '../../src/transfer/warm.js';
 
 /** A room and an API that record what the transfer did, in order; the desk answers with `keys`. */
@@ -88,5 +89,18 @@ describe('warm transfer in the caller\'s own room', () => {
     };
     expect(await warmTransfer(room, api, 'caller', BRIEF, opts)).toEqual({ status: 'failed', detail: 'twirp error: participant not found' });
     expect(did).toContain('close TR_hold');
+  });
+});
+
+describe('the desk settings taken together', () => {
+  const base = { TRANSFER_MODE: 'warm', CLINIC_HOURS: undefined, CLINIC_TIMEZONE: 'America/Los_Angeles', OPERATOR_RING_TIMEOUT_S: 25 } as const;
+  it('warm needs the outbound trunk and a number; cold takes a SIP URI; no desk needs nothing', () => {
+    expect(deskProblems({ ...base, OPERATOR_NUMBER: '+14155550100', OUTBOUND_TRUNK_ID: 'ST_abc' })).toEqual([]);
+    expect(deskProblems({ ...base, OPERATOR_NUMBER: '+14155550100', OUTBOUND_TRUNK_ID: undefined })).toEqual([
+      expect.stringMatching(/^OUTBOUND_TRUNK_ID: missing; TRANSFER_MODE=warm dials the desk .* or set TRANSFER_MODE=cold/),
+    ]);
+    expect(deskProblems({ ...base, OPERATOR_NUMBER: 'sip:desk@pbx.example.com', OUTBOUND_TRUNK_ID: 'ST_abc' })).toEqual([expect.stringMatching(/^OPERATOR_NUMBER: a warm transfer .* not a SIP URI/)]);
+    expect(deskProblems({ ...base, TRANSFER_MODE: 'cold', OPERATOR_NUMBER: 'sip:desk@pbx.example.com', OUTBOUND_TRUNK_ID: undefined })).toEqual([]);
+    expect(deskProblems({ ...base, OPERATOR_NUMBER: undefined, OUTBOUND_TRUNK_ID: undefined })).toEqual([]);
   });
 });
