@@ -10,14 +10,16 @@ import { dirname, join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { speechUlaw } from '../../devtools/audio.js';
-import { clients, provisionInbound, type InboundRoute } from '../../devtools/livekit.js';
+import { clients, provisionInbound, provisionOutbound, type InboundRoute } from '../../devtools/livekit.js';
+import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { addPatient } from '../../devtools/patients.js';
-import { firstHeardAfter, speechWords } from '../../devtools/speech-check.js';
-import { SipCaller, type CallResult } from '../../devtools/sipp.js';
-import { waitFor } from '../../devtools/wait.js';
+import { audioBetween, firstHeardAfter, heardAfter, speechWords } from '../../devtools/speech-check.js';
+import { SipCallee, SipCaller, type CallResult } from '../../devtools/sipp.js';
+import { WAIT_SCALE, waitFor } from '../../devtools/wait.js';
 import { startWebhookReceiver } from '../../devtools/webhook-receiver.js';
 import { CALLER_ID_ONLY, startWorker, type TestWorker } from '../../devtools/worker.js';
-import { callScript } from '../../src/call/index.js';
+import { callScript, deskBriefing } from '../../src/call/index.js';
+import { DESK_IDENTITY, DESK_QUESTION } from '../../src/transfer/index.js';
 import type { ReferAnswer } from '../../devtools/sipp-scenarios.js';
 
 const script = callScript('Main Street Clinic');
@@ -133,5 +135,59 @@ describe('a person when the caller asks for one', () => {
     expect(await w.store.messages.ofCall(record.id)).toHaveLength(1);
     const pressed = result.dtmfSent[0]!.timeMs;
     expect(await firstHeardAfter(result, pressed, [script.leaveMessage('closed'), script.connecting()])).toBe(speechWords(script.leaveMessage('closed')));
+  });
+
+  it('warm: 0 → hold music while the desk is rung and briefed where the caller cannot hear; the desk presses 1 and the two talk', async () => {
+    const DESK_SAYS = 'Front desk, this is Anna speaking.';
+    const desk = await SipCallee.listen({ answer: { kind: 'answer', afterMs: 1500 }, audioFile: speechUlaw(DESK_SAYS), cued: ['1'], hangupAfterMs: 180_000, timeoutS: 240 });
+    cleanup.push(() => desk.kill());
+    const trunk = await provisionOutbound(clients(), desk.port);
+    cleanup.push(() => trunk.remove());
+    const { w, route } = await worker('transfer-warm', { OPERATOR_NUMBER: DESK, TRANSFER_MODE: 'warm', OUTBOUND_TRUNK_ID: trunk.trunkId });
+    const p = await addPatient(w.store);
+    const CALLER_SAYS = 'Hello, this is Maria. Please call me back about my cleaning.';
+    const caller = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: speechUlaw(CALLER_SAYS), cued: ['0'], hangupAfterMs: 180_000 });
+    cleanup.push(() => caller.kill());
+
+    // Once the call is up, 0; the desk is dialed and answers; it is briefed, then presses 1.
+    const recordOf = () => w.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst();
+    const { room } = await waitFor('the call record', recordOf, 20_000, w.output);
+    await new Promise((r) => setTimeout(r, 3000));
+    await caller.press();
+    const deskIn = async () => (await clients().rooms.listParticipants(room)).find((x) => x.identity === DESK_IDENTITY)?.attributes['sip.callStatus'] === 'active';
+    await waitFor('the desk answered in the caller\'s room', deskIn, 30_000, w.output);
+    const briefing = `${deskBriefing(script, { kind: 'appointment', direction: 'inbound', patient: { id: p.patientId, name: p.name, phone_e164: p.phone, date_of_birth: p.dateOfBirth } as never, appointment: p.appointment }, p.phone)} ${DESK_QUESTION}`;
+    // The briefing is said once the desk answers (1.5 s after it rings); it lasts as long as flite takes to say it.
+    const briefingMs = statSync(speechUlaw(briefing)).size / 8;
+    await new Promise((r) => setTimeout(r, briefingMs + 3000 * WAIT_SCALE));
+    await desk.press();
+    await waitFor('the transfer saved', async () => (await recordOf())?.transfer_status ?? undefined, 30_000, w.output);
+    const acceptedAt = Date.now();
+    // Caller and desk talk for a while, then both hang up.
+    await new Promise((r) => setTimeout(r, 10_000));
+    await caller.hangUp();
+    await desk.hangUp();
+    const [heardByCaller, heardByDesk] = await Promise.all([caller.result(), desk.result()]);
+    expect(heardByCaller.exitCode, heardByCaller.log).toBe(0);
+    expect(heardByDesk.exitCode, heardByDesk.log).toBe(0);
+
+    const record = (await recordOf())!;
+    expect(record).toMatchObject({ outcome: 'transferred', transfer_status: 'accepted', transfer_target: DESK, transfer_detail: 'the desk pressed 1 (warm transfer)' });
+    // No REFER: the caller never left LiveKit.
+    expect(heardByCaller.sip.some((m) => m.firstLine.startsWith('REFER'))).toBe(false);
+    const pressed0 = heardByCaller.dtmfSent[0]!.timeMs;
+    const pressed1 = heardByDesk.dtmfSent[0]!.timeMs;
+    const deskAnswered = heardByDesk.sip.find((m) => m.firstLine.startsWith('SIP/2.0 200'))!.timeMs;
+
+    // The caller: "please hold", then music (never silence) until the desk took the call, and never the briefing.
+    const sentences = [briefing, script.connecting(), CALLER_SAYS, DESK_SAYS];
+    expect(await firstHeardAfter(heardByCaller, pressed0, sentences, deskAnswered)).toBe(speechWords(script.connecting()));
+    for (let t = deskAnswered; t + 2000 < pressed1; t += 2000) expect(rmsDbfs(audioBetween(heardByCaller, t, t + 2000))).toBeGreaterThan(SILENCE_DBFS);
+    expect(await heardAfter(heardByCaller, pressed0, sentences, pressed1)).not.toContain(speechWords(briefing));
+    // The desk: the briefing first, not the caller; after its 1, the caller's own words.
+    expect(await firstHeardAfter(heardByDesk, deskAnswered, sentences, pressed1)).toBe(speechWords(briefing));
+    expect(await heardAfter(heardByDesk, acceptedAt, sentences)).toContain(speechWords(CALLER_SAYS));
+    // And the caller hears the desk.
+    expect(await heardAfter(heardByCaller, acceptedAt, sentences)).toContain(speechWords(DESK_SAYS));
   });
 });
