@@ -90,9 +90,11 @@ export interface ToolScope {
    * front desk in the background (what happens is told to the model as it happens).
    * @returns at once: `connecting`, or why a message is to be taken instead (`no_desk`, `closed`);
    *   `recorded` when this call takes no messages (staff call back).
+   * @param summary the model's own words for the desk (who is calling, what they need), said in a warm
+   *   transfer's briefing after the facts the call knows.
    * @throws the store's error when the request could not be saved.
    */
-  reachDesk?(): Promise<'connecting' | 'recorded' | DeskUnavailable>;
+  reachDesk?(summary?: string): Promise<'connecting' | 'recorded' | DeskUnavailable>;
   /**
    * Saves a message the caller left by voice (with its notification), and the outcome `message_taken`.
    * The number to call back is the caller's own unless `callbackNumber` (as said, any format) is given.
@@ -721,12 +723,12 @@ export class Call {
    * "Please hold" (unless a voice model said it already, `announce` false), the transfer, its result
    * saved; accepted → the agent's part is over, else a message.
    */
-  private async transferToDesk(announce = true): Promise<void> {
+  private async transferToDesk(announce = true, summary?: string): Promise<void> {
     const recorder = this.recorder!;
     const desk = this.o.desk!;
     this.set('transfer');
     if (announce) await this.sayOrLog(connecting(this.o.script), 'connecting words');
-    const result = await desk.transfer(this.party!.identity, deskBriefing(this.o.script, this.situation!, this.phone));
+    const result = await desk.transfer(this.party!.identity, deskBriefing(this.o.script, this.situation!, this.phone, summary));
     const accepted = result.status === 'accepted';
     this.o.log.info({ status: result.status, detail: result.detail }, 'transfer to the front desk');
     try {
@@ -870,12 +872,12 @@ export class Call {
         return step;
       },
       ...(this.o.messages && {
-        reachDesk: async () => {
+        reachDesk: async (summary) => {
           await recorder.setOutcome('operator_requested');
           const state = this.deskState(new Date());
           this.o.log.info({ tool: 'transfer_to_operator', desk: state }, 'tool ran');
           // The model's turn ends with the tool's answer; the transfer goes on after it, in turn with keys.
-          if (state === 'connecting') this.enqueue(() => this.transferToDesk(false));
+          if (state === 'connecting') this.enqueue(() => this.transferToDesk(false, summary));
           return state;
         },
         leaveMessage: async (m) => {

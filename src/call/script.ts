@@ -126,9 +126,10 @@ export function leaveMessage(s: CallScript, why: DeskUnavailable): Utterance {
 /**
  * What the front desk is told of the caller in a warm transfer, where the caller cannot hear it:
  * who (a name only once the caller proved who they are — the desk may ask itself), the appointment,
- * and the last digits of the number they call from (the number in full is never spoken).
+ * and the last digits of the number they call from (the number in full is never spoken); then the
+ * voice model's `summary` of what they want, when it gave one.
  */
-export function deskBriefing(s: CallScript, situation: Situation, phone: string | undefined): string {
+export function deskBriefing(s: CallScript, situation: Situation, phone: string | undefined, summary?: string): string {
   const from = phone ? `, calling from a number ending in ${phone.slice(-4).split('').join(' ')}` : '';
   const who = (() => {
     switch (situation.kind) {
@@ -143,7 +144,8 @@ export function deskBriefing(s: CallScript, situation: Situation, phone: string 
         return `A caller we do not have on file is on the line${from}.`;
     }
   })();
-  return `${s.deskIntro()} ${who} They asked to speak with a person.`;
+  const asked = summary?.trim() ? `The assistant's note: ${summary.trim().replace(/[.!?]*$/, '.')}` : 'They asked to speak with a person.';
+  return `${s.deskIntro()} ${who} ${asked}`;
 }
 
 /** "If this is Maria, press one. If not, press two." */

@@ -251,8 +251,15 @@ export function appointmentTools(s: ToolScope) {
       name: 'transfer_to_operator',
       description:
         'The caller wants to speak with a person at the clinic: puts them through to the front desk, or says a message is to be taken instead (desk closed or none). Works before the caller is verified.',
-      execute: async () => {
-        const state = await reachDesk();
+      parameters: z.object({
+        summary: z
+          .string()
+          .max(300)
+          .optional()
+          .describe('For the person at the desk, who hears it before taking the call: in one or two sentences, what the caller wants and anything they already said that the desk needs.'),
+      }),
+      execute: async ({ summary }) => {
+        const state = await reachDesk(summary);
         if (state === 'connecting') return { result: 'connecting', say: 'Tell the caller in one short sentence to hold while you connect them; then say nothing more.' };
         if (state === 'recorded') return { result: 'recorded', say: 'A member of staff will call back.' };
         return {

@@ -339,7 +339,7 @@ describe('voice tools change the real records', () => {
       const asked: string[] = [];
       const saved: unknown[] = [];
       const scope = {
-        reachDesk: async () => (asked.push('desk'), 'closed' as const),
+        reachDesk: async (summary?: string) => (asked.push(`desk: ${summary}`), 'closed' as const),
         leaveMessage: async (m: { callerName: string; callbackNumber?: string; reason: string }) => {
           if (m.callbackNumber === 'twelve') return 'bad_number' as const;
           saved.push(m);
@@ -353,9 +353,10 @@ describe('voice tools change the real records', () => {
       expect(names).toContain('take_message');
       expect(names).not.toContain('request_operator');
 
-      const r = await turn('a person please', [{ name: 'transfer_to_operator', args: {} }], undefined, undefined, undefined, scope);
+      const r = await turn('a person please', [{ name: 'transfer_to_operator', args: { summary: 'Maria wants to bring her visit forward.' } }], undefined, undefined, undefined, scope);
       expect(outputs(r)[0]).toMatchObject({ isError: false, result: 'take_message', why: 'the front desk is closed now' });
-      expect(asked).toEqual(['desk']);
+      // The model's note for the desk reaches the call (said in a warm transfer's briefing).
+      expect(asked).toEqual(['desk: Maria wants to bring her visit forward.']);
 
       let m = await turn('I am Maria', [{ name: 'take_message', args: { caller_name: 'Maria', reason: 'move my visit', callback_number: 'twelve' } }], undefined, undefined, undefined, scope);
       expect(outputs(m)[0]).toMatchObject({ isError: true });

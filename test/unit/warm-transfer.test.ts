@@ -1,5 +1,6 @@
 import { ServerError, SipCallError } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
+import { callScript, deskBriefing } from '../../src/call/index.js';
 import { deskProblems } from '../../src/transfer/desk.js';
 import { DESK_IDENTITY, DESK_QUESTION, warmTransfer, type WarmApi, type WarmRoom } from '../../src/transfer/warm.js';
 
@@ -102,5 +103,16 @@ describe('the desk settings taken together', () => {
     expect(deskProblems({ ...base, OPERATOR_NUMBER: 'sip:desk@pbx.example.com', OUTBOUND_TRUNK_ID: 'ST_abc' })).toEqual([expect.stringMatching(/^OPERATOR_NUMBER: a warm transfer .* not a SIP URI/)]);
     expect(deskProblems({ ...base, TRANSFER_MODE: 'cold', OPERATOR_NUMBER: 'sip:desk@pbx.example.com', OUTBOUND_TRUNK_ID: undefined })).toEqual([]);
     expect(deskProblems({ ...base, OPERATOR_NUMBER: undefined, OUTBOUND_TRUNK_ID: undefined })).toEqual([]);
+  });
+});
+
+describe('what the desk is told', () => {
+  const s = callScript('Main Street Clinic');
+  it('an unverified caller is not named; the model\'s note follows the facts; never the whole number', () => {
+    const text = deskBriefing(s, { kind: 'unverified', direction: 'inbound', method: 'dob' }, '+14155557788', 'Wants to know if parking is free');
+    expect(text).toBe(
+      'Hello, this is the Main Street Clinic phone assistant with a caller for the front desk. A caller who has not confirmed who they are is on the line, calling from a number ending in 7 7 8 8. The assistant\'s note: Wants to know if parking is free.',
+    );
+    expect(deskBriefing(s, { kind: 'unknown_caller', direction: 'inbound' }, undefined)).toMatch(/A caller we do not have on file is on the line\. They asked to speak with a person\.$/);
   });
 });
