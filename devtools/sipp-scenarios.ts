@@ -93,34 +93,25 @@ const waitForBye = (ms: number, next: string, also: readonly Awaited[] = []) => 
  */
 export const CUE = { press: 'INFO', hangUp: 'MESSAGE' } as const;
 
-/** The phone's 200 OK to a cue (a request from the test, answered to its Via). */
-const cueAnswered = `  <send>
+/** A 200 OK to the request just received, with `extra` header lines. */
+const okToLast = (extra = '') => `  <send>
     <![CDATA[
       SIP/2.0 200 OK
       [last_Via:]
       [last_From:]
       [last_To:]
       [last_Call-ID:]
-      [last_CSeq:]
+      [last_CSeq:]${extra}
       Content-Length: 0
     ]]>
   </send>
 `;
 
+/** The phone's 200 OK to a cue (a request from the test, answered to its Via). */
+const cueAnswered = okToLast();
+
 const answerBye = `  <label id="remote_bye"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Length: 0
-    ]]>
-  </send>
-`;
+${okToLast('\n      Contact: <sip:[local_ip]:[local_port];transport=[transport]>')}`;
 
 /**
  * The in-call part shared by caller and callee: start streaming, press keys at their offsets,
