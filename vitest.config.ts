@@ -23,8 +23,10 @@ export default defineConfig({
           // The worker under test is the build of src/ (dist/), made fresh here.
           globalSetup: ['devtools/build.ts'],
           environment: 'node',
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
+          // Generous: a CI host whose CPU is mostly taken by others runs calls and process starts
+          // several times slower (waits scale the same way: devtools/wait.ts, TEST_WAIT_SCALE).
+          testTimeout: 240_000,
+          hookTimeout: 300_000,
           // One more try for a test that failed: on a host whose CPU is taken by others, the agent's
           // audio has dropouts a recogniser cannot read, and livekit-sip was seen to miss a DTMF digit.
           // A test that passed only on its retry is named in the closing summary (scripts/test-summary.mjs).

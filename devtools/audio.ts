@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STACK_DIR } from './stack.js';
 
@@ -41,4 +41,9 @@ export function silenceUlaw(seconds = 2): string {
   writeFileSync(tmp, Buffer.alloc(Math.round(seconds * 8000), 0xff));
   renameSync(tmp, out);
   return out;
+}
+
+/** How long flite takes to say `text`, in ms (its 8 kHz µ-law file: 8 bytes a ms). */
+export function speechMs(text: string, voice = 'rms'): number {
+  return statSync(speechUlaw(text, voice)).size / 8;
 }

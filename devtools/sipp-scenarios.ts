@@ -96,19 +96,22 @@ export const CUE = { press: 'INFO', hangUp: 'MESSAGE' } as const;
 /** A MESSAGE (the test's cue) hangs up at once, whatever the phone was waiting for. */
 const HANG_UP_CUE: Awaited = { request: CUE.hangUp, next: 'hangup_cue' };
 
-/** The phone's 200 OK to a cue (a request from the test, answered to its Via). */
-const cueAnswered = `  <send>
+/** A response (`status`, default 200 OK) to the request just received, with `extra` header lines. */
+const replyToLast = (extra = '', status = '200 OK') => `  <send>
     <![CDATA[
-      SIP/2.0 200 OK
+      SIP/2.0 ${status}
       [last_Via:]
       [last_From:]
       [last_To:]
       [last_Call-ID:]
-      [last_CSeq:]
+      [last_CSeq:]${extra}
       Content-Length: 0
     ]]>
   </send>
 `;
+
+/** The phone's 200 OK to a cue (a request from the test, answered to its Via). */
+const cueAnswered = replyToLast();
 
 /** How the test caller answers a REFER (a cold transfer, RFC 3515). */
 export type ReferAnswer =
@@ -127,20 +130,7 @@ export type ReferAnswer =
  */
 function referBranch(next: string, answer: ReferAnswer, dialog: string, contact: string): string {
   const reply = answer.kind === 'accept' ? '202 Accepted' : `${answer.status} ${answer.reason}`;
-  let xml = `  <label id="refer_${next}"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 ${reply}
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-${contact}
-      Content-Length: 0
-    ]]>
-  </send>
-`;
+  let xml = `  <label id="refer_${next}"/>\n${replyToLast(`\n${contact}`, reply)}`;
   if (answer.kind === 'refuse') return `${xml}${waitForBye(answer.thenMs, next, [HANG_UP_CUE])}`;
   xml += `  <send retrans="500">
     <![CDATA[
@@ -165,19 +155,7 @@ ${contact}
 }
 
 const answerBye = `  <label id="remote_bye"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Length: 0
-    ]]>
-  </send>
-`;
+${replyToLast('\n      Contact: <sip:[local_ip]:[local_port];transport=[transport]>')}`;
 
 /**
  * The in-call part shared by caller and callee: start streaming, press keys at their offsets,

@@ -14,7 +14,8 @@ import { placeCall } from '../src/outbound/dialer.js';
 import { inspectDatabase } from './database.js';
 import { clients } from './livekit.js';
 import { ensureStack, REPO_ROOT, STACK_DIR } from './stack.js';
-import { WAIT_SCALE } from './wait.js';
+import { speechMs } from './audio.js';
+import { WAIT_SCALE, waitFor } from './wait.js';
 
 /** The built worker entry (`npm run build`). */
 export const WORKER_ENTRY = join(REPO_ROOT, 'dist', 'worker', 'main.js');
@@ -128,6 +129,28 @@ export async function startWorker(name: string, env: Record<string, string> = {}
   };
 }
 
+/** When (ms since the epoch) the worker and its calls logged a line whose message is `msg`, in order. */
+export function loggedAt(worker: TestWorker, msg: string): number[] {
+  return worker
+    .output()
+    .split('\n')
+    .filter((l) => l.includes(`"msg":"${msg}"`))
+    .map((l) => (JSON.parse(l) as { time: number }).time);
+}
+
+/**
+ * Waits until the worker has logged `msg` more than `before` times, and returns when it logged the
+ * next one (ms since the epoch): a step of the call to act after, however late a loaded host ran it.
+ */
+export function nextLogged(worker: TestWorker, msg: string, before: number): Promise<number> {
+  return waitFor(`"${msg}" logged (after ${before})`, () => loggedAt(worker, msg)[before], 30_000, worker.output);
+}
+
+/** Waits until `text`, begun at `startedAt` (ms since the epoch), has been said and has reached the phone. */
+export function heardOut(startedAt: number, text: string): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, startedAt + speechMs(text) + 2000 * WAIT_SCALE - Date.now())));
+}
+
 /**
  * The pid of the job process that ran the call in `room`: its one "call started" line (the room's
  * random suffix identifies it; the rest of the name is masked in logs).
@@ -145,7 +168,7 @@ export function callProcessPid(worker: TestWorker, room: string): number {
 /**
  * Places one outbound call through `worker` for the test patient `p`, as `make outbound-calls` does
  * (src/outbound/dialer.ts `placeCall`: a room, the agent dispatched with the appointment), and
- * resolves with its result once the call has ended (timeout 60 s).
+ * resolves with its result once the call has ended (timeout 60 s × {@link WAIT_SCALE}).
  */
 export async function placeTestCall(worker: TestWorker, p: { readonly appointmentId: string; readonly phone: string }) {
   const c = clients();
@@ -153,6 +176,6 @@ export async function placeTestCall(worker: TestWorker, p: { readonly appointmen
     { url: c.stack.url, rooms: c.rooms, dispatch: c.dispatch, sip: c.sip },
     worker.store,
     { appointmentId: p.appointmentId, phoneNumber: p.phone, source: 'test' },
-    { agentName: worker.agentName, timeoutMs: 60_000 },
+    { agentName: worker.agentName, timeoutMs: 60_000 * WAIT_SCALE },
   );
 }

@@ -18,7 +18,7 @@ import { SipCaller, type CallResult } from '../../devtools/sipp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { REPO_ROOT, STACK_DIR } from '../../devtools/stack.js';
 import { waitFor } from '../../devtools/wait.js';
-import { CALLER_ID_ONLY, callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, callProcessPid, heardOut, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const prompts = callScript('Main Street Clinic');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,8 +46,8 @@ describe('faults during a call', () => {
     await worker?.stop();
   });
 
-  async function call(from: string, dtmf: { digits: string; atMs: number }[], hangupAfterMs: number) {
-    const caller = await SipCaller.dial({ to: route.number, from, audioFile: speechUlaw('Hello.'), dtmf, hangupAfterMs });
+  async function call(from: string, dtmf: { digits: string; atMs: number }[], hangupAfterMs: number, cued?: string[]) {
+    const caller = await SipCaller.dial({ to: route.number, from, audioFile: speechUlaw('Hello.'), dtmf, cued, hangupAfterMs });
     cleanup.push(() => caller.kill());
     return caller;
   }
@@ -86,15 +86,18 @@ describe('faults during a call', () => {
 
   it('the database locked by another process during a press: no "confirmed" said; the later press confirms once', async () => {
     const p = await addPatient(worker.store);
-    // 1 at 14 s while the database is locked; 1 again at 40 s, after the lock is released.
-    const caller = await call(p.phone, [{ digits: '1', atMs: 14_000 }, { digits: '1', atMs: 40_000 }], 60_000);
+    // 1 during the greeting while the database is locked; 1 again once the apology was heard, after the lock is released.
+    const caller = await call(p.phone, [], 180_000, ['1', '1']);
     await greeting(p.phone);
     const lock = new BetterSqlite3(worker.dbPath);
     cleanup.push(async () => void (lock.open && lock.close()));
     lock.exec('BEGIN EXCLUSIVE');
+    await caller.press();
     await waitFor('the failed save', () => worker.output().includes('"msg":"key press not saved"') || undefined, 40_000, worker.output);
     lock.exec('COMMIT');
     lock.close();
+    await heardOut(Date.now(), prompts.notSaved(true));
+    await caller.press();
     const result = await caller.result();
     const [first, second] = result.dtmfSent;
     expect(first && second, 'both presses sent').toBeTruthy();
@@ -121,8 +124,10 @@ describe('faults during a call', () => {
 
   it('"12" pressed quickly: the whole confirmation is heard, then the hang-up', async () => {
     const p = await addPatient(worker.store);
-    // One action: SIPp sends 1 and then 2 right after it (2 × 160 ms apart).
-    const caller = await call(p.phone, [{ digits: '12', atMs: 14_000 }], 40_000);
+    // One action, during the greeting: SIPp sends 1 and then 2 right after it (2 × 160 ms apart).
+    const caller = await call(p.phone, [], 120_000, ['12']);
+    await greeting(p.phone);
+    await caller.press();
     const result = await caller.result();
     const pressed = result.dtmfSent[0]!.timeMs;
     const after = audioBetween(result, pressed);

@@ -62,13 +62,13 @@ describe('Gemini mode with a local Live API stand-in', () => {
   it('greets with the model\'s voice, saves a press, then tells the model what it did', async () => {
     const p = await addPatient(worker.store, { time: { hour: 10, minute: 30 } });
     const phone = p.phone;
-    const call = await SipCaller.dial({
-      to: route.number,
-      from: phone,
-      audioFile: speechUlaw('Hello, I am calling about my appointment.'),
-      dtmf: [{ digits: '1', atMs: 9000 }],
-      hangupAfterMs: 40_000,
-    });
+    const since = standIn.clientTexts().length;
+    const call = await SipCaller.dial({ to: route.number, from: phone, audioFile: speechUlaw('Hello, I am calling about my appointment.'), cued: ['1'], hangupAfterMs: 120_000 });
+    // The caller has heard the greeting, presses 1, hears the model's answer and hangs up.
+    await greeted('Maria', since);
+    await call.press();
+    await answered(since);
+    await call.hangUp();
     const result = await call.result();
     expect(result.exitCode, result.log).toBe(0);
 
@@ -106,15 +106,14 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   it('calls a patient out: the model greets them first with their appointment, and their press is saved', async () => {
     const p = await addPatient(worker.store, { time: { hour: 9, minute: 0 } });
-    const phone = await SipCallee.listen({
-      port: calleePort,
-      answer: { kind: 'answer', afterMs: 1500 },
-      audioFile: speechUlaw('Hello?'),
-      dtmf: [{ digits: '1', atMs: 12_000 }],
-      hangupAfterMs: 40_000,
-    });
+    const phone = await SipCallee.listen({ port: calleePort, answer: { kind: 'answer', afterMs: 1500 }, audioFile: speechUlaw('Hello?'), cued: ['1'], hangupAfterMs: 120_000, timeoutS: 240 });
     const turnsBefore = standIn.clientTexts().length;
-    const placed = await placeTestCall(worker, p);
+    const placing = placeTestCall(worker, p);
+    await greeted('Maria', turnsBefore);
+    await phone.press();
+    await answered(turnsBefore);
+    await phone.hangUp();
+    const placed = await placing;
     const result = await phone.result();
     expect(result.exitCode, result.log).toBe(0);
     expect(placed.record).toMatchObject({ direction: 'outbound', mode: 'gemini', outcome: 'confirmed', appointment_id: p.appointmentId });
@@ -177,14 +176,22 @@ describe('Gemini mode with a local Live API stand-in', () => {
   });
 
   /**
-   * Waits until the stand-in was asked to greet `name` and has answered, then until that greeting
-   * has played out at the caller (its length, plus 2 s for the way through LiveKit and the phone).
+   * Waits until the stand-in was asked to greet `name` (in a turn after the first `since`) and has
+   * answered, then until that greeting has played out at the caller (its length, plus 2 s for the
+   * way through LiveKit and the phone).
    */
-  async function greeted(name: string): Promise<void> {
-    await waitFor(`the model asked to greet ${name}`, () => standIn.clientTexts().some((t) => t.includes(`Greet ${name}`)), 20_000);
+  async function greeted(name: string, since = 0): Promise<void> {
+    await waitFor(`the model asked to greet ${name}`, () => standIn.clientTexts().slice(since).some((t) => t.includes(`Greet ${name}`)), 20_000, worker.output);
     const greeting = await waitFor('the greeting spoken', () => standIn.spoken.at(-1), 10_000);
-    const playedAt = greeting.at + greeting.durationMs + 2000;
+    const playedAt = greeting.at + greeting.durationMs + 2000 * WAIT_SCALE;
     await new Promise((r) => setTimeout(r, Math.max(0, playedAt - Date.now())));
+  }
+
+  /** Waits until the model (a turn after the first `since`) was told of the press and its answer has played out at the caller. */
+  async function answered(since: number): Promise<void> {
+    await waitFor('the model told of the press', () => standIn.clientTexts().slice(since).some((t) => /pressed 1/.test(t)), 20_000, worker.output);
+    const reply = await waitFor('the model\'s answer', () => standIn.spoken.at(-1)?.text === CONFIRMED && standIn.spoken.at(-1), 20_000);
+    await new Promise((r) => setTimeout(r, Math.max(0, reply.at + reply.durationMs + 2000 * WAIT_SCALE - Date.now())));
   }
 
   const script = callScript('Main Street Clinic');
@@ -204,8 +211,9 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   it.each([1000, 1011])('the model\'s websocket closes with %i mid-call: the caller is told, keypad mode takes over, the press is saved, the record says why', async (code) => {
     const p = await addPatient(worker.store, { name: code === 1000 ? 'Nina Patel' : 'Omar Haddad' });
+    const since = standIn.clientTexts().length;
     const call = await callerPressing1(p.phone);
-    await greeted(p.name.split(' ')[0]!);
+    await greeted(p.name.split(' ')[0]!, since);
     const droppedAt = Date.now();
     standIn.drop(code);
     // Keypad mode takes over and says so; then the caller presses 1, and the call ends with the confirmation.
@@ -233,8 +241,9 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   it('goAway: the model goes on over a new connection that carries the resumption handle; a later press is answered by the model', async () => {
     const p = await addPatient(worker.store, { name: 'Lena Fischer' });
+    const since = standIn.clientTexts().length;
     const call = await callerPressing1(p.phone);
-    await greeted('Lena');
+    await greeted('Lena', since);
     const handle = standIn.handles.at(-1)!;
     const connections = standIn.connections.length;
     const warnedAt = Date.now();
@@ -242,9 +251,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     await saved(p.phone, 'voice_resumed');
     await call.press();
     // The model's answer to the press has been spoken and had time to reach the phone.
-    await waitFor('the model told of the press', () => standIn.connections.at(-1)!.some((m) => JSON.stringify(m).includes('pressed 1')), 20_000, worker.output);
-    await waitFor('the model\'s answer', () => standIn.spoken.at(-1)?.text === CONFIRMED, 20_000);
-    await spoken(CONFIRMED);
+    await answered(since);
     await call.hangUp();
     const result = await call.result();
     expect(result.exitCode, result.log).toBe(0);
@@ -267,9 +274,10 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   it('the model goes silent: once no reply has come for MODEL_REPLY_TIMEOUT_S, keypad mode says what the model did not, and the press is saved', async () => {
     const p = await addPatient(worker.store, { name: 'Ruth Okafor' });
+    const since = standIn.clientTexts().length;
     const call = await callerPressing1(p.phone);
     try {
-      await greeted('Ruth');
+      await greeted('Ruth', since);
       standIn.setSilent(true);
       await call.press();
       const result = await call.result();

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { firstHeardAfter, firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { SipCaller } from '../../devtools/sipp.js';
 import { processAlive, waitFor } from '../../devtools/wait.js';
-import { CALLER_ID_ONLY, callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, callProcessPid, heardOut, loggedAt, nextLogged, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const CLINIC = 'Main Street Clinic';
 const prompts = callScript(CLINIC);
@@ -47,12 +47,13 @@ describe('inbound calls in keypad mode', () => {
   /** A patient with an appointment tomorrow (see devtools/patients.ts). */
   const patient = (name?: string, time?: { hour: number; minute: number }) => addPatient(worker.store, { name, time });
 
-  async function call(from: string, dtmf: { digits: string; atMs: number }[], hangupAfterMs: number) {
+  async function call(from: string, dtmf: { digits: string; atMs: number }[], hangupAfterMs: number, cued?: string[]) {
     const caller = await SipCaller.dial({
       to: route.number,
       from,
       audioFile: speechUlaw('Hello, I am calling about my appointment.'),
       dtmf,
+      cued,
       hangupAfterMs,
     });
     cleanup.push(() => caller.kill());
@@ -79,7 +80,11 @@ describe('inbound calls in keypad mode', () => {
   it('known patient presses 1: appointment confirmed, the press saved, the greeting heard as spoken', async () => {
     const p = await patient();
     const other = await patient('James Wilson', { hour: 14, minute: 15 });
-    const caller = await call(p.phone, [{ digits: '1', atMs: 17_000 }], 40_000);
+    // 1 once the whole greeting has been heard.
+    const greetings = loggedAt(worker, 'greeting caller').length;
+    const caller = await call(p.phone, [], 120_000, ['1']);
+    await heardOut(await nextLogged(worker, 'greeting caller', greetings), prompts.greeting(p.name, p.appointment, 'inbound'));
+    await caller.press();
     const result = await caller.result();
     expect(result.exitCode, result.log).toBe(0);
 

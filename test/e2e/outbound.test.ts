@@ -19,7 +19,7 @@ import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
 import { freePorts, SipCallee } from '../../devtools/sipp.js';
 import { REPO_ROOT } from '../../devtools/stack.js';
-import { CALLER_ID_ONLY, callProcessPid, startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, callProcessPid, heardOut, loggedAt, nextLogged, startWorker, type TestWorker } from '../../devtools/worker.js';
 import { processAlive, waitFor } from '../../devtools/wait.js';
 
 const run = promisify(execFile);
@@ -90,13 +90,13 @@ describe('outbound confirmation calls', () => {
   it('the patient answers and presses 1: confirmed and saved; they heard the greeting; the agent was there first', async () => {
     const a = await appointment();
     const other = await appointment('James Wilson');
-    const phone = await callee({
-      answer: { kind: 'answer', afterMs: 1500 },
-      audioFile: speechUlaw('Hello?'),
-      dtmf: [{ digits: '1', atMs: 15_000 }],
-      hangupAfterMs: 40_000,
-    });
-    const r = await outboundCalls([`${a.phone},${a.appointmentId}`]);
+    const phone = await callee({ answer: { kind: 'answer', afterMs: 1500 }, audioFile: speechUlaw('Hello?'), cued: ['1'], hangupAfterMs: 120_000, timeoutS: 240 });
+    // 1 once the whole greeting has been heard.
+    const greetings = loggedAt(worker, 'greeting caller').length;
+    const dialing = outboundCalls([`${a.phone},${a.appointmentId}`]);
+    await heardOut(await nextLogged(worker, 'greeting caller', greetings), prompts.greeting(a.name, a.appointment, 'outbound'));
+    await phone.press();
+    const r = await dialing;
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.calls.map((x) => x.outcome)).toEqual(['confirmed']);
