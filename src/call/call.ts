@@ -256,6 +256,9 @@ export interface CallEnded {
 /** The error kept on the record when the voice model's link was lost (`why`) and keypad mode took over. */
 export const modelLostError = (why: string): string => `the voice model was lost (${why}); the call went on in keypad mode`;
 
+/** How long the caller has to keep (1) or key in a callback number before a message, in ms. */
+const CALLBACK_WAIT_MS = 10_000;
+
 /** How long closing waits for a key press being saved, in ms: speech that can no longer play must not hold the record open. */
 const CLOSE_WAIT_MS = 3000;
 
@@ -307,6 +310,11 @@ export class Call {
   private stopRecording?: AbortController;
   /** The caller was left with the desk (a warm transfer): the agent leaves the room instead of ending it. */
   private handedOver = false;
+  /**
+   * The callback question before a message: `choice` (1 keeps the number said, 2 gives another) or
+   * `digits` (a number keyed in, ended by #, * starts again), and where the answer goes.
+   */
+  private callbackEntry?: { mode: 'choice' | 'digits'; digits: string; done: (answer: string) => void };
   private resolveEnded!: (e: CallEnded) => void;
   private readonly ended = new Promise<CallEnded>((resolve) => (this.resolveEnded = resolve));
 
@@ -528,7 +536,18 @@ export class Call {
     // Being put through: keys mean nothing. Recording a message: # ends it (the recording holds the queue).
     if (this.phase === 'transfer') return;
     if (this.phase === 'message') {
-      if (digit === '#') this.stopRecording?.abort();
+      const entry = this.callbackEntry;
+      if (!entry) {
+        if (digit === '#') this.stopRecording?.abort();
+        return;
+      }
+      this.speaker?.interrupt();
+      if (entry.mode === 'choice') {
+        if (digit === '1') entry.done('keep');
+        else if (digit === '2') entry.done('another');
+      } else if (digit === '#') entry.done(entry.digits || 'keep');
+      else if (digit === '*') entry.digits = '';
+      else if (/^[0-9]$/.test(digit)) entry.digits += digit;
       return;
     }
     // A key pressed while the caller is proving who they are belongs to that check, even if it ends
@@ -760,7 +779,10 @@ export class Call {
     const box = this.o.messages!;
     const recorder = this.recorder!;
     this.set('message');
-    await this.sayOrLog(u, 'message prompt');
+    await this.sayOrLog({ text: this.o.script.deskUnavailable(why), facts: u.facts }, 'message prompt');
+    const callback = await this.askCallback();
+    if (this.closing) return;
+    await this.sayOrLog({ text: this.o.script.recordNow(), facts: '' }, 'message prompt');
     if (this.closing) return;
     this.stopRecording = new AbortController();
     let said: Utterance;
@@ -771,7 +793,7 @@ export class Call {
         said = { text: this.o.script.noMessage(), facts: '' };
       } else {
         const patientId = this.situation && 'patient' in this.situation ? this.situation.patient.id : null;
-        await this.o.store.messages.save({ callId: recorder.id, patientId, callbackE164: this.phone ?? null, recordingPath: rec.path, recordingMs: rec.ms, via: 'keypad' }, box.notify);
+        await this.o.store.messages.save({ callId: recorder.id, patientId, callbackE164: callback, recordingPath: rec.path, recordingMs: rec.ms, via: 'keypad' }, box.notify);
         this.o.log.info({ ms: rec.ms, notify: box.notify }, 'message saved');
         said = { text: this.o.script.messageSaved(), facts: '' };
       }
@@ -782,6 +804,39 @@ export class Call {
     }
     if (this.closing) return;
     await this.endWith(said);
+  }
+
+  /**
+   * Which number staff should call back, asked on the keypad before a message: the caller ID, kept
+   * with 1 (or by pressing nothing for {@link CALLBACK_WAIT_MS}), or — after 2, or when there is no
+   * caller ID — another number keyed in and ended with #, in E.164 (PHONE_DEFAULT_COUNTRY for a number
+   * without its country code). Two tries at a number that is not one; then the caller ID, or none.
+   */
+  private async askCallback(): Promise<string | null> {
+    const own = this.phone ?? null;
+    const s = this.o.script;
+    /** Says `text`, then waits for the caller's answer in `mode`; silence counts as keeping the number. */
+    const ask = async (text: string, mode: 'choice' | 'digits'): Promise<string> => {
+      await this.sayOrLog({ text, facts: '' }, 'callback question');
+      let timer: NodeJS.Timeout | undefined;
+      return new Promise<string>((resolve) => {
+        const entry = { mode, digits: '', done: (a: string) => (clearTimeout(timer), (this.callbackEntry = undefined), resolve(a)) };
+        this.callbackEntry = entry;
+        timer = setTimeout(() => entry.done(entry.digits || 'keep'), CALLBACK_WAIT_MS);
+      });
+    };
+    if (own && (await ask(s.callbackIs(own.slice(-4)), 'choice')) === 'keep') return own;
+    for (let attempt = 0; attempt < 2 && !this.closing; attempt++) {
+      const answer = await ask(s.callbackAsk(), 'digits');
+      if (answer === 'keep') return own;
+      const entered = toE164(answer, this.o.country);
+      if (entered) {
+        this.o.log.info({ changed: entered !== own }, 'callback number given');
+        return entered;
+      }
+      await this.sayOrLog({ text: s.callbackInvalid(), facts: '' }, 'callback question');
+    }
+    return own;
   }
 
   /** Saves a key press; a failure is logged, not thrown: what the key changed is saved already, or was apologised for. */

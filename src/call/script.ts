@@ -89,6 +89,15 @@ export function callScript(clinic: string, order: DobOrder = 'MDY') {
     deskIntro: () => `Hello, this is the ${clinic} phone assistant with a caller for the front desk.`,
     /** Nobody at the desk can take the call (`why`), so the caller is asked for a message. */
     leaveMessage: (why: DeskUnavailable) => `${DESK_UNAVAILABLE[why]} ${LEAVE_MESSAGE}`,
+    /** Keypad mode: why nobody takes the call; the callback number and the recording are asked for next. */
+    deskUnavailable: (why: DeskUnavailable) => DESK_UNAVAILABLE[why],
+    /** Which number staff will call back: the caller's own (its last digits), kept with 1 or replaced on the keypad. */
+    callbackIs: (lastDigits: string) =>
+      `We will call you back at the number ending in ${lastDigits.split('').join(' ')}. Press 1 if that is right, or 2 to give another number.`,
+    callbackAsk: () => 'Please enter the number we should call you back at, and then press pound.',
+    callbackInvalid: () => 'Sorry, that is not a number we can call.',
+    /** The recording starts after this. */
+    recordNow: () => 'Please leave your message now, with your name and why you called. Press pound when you are done.',
     messageSaved: () => 'Thank you. Your message is saved, and our staff will call you back. Goodbye.',
     messageNotSaved: () => 'I am sorry, your message could not be saved. Please call us again later. Goodbye.',
     noMessage: () => 'I did not hear a message. Please call us again if you need anything. Goodbye.',

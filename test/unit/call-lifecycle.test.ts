@@ -916,6 +916,11 @@ describe('a call driven by room events', () => {
       };
     }
     const saved = () => sql.messages.ofCall;
+    /** Waits for the callback question, then answers it with `keys` (1: keep the caller ID). */
+    async function answerCallback(call: Call, speaker: FakeSpeaker, keys: string[]) {
+      await until(() => speaker.said.includes(script.callbackIs(PHONE.slice(-4))), 'the callback question');
+      for (const k of keys) call.receive({ type: 'key', digit: k, from: CALLER.identity });
+    }
 
     it('no desk configured: asked for a message, # ends it, saved with its notification, then said saved', async () => {
       const speaker = new FakeSpeaker('keypad');
@@ -924,9 +929,10 @@ describe('a call driven by room events', () => {
       room.join(CALLER);
       await inState(call, 'menu');
       call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      await answerCallback(call, speaker, ['1']);
       await messages.recording.promise;
       expect(call.state).toBe('message');
-      expect(speaker.said.at(-1)).toBe(script.leaveMessage('no_desk'));
+      expect(speaker.said.slice(-3)).toEqual([script.deskUnavailable('no_desk'), script.callbackIs('0101'), script.recordNow()]);
       // A digit while recording is part of nothing; # ends the message.
       call.receive({ type: 'key', digit: '5', from: CALLER.identity });
       call.receive({ type: 'key', digit: '#', from: CALLER.identity });
@@ -979,11 +985,31 @@ describe('a call driven by room events', () => {
       room.join(CALLER);
       await inState(call, 'menu');
       call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      await answerCallback(call, speaker, ['1']);
       await messages.recording.promise;
       expect(await recordOf()).toMatchObject({ outcome: 'transfer_failed', transfer_status: 'busy', transfer_detail: '486 Busy Here' });
-      expect(speaker.said.slice(-2)).toEqual([script.connecting(), script.leaveMessage('failed')]);
+      expect(speaker.said.slice(-4, -2)).toEqual([script.connecting(), script.deskUnavailable('failed')]);
       call.receive({ type: 'key', digit: '#', from: CALLER.identity });
       expect((await running).record?.outcome).toBe('message_taken');
+    });
+
+    it('a callback number that is not one is refused and asked again; # with nothing keyed keeps the caller\'s own', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const messages = box();
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { messages });
+      room.join(CALLER);
+      await inState(call, 'menu');
+      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      await answerCallback(call, speaker, ['2']);
+      await until(() => speaker.said.at(-1) === script.callbackAsk(), 'asked for the number');
+      for (const k of ['1', '2', '#']) call.receive({ type: 'key', digit: k, from: CALLER.identity });
+      await until(() => speaker.said.includes(script.callbackInvalid()), 'the refusal');
+      await until(() => speaker.said.filter((x) => x === script.callbackAsk()).length === 2, 'the question again');
+      call.receive({ type: 'key', digit: '#', from: CALLER.identity }); // nothing keyed: the caller's own number
+      await messages.recording.promise;
+      call.receive({ type: 'key', digit: '#', from: CALLER.identity });
+      await running;
+      expect((await sql.messages.ofCall((await recordOf()).id))[0]).toMatchObject({ callback_e164: PHONE });
     });
 
     it('the desk closed: straight to a message, nothing rung', async () => {
@@ -994,9 +1020,16 @@ describe('a call driven by room events', () => {
       room.join(CALLER);
       await inState(call, 'menu');
       call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      // Another number keyed in (without its country code), * first undoing a wrong start.
+      await answerCallback(call, speaker, ['2']);
+      await until(() => speaker.said.at(-1) === script.callbackAsk(), 'asked for the number');
+      for (const k of ['9', '*', ...'4155550199', '#']) call.receive({ type: 'key', digit: k, from: CALLER.identity });
       await messages.recording.promise;
       expect(d.transfers).toEqual([]);
-      expect(speaker.said.at(-1)).toBe(script.leaveMessage('closed'));
+      expect(speaker.said.slice(-4)).toEqual([script.deskUnavailable('closed'), script.callbackIs('0101'), script.callbackAsk(), script.recordNow()]);
+      call.receive({ type: 'key', digit: '#', from: CALLER.identity });
+      await until(async () => (await sql.messages.ofCall((await recordOf()).id)).length === 1, 'the message saved');
+      expect((await sql.messages.ofCall((await recordOf()).id))[0]).toMatchObject({ callback_e164: '+14155550199' });
       await call.close('test over');
     });
 
