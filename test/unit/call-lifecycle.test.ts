@@ -917,18 +917,23 @@ describe('a call driven by room events', () => {
     }
     const saved = () => sql.messages.ofCall;
     /** Waits for the callback question, then answers it with `keys` (1: keep the caller ID). */
+    /** A keypad call whose caller presses 0 at the menu, with a message box and no desk. */
+    async function askForPerson() {
+      const speaker = new FakeSpeaker('keypad');
+      const messages = box();
+      const made = makeCall(new FakeVoice(speaker), { messages });
+      made.room.join(CALLER);
+      await inState(made.call, 'menu');
+      made.call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      return { speaker, messages, ...made };
+    }
     async function answerCallback(call: Call, speaker: FakeSpeaker, keys: string[]) {
       await until(() => speaker.said.includes(script.callbackIs(PHONE.slice(-4))), 'the callback question');
       for (const k of keys) call.receive({ type: 'key', digit: k, from: CALLER.identity });
     }
 
     it('no desk configured: asked for a message, # ends it, saved with its notification, then said saved', async () => {
-      const speaker = new FakeSpeaker('keypad');
-      const messages = box();
-      const { room, call, running } = makeCall(new FakeVoice(speaker), { messages });
-      room.join(CALLER);
-      await inState(call, 'menu');
-      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      const { speaker, messages, room, call, running } = await askForPerson();
       await answerCallback(call, speaker, ['1']);
       await messages.recording.promise;
       expect(call.state).toBe('message');
@@ -994,12 +999,7 @@ describe('a call driven by room events', () => {
     });
 
     it('a callback number that is not one is refused and asked again; # with nothing keyed keeps the caller\'s own', async () => {
-      const speaker = new FakeSpeaker('keypad');
-      const messages = box();
-      const { room, call, running } = makeCall(new FakeVoice(speaker), { messages });
-      room.join(CALLER);
-      await inState(call, 'menu');
-      call.receive({ type: 'key', digit: '0', from: CALLER.identity });
+      const { speaker, messages, call, running } = await askForPerson();
       await answerCallback(call, speaker, ['2']);
       await until(() => speaker.said.at(-1) === script.callbackAsk(), 'asked for the number');
       for (const k of ['1', '2', '#']) call.receive({ type: 'key', digit: k, from: CALLER.identity });
