@@ -136,17 +136,22 @@ export function warmRoom(room: Room): WarmRoom {
       }
       return undefined;
     },
-    nextKey(identity, timeoutMs) {
+    nextKey(identity, until) {
       return new Promise((resolve) => {
+        let over = false;
         const done = (answer: string) => {
-          clearTimeout(timer);
+          if (over) return;
+          over = true;
           room.off(RoomEvent.DtmfReceived, onKey);
           room.off(RoomEvent.ParticipantDisconnected, onLeft);
           resolve(answer);
         };
         const onKey = (_code: number, digit: string, p?: { identity: string }) => p?.identity === identity && done(digit);
         const onLeft = (p: { identity: string }) => p.identity === identity && done('left');
-        const timer = setTimeout(() => done('timeout'), timeoutMs);
+        void until.then(
+          () => done('timeout'),
+          () => done('timeout'),
+        );
         room.on(RoomEvent.DtmfReceived, onKey);
         room.on(RoomEvent.ParticipantDisconnected, onLeft);
         if (!room.remoteParticipants.has(identity)) done('left');

@@ -39,8 +39,8 @@ export interface WarmRoom {
   agentVoiceTracks(): string[];
   /** Resolves with the sid of the first audio track `identity` publishes, or undefined after `timeoutMs`. */
   audioTrackFrom(identity: string, timeoutMs: number): Promise<string | undefined>;
-  /** The next key `identity` presses (RFC 2833 via livekit-sip), 'left' when they leave, 'timeout' after `timeoutMs`. */
-  nextKey(identity: string, timeoutMs: number): Promise<string | 'left' | 'timeout'>;
+  /** The next key `identity` presses (RFC 2833 via livekit-sip), 'left' when they leave, 'timeout' once `until` settles. */
+  nextKey(identity: string, until: Promise<unknown>): Promise<string | 'left' | 'timeout'>;
 }
 
 /** What a warm transfer asks of LiveKit's server API (livekit-server-sdk `SipClient`, `RoomServiceClient`). */
@@ -101,11 +101,12 @@ export async function warmTransfer(room: WarmRoom, api: WarmApi, caller: string,
     const deskTrack = room.audioTracksOf(DESK_IDENTITY)[0] ?? (await room.audioTrackFrom(DESK_IDENTITY, 5000));
     if (deskTrack) await api.hear(caller, [deskTrack], false);
 
+    // Keys count from the first word of the briefing: a desk that knows what to do need not wait for its end.
     let answer: string | 'left' | 'timeout' = 'timeout';
     for (let round = 0; round < 2 && answer === 'timeout'; round++) {
-      await brief.say(`${briefing} ${DESK_QUESTION}`);
-      answer = await room.nextKey(DESK_IDENTITY, opts.decisionMs);
-      while (answer !== '1' && answer !== '2' && answer !== 'left' && answer !== 'timeout') answer = await room.nextKey(DESK_IDENTITY, opts.decisionMs);
+      const deadline = brief.say(`${briefing} ${DESK_QUESTION}`).then(() => new Promise((r) => setTimeout(r, opts.decisionMs)));
+      do answer = await room.nextKey(DESK_IDENTITY, deadline);
+      while (answer !== '1' && answer !== '2' && answer !== 'left' && answer !== 'timeout');
     }
     if (answer !== '1') {
       await undo();
