@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { speechUlaw } from '../../devtools/audio.js';
 import { clients, provisionInbound, provisionOutbound, type InboundRoute } from '../../devtools/livekit.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
+import { GeminiStandIn } from '../../devtools/gemini-standin.js';
 import { addPatient, type TestPatient } from '../../devtools/patients.js';
 import { audioBetween, firstHeardAfter, heardAfter, speechWords } from '../../devtools/speech-check.js';
 import { SipCallee, SipCaller, type CallResult } from '../../devtools/sipp.js';
@@ -204,5 +205,54 @@ describe('a person when the caller asks for one', () => {
     expect(await heardAfter(heardByDesk, acceptedAt, sentences)).toContain(speechWords(CALLER_SAYS));
     // And the caller hears the desk.
     expect(await heardAfter(heardByCaller, acceptedAt, sentences)).toContain(speechWords(DESK_SAYS));
+  });
+
+  describe('in Gemini mode (local Live API stand-in): the model\'s own tools', () => {
+    let standIn: GeminiStandIn;
+    beforeAll(async () => {
+      // Asked for a person at once; the desk closed → the model takes the message with its tool.
+      standIn = await GeminiStandIn.start((text) => {
+        if (/^toolResponse transfer_to_operator .*"take_message"/.test(text))
+          return { say: 'The desk is closed. I will take a message.', toolCalls: [{ name: 'take_message', args: { caller_name: 'Maria Garcia', reason: 'Wants to move her cleaning to a morning.', callback_number: '415 555 0199' } }] };
+        if (/^toolResponse transfer_to_operator .*"connecting"/.test(text)) return 'Please hold while I connect you.';
+        if (/^toolResponse take_message .*"saved"/.test(text)) return 'Your message is saved. Goodbye.';
+        if (/^toolResponse /.test(text)) return { say: undefined };
+        if (/Greet /.test(text)) return { say: 'Hello, how can I help?', toolCalls: [{ name: 'transfer_to_operator', args: { summary: 'Maria wants to move her cleaning to a morning.' } }] };
+        return { say: undefined };
+      });
+    });
+    afterAll(async () => {
+      await standIn?.close();
+    });
+    const gemini = (name: string, env: Record<string, string>) => worker(name, { GOOGLE_API_KEY: 'test-key-not-a-secret', GOOGLE_GEMINI_BASE_URL: standIn.baseUrl, ...env });
+
+    it('transfer_to_operator with the desk open: a REFER the phone accepts → transferred', async () => {
+      const { w, route } = await gemini('transfer-voice-cold', { OPERATOR_NUMBER: DESK, TRANSFER_MODE: 'cold' });
+      const p = await addPatient(w.store);
+      const caller = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: speechUlaw(CALLER_SAYS), hangupAfterMs: 120_000, refer: { kind: 'accept' } });
+      cleanup.push(() => caller.kill());
+      const result = await caller.result();
+      expect(result.exitCode, result.log).toBe(0);
+      expect(result.sip.some((m) => m.firstLine.startsWith('REFER'))).toBe(true);
+      const record = (await w.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+      expect(record).toMatchObject({ mode: 'gemini', outcome: 'transferred', transfer_status: 'accepted', transfer_target: DESK });
+    });
+
+    it('transfer_to_operator with the desk closed, then take_message: the message saved with the number the caller gave, via voice', async () => {
+      const { w, route } = await gemini('transfer-voice-closed', { OPERATOR_NUMBER: DESK, TRANSFER_MODE: 'cold', CLINIC_HOURS: closedToday() });
+      const p = await addPatient(w.store);
+      const caller = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: speechUlaw(CALLER_SAYS), hangupAfterMs: 120_000 });
+      cleanup.push(() => caller.kill());
+      const record = await waitFor('the message saved', async () => {
+        const r = await w.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst();
+        return r && (await w.store.messages.ofCall(r.id)).length > 0 && r;
+      }, 60_000, w.output);
+      await caller.hangUp();
+      const result = await caller.result();
+      expect(result.sip.some((m) => m.firstLine.startsWith('REFER'))).toBe(false);
+      expect(await w.store.messages.ofCall(record.id)).toMatchObject([{ via: 'voice', patient_id: p.patientId, caller_name: 'Maria Garcia', callback_e164: '+14155550199', reason: 'Wants to move her cleaning to a morning.' }]);
+      expect((await w.db.selectFrom('call_records').selectAll().where('id', '=', record.id).executeTakeFirst())!.outcome).toBe('message_taken');
+      expect((await w.store.outbox.all()).filter((o) => o.type === 'message.created').length).toBeGreaterThan(0);
+    });
   });
 });
