@@ -20,6 +20,7 @@ import { WAIT_SCALE, waitFor } from '../../devtools/wait.js';
 import { startWebhookReceiver } from '../../devtools/webhook-receiver.js';
 import { CALLER_ID_ONLY, heardOut, loggedAt, nextLogged, startWorker, type TestWorker } from '../../devtools/worker.js';
 import { callScript, deskBriefing } from '../../src/call/index.js';
+import { openStore } from '../../src/store/index.js';
 import { DESK_IDENTITY, DESK_QUESTION } from '../../src/transfer/index.js';
 import type { ReferAnswer } from '../../devtools/sipp-scenarios.js';
 
@@ -114,7 +115,7 @@ describe('a person when the caller asks for one', () => {
     expect(await heardAfter(result, pressed, [script.connecting(), script.leaveMessage('failed')])).toContain(speechWords(script.connecting()));
   });
 
-  it('cold, refused (403): back to the agent, a message taken and saved; the receiver, down at first, gets it once', async () => {
+  it('cold, refused (403): back to the agent, a message taken and saved; the receiver, down at first, gets it once — from the next worker, after a restart', async () => {
     const { w, route } = await worker('transfer-refused', { OPERATOR_NUMBER: DESK, TRANSFER_MODE: 'cold' });
     const p = await addPatient(w.store);
     // 0; the REFER refused; then the apology and the callback question (1 keeps it), the message, #.
@@ -131,15 +132,21 @@ describe('a person when the caller asks for one', () => {
     const prompt = result.sip.findIndex((m) => m.firstLine.startsWith('SIP/2.0 403'));
     expect(prompt).toBeGreaterThan(-1);
 
-    // The receiver was down: the first try failed and is kept; once it is up, the retry (5 s later) delivers it, once.
+    // The receiver was down: the first try failed and is kept. The worker stops before its retry (5 s
+    // later); the receiver comes up; a new worker on the same database delivers it, once.
     await waitFor('the first delivery attempt', async () => (await w.store.outbox.all())[0]?.attempts === 1, 30_000);
     expect((await w.store.outbox.all())[0]!.last_error).toMatch(/ECONNREFUSED/);
+    await w.stop();
     hook = await receiver(hookPort);
+    await worker('transfer-refused-again', { OPERATOR_NUMBER: DESK, TRANSFER_MODE: 'cold', DATABASE_PATH: w.dbPath });
+    const kept = await openStore({ DATABASE_PATH: w.dbPath, PHONE_DEFAULT_COUNTRY: 'US' });
+    cleanup.push(() => kept.close());
+    const outbox = kept.outbox;
     await waitFor('the notification', () => hook.got.length === 1, 30_000);
     await new Promise((r) => setTimeout(r, 8000));
     expect(hook.got).toHaveLength(1);
     expect(hook.got[0]!.body).toMatchObject({ type: 'message.created', data: { call_id: record.id, patient_id: p.patientId, callback_number: p.phone, via: 'keypad' } });
-    expect((await w.store.outbox.all())[0]!.delivered_at).not.toBeNull();
+    expect((await outbox.all())[0]!.delivered_at).not.toBeNull();
   });
 
   it('outside opening hours: straight to a message, the desk never rung', async () => {
