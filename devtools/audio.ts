@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STACK_DIR } from './stack.js';
 
@@ -39,6 +39,20 @@ export function silenceUlaw(seconds = 2): string {
   mkdirSync(AUDIO_DIR, { recursive: true });
   const tmp = `${out}.${process.pid}`;
   writeFileSync(tmp, Buffer.alloc(Math.round(seconds * 8000), 0xff));
+  renameSync(tmp, out);
+  return out;
+}
+
+/**
+ * {@link speechUlaw} of `text` followed by `pauseS` seconds of silence: streamed in a loop, each
+ * repetition is a stretch of speech of its own (`firstSpeech` ends a stretch at a 1.2 s gap).
+ */
+export function speechThenPauseUlaw(text: string, pauseS = 2): string {
+  const speech = speechUlaw(text);
+  const out = speech.replace(/\.ulaw$/, `-pause${pauseS}s.ulaw`);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.${process.pid}`;
+  writeFileSync(tmp, Buffer.concat([readFileSync(speech), Buffer.alloc(Math.round(pauseS * 8000), 0xff)]));
   renameSync(tmp, out);
   return out;
 }

@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { speechUlaw } from '../../devtools/audio.js';
+import { speechThenPauseUlaw, speechUlaw } from '../../devtools/audio.js';
 import { clients, provisionInbound, provisionOutbound, type InboundRoute } from '../../devtools/livekit.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { GeminiStandIn } from '../../devtools/gemini-standin.js';
@@ -163,13 +163,14 @@ describe('a person when the caller asks for one', () => {
 
   it('warm: 0 → hold music while the desk is rung and briefed where the caller cannot hear; the desk presses 1 and the two talk', async () => {
     const DESK_SAYS = 'Front desk, this is Anna speaking.';
-    const desk = await SipCallee.listen({ answer: { kind: 'answer', afterMs: 1500 }, audioFile: speechUlaw(DESK_SAYS), cued: ['1'], hangupAfterMs: 180_000, timeoutS: 240 });
+    // Both phones' words are followed by a pause: each repetition of the loop is recognised on its own.
+    const desk = await SipCallee.listen({ answer: { kind: 'answer', afterMs: 1500 }, audioFile: speechThenPauseUlaw(DESK_SAYS), cued: ['1'], hangupAfterMs: 180_000, timeoutS: 240 });
     cleanup.push(() => desk.kill());
     const trunk = await provisionOutbound(clients(), desk.port);
     cleanup.push(() => trunk.remove());
     const { w, route } = await worker('transfer-warm', { OPERATOR_NUMBER: DESK, TRANSFER_MODE: 'warm', OUTBOUND_TRUNK_ID: trunk.trunkId });
     const p = await addPatient(w.store);
-    const caller = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: speechUlaw(CALLER_SAYS), cued: ['0'], hangupAfterMs: 180_000 });
+    const caller = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: speechThenPauseUlaw(CALLER_SAYS), cued: ['0'], hangupAfterMs: 180_000 });
     cleanup.push(() => caller.kill());
 
     // Once the call is up, 0; the desk is dialed and answers; it is briefed, then presses 1.
@@ -186,6 +187,12 @@ describe('a person when the caller asks for one', () => {
     await desk.press();
     await waitFor('the transfer saved', async () => (await recordOf())?.transfer_status ?? undefined, 30_000, w.output);
     const acceptedAt = Date.now();
+    // The agent has left; the room goes on with the caller and the desk in it.
+    const left = await waitFor('the agent gone from the room', async () => {
+      const present = (await clients().rooms.listParticipants(room)).map((x) => x.identity);
+      return !present.some((id) => id.startsWith('agent-')) && present;
+    }, 20_000, w.output);
+    expect(left.sort()).toEqual([DESK_IDENTITY, `sip_${p.phone}`].sort());
     // Caller and desk talk for a while, then both hang up.
     await new Promise((r) => setTimeout(r, 10_000));
     await caller.hangUp();
