@@ -35,7 +35,8 @@ export function transferFailure(err: unknown, ringTimeoutS: number): TransferRes
   if (status === 603) return { status: 'declined', detail: said };
   if (status !== undefined) return { status: 'refused', detail: said };
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof ServerError && /timeout|deadline/i.test(`${err.code ?? ''} ${message}`)) {
+  // livekit-sip says "sip request timed out" when the far end never answered (twirp code unknown).
+  if (err instanceof ServerError && /time(d)? ?out|deadline/i.test(`${err.code ?? ''} ${message}`)) {
     return { status: 'no_answer', detail: `no answer in ${ringTimeoutS} s` };
   }
   return { status: 'failed', detail: message.slice(0, 200) };

@@ -64,6 +64,15 @@ export interface WarmOptions {
   readonly decisionMs: number;
 }
 
+/** Longest the transfer waits for its own tracks to be taken down, in ms. */
+export const CLOSE_WAIT_MS = 3000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first. */
+function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+}
+
 /** What the desk is asked once it has heard who is calling. */
 export const DESK_QUESTION = 'Press 1 to take the call, or 2 if you cannot.';
 
@@ -76,9 +85,12 @@ export const DESK_QUESTION = 'Press 1 to take the call, or 2 if you cannot.';
 export async function warmTransfer(room: WarmRoom, api: WarmApi, caller: string, briefing: string, opts: WarmOptions): Promise<TransferResult> {
   const opened: OwnTrack[] = [];
   let dialed = false;
+  // Taking a track down must not hold the caller: a BackgroundAudioPlayer closed within a second of its
+  // start was seen never to settle (agents 1.9.0); after CLOSE_WAIT_MS the caller moves on regardless.
+  const closeAll = () => waitAtMost(Promise.all(opened.map((t) => t.close().catch(() => undefined))), CLOSE_WAIT_MS);
   const undo = async () => {
     if (dialed) await api.remove(DESK_IDENTITY).catch(() => undefined);
-    await Promise.all(opened.map((t) => t.close().catch(() => undefined)));
+    await closeAll();
   };
   try {
     const hold = await room.startHold();
@@ -115,7 +127,7 @@ export async function warmTransfer(room: WarmRoom, api: WarmApi, caller: string,
     }
 
     // Connected: the music stops, and caller and desk hear each other.
-    await Promise.all(opened.map((t) => t.close().catch(() => undefined)));
+    await closeAll();
     const tracks = room.audioTracksOf(DESK_IDENTITY);
     await api.hear(caller, tracks, true);
     await api.hear(DESK_IDENTITY, room.audioTracksOf(caller), true);

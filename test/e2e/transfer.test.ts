@@ -221,6 +221,25 @@ describe('a person when the caller asks for one', () => {
     expect(await heardAfter(heardByCaller, acceptedAt, sentences)).toContain(speechWords(DESK_SAYS));
   });
 
+  it.each([
+    [{ kind: 'reject', status: 486 } as const, 'busy', '486 Busy Here'],
+    [{ kind: 'never' } as const, 'no_answer', undefined],
+  ])('warm, the desk %j: %s saved, the caller off hold and asked for a message, which is saved', async (answer, status, detail) => {
+    const desk = await SipCallee.listen({ answer, timeoutS: 120 });
+    cleanup.push(() => desk.kill());
+    const trunk = await provisionOutbound(clients(), desk.port);
+    cleanup.push(() => trunk.remove());
+    const { w, route } = await worker(`transfer-warm-${status}`, { OPERATOR_NUMBER: DESK, TRANSFER_MODE: 'warm', OUTBOUND_TRUNK_ID: trunk.trunkId, OPERATOR_RING_TIMEOUT_S: '6' });
+    const p = await addPatient(w.store);
+    await call(w, route, p, undefined, { after: 'transfer to the front desk', said: script.deskUnavailable('failed') });
+    const record = (await w.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
+    expect(record).toMatchObject({ outcome: 'message_taken', transfer_status: status, transfer_target: DESK });
+    if (detail) expect(record.transfer_detail).toBe(detail);
+    expect(await w.store.messages.ofCall(record.id)).toMatchObject([{ via: 'keypad', callback_e164: p.phone }]);
+    // The desk's phone was rung, and nobody but the caller is left in the room's record of the call.
+    expect((await desk.result()).sip.some((m) => m.firstLine.startsWith('INVITE'))).toBe(true);
+  });
+
   describe('in Gemini mode (local Live API stand-in): the model\'s own tools', () => {
     let standIn: GeminiStandIn;
     beforeAll(async () => {

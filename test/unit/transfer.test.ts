@@ -19,6 +19,8 @@ describe('cold transfer', () => {
     expect(transferFailure(sipError(603, 'Decline'), 25)).toEqual({ status: 'declined', detail: '603 Decline' });
     expect(transferFailure(sipError(403, 'Forbidden'), 25)).toEqual({ status: 'refused', detail: '403 Forbidden' });
     expect(transferFailure(new ServerError('x', 'deadline exceeded', 504, 'deadline_exceeded'), 25)).toEqual({ status: 'no_answer', detail: 'no answer in 25 s' });
+    // What livekit-sip answered when a dialed desk rang out (seen on the local stack).
+    expect(transferFailure(new ServerError('x', 'twirp error unknown: sip request timed out', 500, 'unknown'), 6)).toEqual({ status: 'no_answer', detail: 'no answer in 6 s' });
     expect(transferFailure(new Error('fetch failed'), 25)).toEqual({ status: 'failed', detail: 'fetch failed' });
   });
 

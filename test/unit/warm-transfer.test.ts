@@ -2,7 +2,7 @@ import { ServerError, SipCallError } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
 import { callScript, deskBriefing } from '../../src/call/index.js';
 import { deskProblems } from '../../src/transfer/desk.js';
-import { DESK_IDENTITY, DESK_QUESTION, warmTransfer, type WarmApi, type WarmRoom } from '../../src/transfer/warm.js';
+import { CLOSE_WAIT_MS, DESK_IDENTITY, DESK_QUESTION, warmTransfer, type WarmApi, type WarmRoom } from '../../src/transfer/warm.js';
 
 /** A room and an API that record what the transfer did, in order; the desk answers with `keys`. */
 function scene(keys: (string | 'left' | 'timeout')[], dial: () => Promise<void> = async () => undefined) {
@@ -81,6 +81,16 @@ describe('warm transfer in the caller\'s own room', () => {
     expect((await warmTransfer(room, api, 'caller', BRIEF, opts)).status).toBe(status);
     expect(did).toContain('close TR_hold');
     expect(did.some((d) => d.startsWith('say'))).toBe(false);
+  });
+
+  it('hold music that never finishes closing does not hold the caller (given up after CLOSE_WAIT_MS)', async () => {
+    const { room, api } = scene([], async () => {
+      throw SipCallError.fromServerError(new ServerError('dial failed', 'twirp error unknown: INVITE failed', 500, 'unavailable', { sip_status_code: '486', sip_status: 'Busy Here' }));
+    });
+    room.startHold = async () => ({ sid: 'TR_hold', close: () => new Promise<void>(() => undefined) });
+    const started = Date.now();
+    expect((await warmTransfer(room, api, 'caller', BRIEF, opts)).status).toBe('busy');
+    expect(Date.now() - started).toBeLessThan(CLOSE_WAIT_MS + 1000);
   });
 
   it('a failure of LiveKit\'s API midway ends as failed, with the hold music stopped', async () => {
