@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { voice } from '@livekit/agents';
-import { AudioSource, AudioStream, LocalAudioTrack, RoomEvent, TrackKind, TrackPublishOptions, TrackSource, type Room } from '@livekit/rtc-node';
+import { audioFramesFromFile, voice } from '@livekit/agents';
+import { AudioFrame, AudioSource, AudioStream, LocalAudioTrack, RoomEvent, TrackKind, TrackPublishOptions, TrackSource, type Room } from '@livekit/rtc-node';
 import { DateTime } from 'luxon';
 import type { FrontDesk, MessageBox } from '../call/index.js';
 import type { AppConfig } from '../config/index.js';
@@ -21,6 +21,9 @@ import { MESSAGE_LIMITS, recordMessage, type PcmFrame } from './recording.js';
 export const MESSAGE_SAMPLE_RATE = 16_000;
 
 type DeskConfig = Pick<AppConfig, 'OPERATOR_NUMBER' | 'TRANSFER_MODE' | 'CLINIC_HOURS' | 'CLINIC_TIMEZONE' | 'OPERATOR_RING_TIMEOUT_S' | 'OUTBOUND_TRUNK_ID'>;
+
+/** When, after the call starts, the hold clip is decoded (in ms): after the greeting's own start-up work. */
+const HOLD_PRELOAD_DELAY_MS = 5000;
 
 /** How long the desk has to press 1 or 2 after each briefing, in ms. */
 export const DESK_DECISION_MS = 10_000;
@@ -49,6 +52,8 @@ export function frontDesk(config: DeskConfig, api: LiveKitApi, room: string, rtc
   const hours = config.CLINIC_HOURS ? parseOpeningHours(config.CLINIC_HOURS) : undefined;
   const ringS = config.OPERATOR_RING_TIMEOUT_S;
   const warm = config.TRANSFER_MODE === 'warm' && config.OUTBOUND_TRUNK_ID !== undefined;
+  // Decoded ahead, once the greeting is under way, so that the caller hears music as soon as they are on hold.
+  if (warm) setTimeout(() => void holdClip().catch(() => undefined), HOLD_PRELOAD_DELAY_MS).unref();
   return {
     target,
     warm,
@@ -88,8 +93,44 @@ export function messageBox(config: Pick<AppConfig, 'DATABASE_PATH' | 'NOTIFY_WEB
 /** Name of the track the desk is briefed on (the caller is unsubscribed from it). */
 const BRIEFING_TRACK = 'desk-briefing';
 
+/** Name of the hold music's track (the desk is unsubscribed from it). */
+const HOLD_TRACK = 'hold-music';
+
 /** Hold music's volume, of the clip's own (the framework's hold clip is mastered loud). */
 const HOLD_VOLUME = 0.5;
+
+/** Sample rate the hold clip is decoded to, Hz: a phone line carries 8 kHz; 16 kHz leaves room. */
+const HOLD_SAMPLE_RATE = 16_000;
+
+let holdFrames: Promise<AudioFrame[]> | undefined;
+
+/**
+ * The agents framework's hold clip (`voice.BuiltinAudioClip.HOLD_MUSIC`, decoded by its bundled
+ * ffmpeg) as 16 kHz mono frames at {@link HOLD_VOLUME}, decoded once per process and played from
+ * memory. Not through `BackgroundAudioPlayer`: closing that while ffmpeg was still decoding crashed
+ * the call process (agents 1.9.0 audio.js writes into a closed stream: ERR_INTERNAL_ASSERTION).
+ * @throws the decoder's error (no ffmpeg: LIVEKIT_FFMPEG_PATH), and again on the next call.
+ */
+export function holdClip(): Promise<AudioFrame[]> {
+  holdFrames ??= (async () => {
+    const frames: AudioFrame[] = [];
+    for await (const f of audioFramesFromFile(voice.getBuiltinAudioPath(voice.BuiltinAudioClip.HOLD_MUSIC), { sampleRate: HOLD_SAMPLE_RATE, numChannels: 1 })) {
+      const data = Int16Array.from(f.data, (v) => Math.round(v * HOLD_VOLUME));
+      frames.push(new AudioFrame(data, f.sampleRate, f.channels, f.samplesPerChannel));
+    }
+    if (frames.length === 0) throw new Error('the hold clip decoded to no audio');
+    return frames;
+  })();
+  holdFrames.catch(() => (holdFrames = undefined));
+  return holdFrames;
+}
+
+/** Publish options of the agent's own extra tracks (hold music, the briefing): a microphone's. */
+function microphone(): TrackPublishOptions {
+  const options = new TrackPublishOptions();
+  options.source = TrackSource.SOURCE_MICROPHONE;
+  return options;
+}
 
 /** The agent's side of a warm transfer in `room` (rtc-node): hold music, the briefing track, the desk's keys. */
 export function warmRoom(room: Room): WarmRoom {
@@ -97,18 +138,26 @@ export function warmRoom(room: Room): WarmRoom {
     [...(room.remoteParticipants.get(identity)?.trackPublications.values() ?? [])].filter((p) => p.kind === TrackKind.KIND_AUDIO && p.sid).map((p) => p.sid!);
   return {
     async startHold(): Promise<OwnTrack> {
-      const player = new voice.BackgroundAudioPlayer({ ambientSound: { source: voice.BuiltinAudioClip.HOLD_MUSIC, volume: HOLD_VOLUME } });
-      await player.start({ room });
-      const sid = player.getPublication()?.sid;
-      if (!sid) throw new Error('hold music track not published');
-      return { sid, close: () => player.close() };
+      const frames = await holdClip();
+      const source = new AudioSource(HOLD_SAMPLE_RATE, 1);
+      const publication = await room.localParticipant!.publishTrack(LocalAudioTrack.createAudioTrack(HOLD_TRACK, source), microphone());
+      let playing = true;
+      const played = (async () => {
+        while (playing) for (let i = 0; i < frames.length && playing; i++) await source.captureFrame(frames[i]!);
+      })().catch(() => undefined);
+      return {
+        sid: publication.sid!,
+        async close() {
+          playing = false;
+          await played;
+          await room.localParticipant?.unpublishTrack(publication.sid!).catch(() => undefined);
+          await source.close();
+        },
+      };
     },
     async openBriefing() {
       const source = new AudioSource(FLITE_SAMPLE_RATE, 1);
-      const track = LocalAudioTrack.createAudioTrack(BRIEFING_TRACK, source);
-      const options = new TrackPublishOptions();
-      options.source = TrackSource.SOURCE_MICROPHONE;
-      const publication = await room.localParticipant!.publishTrack(track, options);
+      const publication = await room.localParticipant!.publishTrack(LocalAudioTrack.createAudioTrack(BRIEFING_TRACK, source), microphone());
       const sid = publication.sid!;
       return {
         sid,
@@ -127,7 +176,7 @@ export function warmRoom(room: Room): WarmRoom {
     audioTracksOf: audioOf,
     agentVoiceTracks: () =>
       [...(room.localParticipant?.trackPublications.values() ?? [])]
-        .filter((p) => p.kind === TrackKind.KIND_AUDIO && p.sid && p.name !== BRIEFING_TRACK && p.name !== 'background_audio')
+        .filter((p) => p.kind === TrackKind.KIND_AUDIO && p.sid && p.name !== BRIEFING_TRACK && p.name !== HOLD_TRACK)
         .map((p) => p.sid!),
     async audioTrackFrom(identity, timeoutMs) {
       for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {

@@ -29,7 +29,7 @@ export interface OwnTrack {
 
 /** The agent's side of the room (bound to rtc-node's `Room` in ./desk.ts). */
 export interface WarmRoom {
-  /** Publishes hold music (the framework's `BackgroundAudioPlayer`, its hold clip), looped until closed. */
+  /** Publishes hold music (the agents framework's hold clip), looped until closed. */
   startHold(): Promise<OwnTrack>;
   /** Publishes a silent track the briefing is spoken on. */
   openBriefing(): Promise<OwnTrack & { say(text: string): Promise<void> }>;
