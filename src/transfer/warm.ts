@@ -111,7 +111,9 @@ export async function warmTransfer(room: WarmRoom, api: WarmApi, caller: string,
     // The desk hears only the briefing; the caller does not hear the desk until it takes the call.
     await api.hear(DESK_IDENTITY, [...room.audioTracksOf(caller), hold.sid, ...room.agentVoiceTracks()], false);
     const deskTrack = room.audioTracksOf(DESK_IDENTITY)[0] ?? (await room.audioTrackFrom(DESK_IDENTITY, 5000));
-    if (deskTrack) await api.hear(caller, [deskTrack], false);
+    // Once more, now that the caller's own subscription to each new track has surely been made: an
+    // unsubscribe sent as a track is published can lose the race with the SIP participant's auto-subscribe.
+    await api.hear(caller, deskTrack ? [brief.sid, deskTrack] : [brief.sid], false);
 
     // Keys count from the first word of the briefing: a desk that knows what to do need not wait for its end.
     let answer: string | 'left' | 'timeout' = 'timeout';

@@ -41,7 +41,7 @@ describe('warm transfer in the caller\'s own room', () => {
       'mute caller TR_brief', // before a word is said on it
       `dial ${DESK_IDENTITY}`,
       `mute ${DESK_IDENTITY} TR_caller,TR_hold,TR_voice`,
-      'mute caller TR_desk',
+      'mute caller TR_brief,TR_desk',
       `say ${BRIEF} ${DESK_QUESTION}`,
       'close TR_hold',
       'close TR_brief',
