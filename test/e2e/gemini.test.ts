@@ -5,7 +5,6 @@
  * the model greets the patient we called first. The model's tools change real records, and when its
  * connection fails the call goes on in keypad mode.
  */
-import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { speechUlaw } from '../../devtools/audio.js';
 import { GeminiStandIn } from '../../devtools/gemini-standin.js';
@@ -13,11 +12,11 @@ import { clients, provisionInbound, provisionOutbound, type InboundRoute, type O
 import { addPatient } from '../../devtools/patients.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { firstSpeech, heardAfter, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
-import { WAIT_SCALE, waitFor } from '../../devtools/wait.js';
+import { waitFor } from '../../devtools/wait.js';
 import { freePorts, SipCallee, SipCaller } from '../../devtools/sipp.js';
 import { callScript, MENU, modelLostError } from '../../src/call/index.js';
 import { DateTime } from 'luxon';
-import { CALLER_ID_ONLY, placeTestCall, startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, heardOut, placeTestCall, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const GREETING = 'Hello Maria, this is the clinic assistant. Would you like to confirm your appointment?';
 const CONFIRMED = 'Thank you, your appointment is confirmed. Goodbye.';
@@ -177,21 +176,20 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   /**
    * Waits until the stand-in was asked to greet `name` (in a turn after the first `since`) and has
-   * answered, then until that greeting has played out at the caller (its length, plus 2 s for the
-   * way through LiveKit and the phone).
+   * answered, then until that greeting has played out at the caller (its flite length plus the margin of
+   * `heardOut` for the way through LiveKit and the phone).
    */
   async function greeted(name: string, since = 0): Promise<void> {
     await waitFor(`the model asked to greet ${name}`, () => standIn.clientTexts().slice(since).some((t) => t.includes(`Greet ${name}`)), 20_000, worker.output);
     const greeting = await waitFor('the greeting spoken', () => standIn.spoken.at(-1), 10_000);
-    const playedAt = greeting.at + greeting.durationMs + 2000 * WAIT_SCALE;
-    await new Promise((r) => setTimeout(r, Math.max(0, playedAt - Date.now())));
+    await heardOut(greeting.at, greeting.text);
   }
 
   /** Waits until the model (a turn after the first `since`) was told of the press and its answer has played out at the caller. */
   async function answered(since: number): Promise<void> {
     await waitFor('the model told of the press', () => standIn.clientTexts().slice(since).some((t) => /pressed 1/.test(t)), 20_000, worker.output);
     const reply = await waitFor('the model\'s answer', () => standIn.spoken.at(-1)?.text === CONFIRMED && standIn.spoken.at(-1), 20_000);
-    await new Promise((r) => setTimeout(r, Math.max(0, reply.at + reply.durationMs + 2000 * WAIT_SCALE - Date.now())));
+    await heardOut(reply.at, reply.text);
   }
 
   const script = callScript('Main Street Clinic');
@@ -207,7 +205,6 @@ describe('Gemini mode with a local Live API stand-in', () => {
       return record && (await eventsOf(record.id)).some((e) => e[0] === kind);
     }, 20_000, worker.output);
   /** Waits as long as `text` takes to say, and some more for the way through LiveKit and the phone. */
-  const spoken = (text: string) => new Promise((r) => setTimeout(r, statSync(speechUlaw(text)).size / 8 + 3000 * WAIT_SCALE));
 
   it.each([1000, 1011])('the model\'s websocket closes with %i mid-call: the caller is told, keypad mode takes over, the press is saved, the record says why', async (code) => {
     const p = await addPatient(worker.store, { name: code === 1000 ? 'Nina Patel' : 'Omar Haddad' });
@@ -219,7 +216,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     // Keypad mode takes over and says so; then the caller presses 1, and the call ends with the confirmation.
     const notice = script.modelLost(MENU);
     await saved(p.phone, 'voice_lost');
-    await spoken(notice);
+    await heardOut(Date.now(), notice);
     await call.press();
     const result = await call.result();
     expect(result.exitCode, result.log).toBe(0);

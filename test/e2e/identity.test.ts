@@ -87,8 +87,10 @@ describe('who is calling, in keypad mode', () => {
   beforeAll(async () => {
     calleePort = (await freePorts()) + 3;
     trunk = await provisionOutbound(clients(), calleePort);
-    // The defaults of CALLER_VERIFICATION and OUTBOUND_VERIFICATION: nothing set here.
-    worker = await startWorker('identity', { OUTBOUND_TRUNK_ID: trunk.trunkId, MENU_TIMEOUT_MS: '5000' });
+    // The defaults of CALLER_VERIFICATION and OUTBOUND_VERIFICATION: nothing set here. A menu timeout
+    // longer than the margin the test phone leaves after each sentence (heardOut: 2 s × TEST_WAIT_SCALE)
+    // before it keys its answer; with 5 s the agent had moved on to its goodbye.
+    worker = await startWorker('identity', { OUTBOUND_TRUNK_ID: trunk.trunkId, MENU_TIMEOUT_MS: '12000' });
     route = await provisionInbound(clients(), { agentName: worker.agentName });
   });
   afterEach(async () => {
