@@ -65,6 +65,50 @@ export async function recognizeAmong(pcm: Int16Array, sampleRate: number, candid
   }
 }
 
+/** Length of the longest common subsequence of two word lists. */
+function commonWords(a: readonly string[], b: readonly string[]): number {
+  let prev = new Array<number>(b.length + 1).fill(0);
+  for (const x of a) {
+    const row = [0];
+    for (let j = 0; j < b.length; j++) row.push(x === b[j] ? prev[j]! + 1 : Math.max(prev[j + 1]!, row[j]!));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** Most words of a candidate a prefix grammar holds: 15 is more than 4 s of flite's speech says. */
+const PREFIX_WORDS = 15;
+
+/**
+ * Which of `candidates` the audio begins, for the start of a long sentence (a 20 s briefing in
+ * which a loaded host lost bits: {@link recognizeAmong} then finds no whole sentence and returns
+ * ''): the audio is decoded against every beginning of each candidate (its first word, its first
+ * two, …, up to its first 15).
+ * @param pcm 16-bit mono samples: a few seconds from the start of what was said.
+ * @param sampleRate in Hz.
+ * @returns the words recognised: the beginning of one candidate, or '' when none fits.
+ */
+export async function recognizeBeginning(pcm: Int16Array, sampleRate: number, candidates: readonly string[]): Promise<string> {
+  const prefixes = candidates.map((c) => {
+    const words = speechWords(c).split(' ').slice(0, PREFIX_WORDS);
+    return `(${words.map((w, k) => (k === 0 ? w : `[${w}`)).join(' ')}${']'.repeat(words.length - 1)})`;
+  });
+  const ss = await load();
+  const decoder = new ss.Decoder({ samprate: sampleRate, loglevel: 'FATAL' });
+  try {
+    await decoder.initialize();
+    decoder.set_grammar(`#JSGF V1.0;\ngrammar check;\npublic <s> = ${prefixes.join(' | ')};\n`);
+    const audio = new Float32Array(pcm.length);
+    for (let i = 0; i < pcm.length; i++) audio[i] = pcm[i]! / 32768;
+    decoder.start();
+    decoder.process_audio(audio, false, true);
+    decoder.stop();
+    return decoder.get_text();
+  } finally {
+    decoder.delete();
+  }
+}
+
 /** Start and end (in samples) of the first stretch of speech: audio above `thresholdDbfs` in 20 ms windows, ending at a gap of `gapMs`. */
 export function firstSpeech(pcm: Int16Array, sampleRate: number, thresholdDbfs = -40, gapMs = 1200): { start: number; end: number } | undefined {
   const win = Math.round(sampleRate / 50);
@@ -129,4 +173,53 @@ export async function heardAfter(call: HeardAudio, fromMs: number, candidates: r
     part = part.subarray(speech.end);
   }
   return heard;
+}
+
+/** Loudness per 20 ms window in dB re full scale, floored at -60 dB (digital silence would be -Infinity). */
+function loudnessEnvelope(pcm: Int16Array, sampleRate: number): Float64Array {
+  const win = Math.round(sampleRate / 50);
+  const out = new Float64Array(Math.floor(pcm.length / win));
+  for (let w = 0; w < out.length; w++) {
+    let sum = 0;
+    for (let i = w * win; i < (w + 1) * win; i++) sum += pcm[i]! * pcm[i]!;
+    out[w] = Math.max(-60, 10 * Math.log10(sum / win / 32768 ** 2 || 1e-12));
+  }
+  return out;
+}
+
+/**
+ * How much of a known sound is in a recording, whatever else plays with it: the best Pearson
+ * correlation, over every offset, of the two loudness envelopes (dB in 20 ms windows). A sentence's
+ * syllables rise and fall in a pattern music and other sentences do not share, so a sentence that
+ * leaked into a recording under hold music scores high where the music alone scores low — which a
+ * speech recogniser, forced to pick one of its candidates for a stretch of music, cannot tell.
+ * Take `sound` from the same path as `heard` (e.g. what another phone of the same call received):
+ * audio a loaded host lost shortens a recording, and the envelopes then no longer line up.
+ * @param heard 16-bit mono samples of the recording, at `sampleRate` Hz.
+ * @param sound 16-bit mono samples of the sound looked for (shorter than `heard`), at `sampleRate` Hz.
+ * @returns from -1 to 1; 0 when `heard` is shorter than `sound`.
+ */
+export function soundMatch(heard: Int16Array, sound: Int16Array, sampleRate = 8000): number {
+  const h = loudnessEnvelope(heard, sampleRate);
+  const s = loudnessEnvelope(sound, sampleRate);
+  const m = s.length;
+  if (m === 0 || h.length < m) return 0;
+  const sMean = s.reduce((a, b) => a + b, 0) / m;
+  let sVar = 0;
+  for (const x of s) sVar += (x - sMean) ** 2;
+  let best = 0;
+  for (let lag = 0; lag + m <= h.length; lag++) {
+    let hSum = 0;
+    for (let i = 0; i < m; i++) hSum += h[lag + i]!;
+    const hMean = hSum / m;
+    let cov = 0;
+    let hVar = 0;
+    for (let i = 0; i < m; i++) {
+      const d = h[lag + i]! - hMean;
+      cov += d * (s[i]! - sMean);
+      hVar += d * d;
+    }
+    if (hVar > 0 && sVar > 0) best = Math.max(best, cov / Math.sqrt(hVar * sVar));
+  }
+  return best;
 }

@@ -9,12 +9,12 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { speechThenPauseUlaw, speechUlaw } from '../../devtools/audio.js';
+import { speechMs, speechThenPauseUlaw, speechUlaw } from '../../devtools/audio.js';
 import { clients, provisionInbound, provisionOutbound, type InboundRoute } from '../../devtools/livekit.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { GeminiStandIn } from '../../devtools/gemini-standin.js';
 import { addPatient, type TestPatient } from '../../devtools/patients.js';
-import { audioBetween, firstHeardAfter, heardAfter, speechWords } from '../../devtools/speech-check.js';
+import { audioBetween, firstSpeech, heardAfter, recognizeAmong, recognizeBeginning, soundMatch, speechWords } from '../../devtools/speech-check.js';
 import { SipCallee, SipCaller, type CallResult } from '../../devtools/sipp.js';
 import { WAIT_SCALE, waitFor } from '../../devtools/wait.js';
 import { startWebhookReceiver } from '../../devtools/webhook-receiver.js';
@@ -170,13 +170,15 @@ describe('a person when the caller asks for one', () => {
     cleanup.push(() => trunk.remove());
     const { w, route } = await worker('transfer-warm', { OPERATOR_NUMBER: DESK, TRANSFER_MODE: 'warm', OUTBOUND_TRUNK_ID: trunk.trunkId });
     const p = await addPatient(w.store);
+    const greetings = loggedAt(w, 'greeting caller').length;
     const caller = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: speechThenPauseUlaw(CALLER_SAYS), cued: ['0'], hangupAfterMs: 180_000 });
     cleanup.push(() => caller.kill());
 
-    // Once the call is up, 0; the desk is dialed and answers; it is briefed, then presses 1.
+    // Once the greeting has been heard, 0 (pressed during it, "please hold" would run on from the
+    // greeting's cut-off words); the desk is dialed and answers; it is briefed, then presses 1.
     const recordOf = () => w.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst();
-    const { room } = await waitFor('the call record', recordOf, 20_000, w.output);
-    await new Promise((r) => setTimeout(r, 3000));
+    await heardOut(await nextLogged(w, 'greeting caller', greetings), script.greeting(p.name, p.appointment, 'inbound'));
+    const { room } = (await recordOf())!;
     await caller.press();
     const deskIn = async () => (await clients().rooms.listParticipants(room)).find((x) => x.identity === DESK_IDENTITY)?.attributes['sip.callStatus'] === 'active';
     await waitFor('the desk answered in the caller\'s room', deskIn, 30_000, w.output);
@@ -193,8 +195,8 @@ describe('a person when the caller asks for one', () => {
       return !present.some((id) => id.startsWith('agent-')) && present;
     }, 20_000, w.output);
     expect(left.sort()).toEqual([DESK_IDENTITY, `sip_${p.phone}`].sort());
-    // Caller and desk talk for a while, then both hang up.
-    await new Promise((r) => setTimeout(r, 10_000));
+    // Caller and desk talk for a while (each says its sentence at least twice whole), then both hang up.
+    await new Promise((r) => setTimeout(r, 2 * (speechMs(CALLER_SAYS) + 2000) + 4000 * WAIT_SCALE));
     await caller.hangUp();
     await desk.hangUp();
     const [heardByCaller, heardByDesk] = await Promise.all([caller.result(), desk.result()]);
@@ -211,11 +213,42 @@ describe('a person when the caller asks for one', () => {
 
     // The caller: "please hold", then music (never silence) until the desk took the call, and never the briefing.
     const sentences = [briefing, script.connecting(), CALLER_SAYS, DESK_SAYS];
-    expect(await firstHeardAfter(heardByCaller, pressed0, sentences, deskAnswered)).toBe(speechWords(script.connecting()));
+    // "Please hold" is the one stretch of speech before the music: as long as the sentence, and not another of
+    // them. (The recogniser names it in the cold test, on the same path; here a loaded host loses bits of it —
+    // a 2.6 s sentence came 0.2 s short with two gaps — and the recogniser then finds no whole sentence: ''.)
+    // From a second before the 0, in the quiet after the greeting: the press's capture time and the audio's RTP
+    // clock may differ by a few hundred ms.
+    const holdPart = audioBetween(heardByCaller, pressed0 - 1000, deskAnswered);
+    const pleaseHold = firstSpeech(holdPart, 8000)!;
+    expect((pleaseHold.end - pleaseHold.start) / 8).toBeGreaterThan(0.6 * speechMs(script.connecting()));
+    expect((pleaseHold.end - pleaseHold.start) / 8).toBeLessThan(1.2 * speechMs(script.connecting()));
+    expect(['', speechWords(script.connecting())]).toContain(await recognizeAmong(holdPart.subarray(pleaseHold.start, pleaseHold.end), 8000, sentences));
     for (let t = deskAnswered; t + 2000 < pressed1; t += 2000) expect(rmsDbfs(audioBetween(heardByCaller, t, t + 2000))).toBeGreaterThan(SILENCE_DBFS);
-    expect(await heardAfter(heardByCaller, pressed0, sentences, pressed1)).not.toContain(speechWords(briefing));
-    // The desk: the briefing first, not the caller; after its 1, the caller's own words.
-    expect(await firstHeardAfter(heardByDesk, deskAnswered, sentences, pressed1)).toBe(speechWords(briefing));
+    // The desk: the briefing, whole (as long as flite says it), its beginning recognised. It is the longest stretch
+    // before the 1: at the answer the desk may hear a moment of the room (livekit-sip subscribes a new SIP
+    // participant to every track; the agent's unsubscribe follows once the dial returns). Its beginning only, as
+    // a 20 s sentence in which a loaded host lost bits is no whole sentence to the recogniser.
+    const deskPart = audioBetween(heardByDesk, deskAnswered, pressed1);
+    const stretches: { start: number; end: number }[] = [];
+    for (let at = 0, s = firstSpeech(deskPart, 8000); s; s = firstSpeech(deskPart.subarray(at), 8000)) {
+      stretches.push({ start: at + s.start, end: at + s.end });
+      at += s.end;
+    }
+    const brief = stretches.reduce((a, b) => (b.end - b.start > a.end - a.start ? b : a));
+    const heardBriefing = deskPart.subarray(brief.start, brief.end);
+    expect(heardBriefing.length / 8).toBeGreaterThan(0.7 * speechMs(briefing));
+    const begins = await recognizeBeginning(heardBriefing.subarray(0, 4.5 * 8000), 8000, sentences);
+    expect(begins.split(' ').length).toBeGreaterThanOrEqual(4);
+    expect(`${speechWords(briefing)} `.startsWith(`${begins} `), begins).toBe(true);
+
+    // The caller never heard the briefing, under the music either: the briefing as the desk heard it is not in
+    // the caller's audio of that time, though the same measure finds it there once it is mixed in (what a leak
+    // would sound like). Here: 0.12–0.19 heard, 0.75–0.80 with the briefing mixed in.
+    const onHold = audioBetween(heardByCaller, deskAnswered, pressed1);
+    const leak = Int16Array.from(onHold, (x, i) => Math.max(-32768, Math.min(32767, x + (heardBriefing[i - brief.start] ?? 0))));
+    expect(soundMatch(leak, heardBriefing)).toBeGreaterThan(0.6);
+    expect(soundMatch(onHold, heardBriefing)).toBeLessThan(0.4);
+    // After its 1, the desk hears the caller's own words.
     expect(await heardAfter(heardByDesk, acceptedAt, sentences)).toContain(speechWords(CALLER_SAYS));
     // And the caller hears the desk.
     expect(await heardAfter(heardByCaller, acceptedAt, sentences)).toContain(speechWords(DESK_SAYS));
