@@ -42,18 +42,13 @@ export function speechWords(text: string): string {
     .trim();
 }
 
-/**
- * Which of `candidates` the audio says.
- * @param pcm 16-bit mono samples.
- * @param sampleRate in Hz (8000 for what a phone receives).
- */
-export async function recognizeAmong(pcm: Int16Array, sampleRate: number, candidates: readonly string[]): Promise<string> {
+/** Decodes `pcm` against a grammar whose sentences are `alternatives` (JSGF rule expansions); the words found, '' for none. */
+async function decode(pcm: Int16Array, sampleRate: number, alternatives: readonly string[]): Promise<string> {
   const ss = await load();
   const decoder = new ss.Decoder({ samprate: sampleRate, loglevel: 'FATAL' });
   try {
     await decoder.initialize();
-    const alternatives = candidates.map((c) => `(${speechWords(c)})`).join(' | ');
-    decoder.set_grammar(`#JSGF V1.0;\ngrammar check;\npublic <s> = ${alternatives};\n`);
+    decoder.set_grammar(`#JSGF V1.0;\ngrammar check;\npublic <s> = ${alternatives.map((a) => `(${a})`).join(' | ')};\n`);
     const audio = new Float32Array(pcm.length);
     for (let i = 0; i < pcm.length; i++) audio[i] = pcm[i]! / 32768;
     decoder.start();
@@ -65,15 +60,13 @@ export async function recognizeAmong(pcm: Int16Array, sampleRate: number, candid
   }
 }
 
-/** Length of the longest common subsequence of two word lists. */
-function commonWords(a: readonly string[], b: readonly string[]): number {
-  let prev = new Array<number>(b.length + 1).fill(0);
-  for (const x of a) {
-    const row = [0];
-    for (let j = 0; j < b.length; j++) row.push(x === b[j] ? prev[j]! + 1 : Math.max(prev[j + 1]!, row[j]!));
-    prev = row;
-  }
-  return prev[b.length]!;
+/**
+ * Which of `candidates` the audio says.
+ * @param pcm 16-bit mono samples.
+ * @param sampleRate in Hz (8000 for what a phone receives).
+ */
+export function recognizeAmong(pcm: Int16Array, sampleRate: number, candidates: readonly string[]): Promise<string> {
+  return decode(pcm, sampleRate, candidates.map(speechWords));
 }
 
 /** Most words of a candidate a prefix grammar holds: 15 is more than 4 s of flite's speech says. */
@@ -88,25 +81,12 @@ const PREFIX_WORDS = 15;
  * @param sampleRate in Hz.
  * @returns the words recognised: the beginning of one candidate, or '' when none fits.
  */
-export async function recognizeBeginning(pcm: Int16Array, sampleRate: number, candidates: readonly string[]): Promise<string> {
-  const prefixes = candidates.map((c) => {
+export function recognizeBeginning(pcm: Int16Array, sampleRate: number, candidates: readonly string[]): Promise<string> {
+  const beginnings = candidates.map((c) => {
     const words = speechWords(c).split(' ').slice(0, PREFIX_WORDS);
-    return `(${words.map((w, k) => (k === 0 ? w : `[${w}`)).join(' ')}${']'.repeat(words.length - 1)})`;
+    return `${words.map((w, k) => (k === 0 ? w : `[${w}`)).join(' ')}${']'.repeat(words.length - 1)}`;
   });
-  const ss = await load();
-  const decoder = new ss.Decoder({ samprate: sampleRate, loglevel: 'FATAL' });
-  try {
-    await decoder.initialize();
-    decoder.set_grammar(`#JSGF V1.0;\ngrammar check;\npublic <s> = ${prefixes.join(' | ')};\n`);
-    const audio = new Float32Array(pcm.length);
-    for (let i = 0; i < pcm.length; i++) audio[i] = pcm[i]! / 32768;
-    decoder.start();
-    decoder.process_audio(audio, false, true);
-    decoder.stop();
-    return decoder.get_text();
-  } finally {
-    decoder.delete();
-  }
+  return decode(pcm, sampleRate, beginnings);
 }
 
 /** Start and end (in samples) of the first stretch of speech: audio above `thresholdDbfs` in 20 ms windows, ending at a gap of `gapMs`. */
