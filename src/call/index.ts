@@ -29,7 +29,7 @@ export { classifyParticipant, type Connection, type ParticipantLike, type SipFac
 export { KEYS, keysForModel, meaningOf, menuSentence, type BookingAnswer, type KeyMeaning, type KeypadAction, type KeypadState } from './keys.js';
 export { CALL_OUTCOMES, FINAL_OUTCOMES, NOT_ANSWERED, NOT_ANSWERED_OUTCOMES, RESCHEDULED, outcomeAtClose, type CallOutcome, type FinalOutcome } from './outcome.js';
 export { CallRecorder, type CallEnd } from './record.js';
-export { callScript, connecting, deskBriefing, describeAppointment, greetingFor, leaveMessage, MENU, someoneElseFacts, verifiedGreeting, type CallScript, type DeskUnavailable, type Utterance } from './script.js';
+export { callScript, connecting, deskBriefing, describeAppointment, digitsInWords, greetingFor, leaveMessage, MENU, someoneElseFacts, verifiedGreeting, type CallScript, type DeskUnavailable, type Utterance } from './script.js';
 export { firstName, hasAppointment, initialOutcome, patientOf, situationOf, type CallDirection, type Situation } from './situation.js';
 export {
   dateOfDigits,

@@ -14,13 +14,14 @@ export const NOT_ANSWERED_OUTCOMES = ['busy', 'no_answer', 'rejected', 'trunk_fa
 
 /**
  * Final outcomes: given only as a call ends — how an answered call ended without a choice
- * (`hung_up`, `no_response`, `completed`), or why it never connected. `interrupted`: the record was
+ * (`hung_up`, `no_response`, `completed`; `voicemail`: a machine answered our call and was left a
+ * message, see src/outbound/amd.ts), or why it never connected. `interrupted`: the record was
  * found still open long after the call must have ended (the worker stopped mid-call) and closed at start.
  * `failed` also closes a call that broke mid-way (its process died, LiveKit was lost) before any choice. Everything else is set while
  * the call goes on and may still change (an unknown caller asks for the operator, a confirmation
  * becomes a reschedule).
  */
-export const FINAL_OUTCOMES = ['hung_up', 'no_response', 'completed', 'interrupted', ...NOT_ANSWERED_OUTCOMES] as const;
+export const FINAL_OUTCOMES = ['hung_up', 'no_response', 'completed', 'interrupted', 'voicemail', ...NOT_ANSWERED_OUTCOMES] as const;
 
 /** Every outcome. */
 export const CALL_OUTCOMES = [

@@ -19,6 +19,13 @@ const OPERATOR_ONLY = menuSentence(false);
 /** "Press zero to speak with the operator." */
 const SPEAK_WITH_OPERATOR = `Press ${OPERATOR_KEY.spoken} to speak with the operator.`;
 
+/** An E.164 number said digit by digit, in groups as people read them: "+14155550123" → "4 1 5, 5 5 5, 0 1 2 3" (North America), else in threes. */
+export function digitsInWords(e164: string): string {
+  const digits = e164.replace(/^\+1(?=\d{10}$)/, '').replace(/\D/g, '');
+  const groups = digits.length === 10 ? [digits.slice(0, 3), digits.slice(3, 6), digits.slice(6)] : (digits.match(/.{1,3}/g) ?? []);
+  return groups.map((g) => g.split('').join(' ')).join(', ');
+}
+
 /** The sentence describing an appointment: "your dental cleaning with Doctor Chen on Monday, … at …, at the Main Street clinic". */
 export function describeAppointment(a: AppointmentDetails): string {
   return `your ${a.service} with ${a.provider_name} on ${appointmentInWords(a.starts_at, a.timezone)}, at ${a.location}`;
@@ -83,6 +90,18 @@ export function callScript(clinic: string, order: DobOrder = 'MDY') {
     timeLimit: () => 'We have reached the time limit for this call. Please call us again if you need anything else. Goodbye.',
     rescheduleRequested: () => 'Thank you. We have noted that you would like a new time, and our staff will call you back to arrange it. Goodbye.',
     operatorRequested: () => 'Your request to speak with the operator has been recorded. A member of our staff will call you back shortly. Goodbye.',
+    /**
+     * Left on a patient's voicemail (src/outbound/amd.ts found a machine): who called and how to call
+     * back — no name, and the appointment's day only when the clinic allows it (VOICEMAIL_INCLUDE_DATE),
+     * as anyone with access to the mailbox may hear it.
+     * @param callback the clinic's number, E.164 (TELNYX_PHONE_NUMBER); its digits are said one by one.
+     */
+    voicemail: (callback: string | undefined, appointment?: AppointmentDetails) =>
+      [
+        `Hello, this is ${clinic} with a message${appointment ? ` about an appointment on ${appointmentInWords(appointment.starts_at, appointment.timezone)}` : ''}`.replace(/\.?$/, '.'),
+        callback ? `Please call us back at ${digitsInWords(callback)}.` : 'Please call us back.',
+        'Thank you. Goodbye.',
+      ].join(' '),
     /** The caller is being put through to the front desk. */
     connecting: () => 'Please hold while I connect you to the front desk.',
     /** The first words the desk hears in a warm transfer, before who is calling. */

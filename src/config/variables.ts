@@ -217,6 +217,25 @@ const TABLE = [
     default: 'confirm-name',
   },
   {
+    name: 'OUTBOUND_AMD',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected:
+      'answering-machine detection on calls we place: on (a voicemail greeting gets a short message after its beep, outcome voicemail) or off (every answer is greeted as a person)',
+    schema: z.enum(['on', 'off']),
+    default: 'on',
+  },
+  {
+    name: 'VOICEMAIL_INCLUDE_DATE',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'whether the message left on a voicemail names the appointment\'s day and time: no (default: anyone with the mailbox may hear it) or yes',
+    schema: z.enum(['yes', 'no']),
+    default: 'no',
+  },
+  {
     name: 'DOB_ORDER',
     group: 'optional',
     file: '.env',

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AMD_SET_RATE, beep, labelledGreetings } from '../../devtools/amd-set.js';
 import { AMD_DEFAULTS, AnsweringMachineDetector, detectInRecording } from '../../src/outbound/amd.js';
+import { callScript, digitsInWords } from '../../src/call/index.js';
+import type { AppointmentDetails } from '../../src/store/index.js';
 
 const RATE = AMD_SET_RATE;
 const quiet = (ms: number) => new Int16Array((ms * RATE) / 1000);
@@ -89,5 +91,24 @@ describe('answering-machine detection: the labelled set (test/fixtures/amd)', ()
       d.push(g.audio);
       expect(Math.abs(d.greetingOverMs! - g.beepEndMs!), g.id).toBeLessThanOrEqual(60);
     }
+  });
+});
+
+describe('the message left on a voicemail', () => {
+  const script = callScript('the Main Street Clinic');
+  const appointment = { starts_at: '2026-12-01T18:30:00.000Z', timezone: 'America/Los_Angeles' } as AppointmentDetails;
+
+  it("says the clinic and the number to call back, digit by digit; no name, no date unless allowed", () => {
+    expect(script.voicemail('+14155550123')).toBe(
+      'Hello, this is the Main Street Clinic with a message. Please call us back at 4 1 5, 5 5 5, 0 1 2 3. Thank you. Goodbye.',
+    );
+    expect(script.voicemail('+14155550123', appointment)).toBe(
+      'Hello, this is the Main Street Clinic with a message about an appointment on Tuesday, December first at ten thirty a.m. Please call us back at 4 1 5, 5 5 5, 0 1 2 3. Thank you. Goodbye.',
+    );
+    expect(script.voicemail(undefined)).toBe('Hello, this is the Main Street Clinic with a message. Please call us back. Thank you. Goodbye.');
+  });
+
+  it('groups numbers outside North America in threes', () => {
+    expect(digitsInWords('+442071838750')).toBe('4 4 2, 0 7 1, 8 3 8, 7 5 0');
   });
 });
