@@ -49,6 +49,12 @@ export interface Speaker {
   say(u: Utterance): Promise<void>;
   /** Stops what is being said (a key pressed during the greeting). */
   interrupt(): void;
+  /**
+   * Whether the caller's audio reaches the voice model (its turn detection and replies): off while an
+   * outbound answer is screened, so that a model does not answer a voicemail greeting. Keypad mode
+   * has nothing to mute.
+   */
+  hearCaller?(on: boolean): void;
   /** Ends the voice session: nothing more is said, pending speech resolves. */
   close(): Promise<void>;
 }
@@ -197,7 +203,42 @@ export interface OutboundLeg {
    * waits for the answer. Refuses (nothing dialed) when the job's number is not that number.
    */
   dial(patientPhone: string | undefined): Promise<DialResult>;
+  /**
+   * Starts listening to the answered patient's audio for an answering machine (src/outbound/amd.ts);
+   * absent when OUTBOUND_AMD is off.
+   */
+  screen?(): MachineScreen;
 }
+
+/** A person or a machine: the answering-machine check's word on an answered call. */
+export interface MachineVerdict {
+  readonly kind: 'human' | 'machine' | 'unsure';
+  /** Which rule decided, for the log and the record. */
+  readonly reason: string;
+}
+
+/** The answering-machine check of one answered outbound call (bound to the patient's audio in src/outbound/screen.ts). */
+export interface MachineScreen {
+  /** The first verdict, within the detector's analysis time. */
+  readonly verdict: Promise<MachineVerdict>;
+  /** Resolves if a machine is found after a human or unsure verdict (a beep, or speech going on through the greeting); else never. */
+  readonly lateMachine: Promise<MachineVerdict>;
+  /** Resolves once a machine's greeting is over (its beep ended, or it fell quiet): the message may start. */
+  readonly greetingOver: Promise<void>;
+  /** Stops listening. */
+  stop(): void;
+}
+
+/** What is left on a voicemail (see `CallScript.voicemail`). */
+export interface VoicemailSettings {
+  /** The clinic's number to call back, E.164 (TELNYX_PHONE_NUMBER). */
+  readonly callback?: string;
+  /** Whether the message names the appointment's day (VOICEMAIL_INCLUDE_DATE). */
+  readonly includeDate: boolean;
+}
+
+/** Longest wait for a machine's greeting to end before the message is left anyway, in ms. */
+export const VOICEMAIL_GREETING_WAIT_MS = 30_000;
 
 /** Everything a call is made with. */
 export interface CallOptions {
@@ -223,15 +264,18 @@ export interface CallOptions {
   readonly desk?: FrontDesk;
   /** Where callers leave messages; unset: key 0 only records the request (staff call back). */
   readonly messages?: MessageBox;
+  /** What an outbound call leaves on a voicemail its screen found; default: the clinic's name only. */
+  readonly voicemail?: VoicemailSettings;
 }
 
 /**
  * Where a call stands: `connecting` (who is on the line, the record, the voice) → `dialing`
- * (outbound: the phone rings) → `greeting` → `menu` (keypad mode waits for a key) or
+ * (outbound: the phone rings) → `screening` (outbound: a person or an answering machine; a machine
+ * gets its message in `voicemail`) → `greeting` → `menu` (keypad mode waits for a key) or
  * `conversation` (a voice model talks) → `transfer` (put through to the front desk) or `message`
  * (the caller's message being recorded) → `closing` (closing words, the record being closed) → `closed`.
  */
-export type CallPhase = 'connecting' | 'dialing' | 'greeting' | 'menu' | 'conversation' | 'transfer' | 'message' | 'closing' | 'closed';
+export type CallPhase = 'connecting' | 'dialing' | 'screening' | 'voicemail' | 'greeting' | 'menu' | 'conversation' | 'transfer' | 'message' | 'closing' | 'closed';
 
 /** What happens to a call from outside: room events, the voice model failing, a tool's change. */
 export type CallEvent =
@@ -301,6 +345,8 @@ export class Call {
   private unmaskName?: () => void;
   /** A key or a tool has answered: no greeting any more, no menu timer. */
   private answered = false;
+  /** Keys the caller pressed so far (any): a machine presses none. */
+  private keysPressed = 0;
   private timer?: NodeJS.Timeout;
   private modelLost?: string;
   /** Voice events being saved (closing waits for them). */
@@ -337,7 +383,7 @@ export class Call {
 
   private async steps(): Promise<void> {
     try {
-      for (const step of [this.open, this.startVoice, this.dial, this.greet]) {
+      for (const step of [this.open, this.startVoice, this.dial, this.screen, this.greet]) {
         if (this.closing) return;
         await step.call(this);
       }
@@ -463,6 +509,73 @@ export class Call {
     }
   }
 
+  /** Nothing has been said to the caller yet: the call is being set up, the phone rings or the answer is being screened. */
+  private get beforeGreeting(): boolean {
+    return this.phase === 'connecting' || this.phase === 'dialing' || this.phase === 'screening';
+  }
+
+  /**
+   * Outbound: a person or an answering machine? A machine gets the voicemail message and the call
+   * ends; a person (or unsure, or a key pressed meanwhile: machines press none) is greeted, and a
+   * machine found later still gets the message instead of the rest of the greeting.
+   */
+  private async screen(): Promise<void> {
+    const screen = this.o.outbound?.screen?.();
+    if (!screen) return;
+    this.set('screening');
+    this.speaker?.hearCaller?.(false);
+    const key = this.keyPressed();
+    const verdict = await Promise.race([screen.verdict, key.pressed]).finally(key.stop);
+    if (this.closing) return screen.stop();
+    if (verdict === 'key') {
+      this.o.log.info('a key pressed while screening the answer: a person');
+    } else if (verdict.kind === 'machine') {
+      return this.leaveVoicemail(screen, verdict);
+    } else {
+      this.o.log.info({ verdict: verdict.kind, reason: verdict.reason }, 'answered by a person');
+    }
+    this.speaker?.hearCaller?.(true);
+    void screen.lateMachine.then((late) => {
+      if (this.closing || this.keysPressed || (this.phase !== 'greeting' && this.phase !== 'menu' && this.phase !== 'conversation')) return screen.stop();
+      this.speaker?.interrupt();
+      this.enqueue(() => this.leaveVoicemail(screen, late));
+    });
+  }
+
+  /** `pressed` resolves with 'key' once a key has been pressed (kept in `early` until the greeting), until `stop`. */
+  private keyPressed(): { pressed: Promise<'key'>; stop: () => void } {
+    let timer: NodeJS.Timeout | undefined;
+    const pressed = new Promise<'key'>((resolve) => {
+      const check = () => (this.keysPressed || this.closing ? resolve('key') : (timer = setTimeout(check, 50)));
+      check();
+    });
+    return { pressed, stop: () => clearTimeout(timer) };
+  }
+
+  /** A machine answered: `voicemail` saved, its greeting waited out, the message said, the call ended. */
+  private async leaveVoicemail(screen: MachineScreen, verdict: MachineVerdict): Promise<void> {
+    this.set('voicemail');
+    this.o.log.info({ reason: verdict.reason }, 'answering machine: leaving a message after its greeting');
+    try {
+      await this.recorder!.setOutcome('voicemail');
+    } catch (err) {
+      // Nothing is said that was not saved: without the outcome, no message either.
+      screen.stop();
+      void this.close('voicemail outcome not saved', { error: `answering machine (${verdict.reason}); the outcome could not be saved: ${(err as Error).message}`, failed: true });
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([screen.greetingOver, new Promise((r) => (timer = setTimeout(r, VOICEMAIL_GREETING_WAIT_MS)))]).finally(() => clearTimeout(timer));
+    screen.stop();
+    if (this.closing) return;
+    const v = this.o.voicemail;
+    const appointment = v?.includeDate && this.situation?.kind === 'appointment' ? this.situation.appointment : undefined;
+    const text = this.o.script.voicemail(v?.callback, appointment);
+    await this.sayOrLog({ text, facts: `An answering machine took the call. Say exactly this message, then nothing else: "${text}"` }, 'voicemail message');
+    // Not awaited: run from the queue (a machine found late), closing would wait for the queue, and so for itself.
+    void this.close('voicemail left', { outcome: 'voicemail' });
+  }
+
   /** Saves what is known before anything is said, then greets — unless keys were pressed already. */
   private async greet(): Promise<void> {
     const initial = initialOutcome(this.situation!);
@@ -518,12 +631,13 @@ export class Call {
   }
 
   private onKey(digit: string, at: Date, from?: string): void {
+    this.keysPressed++;
     if (this.takeKey(digit)) this.acceptKey(digit, at, from);
   }
 
   /** A key within the limits: kept for later before the call is up, saved only while closing, else answered in turn. */
   private acceptKey(digit: string, at: Date, from?: string): void {
-    if (!this.recorder || this.phase === 'connecting' || this.phase === 'dialing') {
+    if (!this.recorder || this.beforeGreeting) {
       // Answered once the call is up; a call that ends before its record exists has nowhere to save them.
       if (!this.closing) this.early.push({ digit, at, from });
       return;
@@ -860,7 +974,7 @@ export class Call {
   private onTimeLimit(): void {
     if (this.closing || this.isEnding) return;
     this.o.log.warn({ maxDurationMs: this.o.maxDurationMs, state: this.phase }, 'call reached its time limit');
-    if (!this.speaker || !this.recorder || this.phase === 'connecting' || this.phase === 'dialing') {
+    if (!this.speaker || !this.recorder || this.beforeGreeting) {
       void this.close('call reached its time limit', { error: 'the call reached its time limit before it was up', failed: true });
       return;
     }
@@ -882,7 +996,7 @@ export class Call {
     this.modelLost = modelLostError(why);
     this.note('voice_lost', why, at);
     // Before the greeting there is nothing to tell: the greeting itself comes in keypad mode.
-    if (this.phase === 'connecting' || this.phase === 'dialing') return;
+    if (this.beforeGreeting) return;
     this.enqueue(async () => {
       if (this.isEnding) return;
       await this.askAgain(modelLostNotice(this.o.script, this.situation!));

@@ -7,7 +7,7 @@
  */
 import { SipCallError } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
-import type { DialResult, FinalOutcome, OutboundLeg } from '../call/index.js';
+import type { DialResult, FinalOutcome, MachineScreen, OutboundLeg } from '../call/index.js';
 import type { LiveKitApi } from '../livekit/index.js';
 import { toE164 } from '../phone/index.js';
 import type { OutboundJobMetadata } from './metadata.js';
@@ -39,11 +39,13 @@ export interface DialSettings {
 /**
  * The patient of an outbound job, dialed into `room` through the outbound trunk: `dial` creates the
  * SIP participant and waits until they answer (or the ringing timeout passes); failures come back
- * as the outcome to save, with the SIP status code. Only the number on file for the appointment's
+ * as the outcome to save, with the SIP status code; `screen`, when given (OUTBOUND_AMD), listens to
+ * the answer for an answering machine. Only the number on file for the appointment's
  * patient is dialed: a job naming another number is refused and nothing is dialed.
  */
-export function outboundLeg(api: LiveKitApi, settings: DialSettings, room: string, job: OutboundJobMetadata, log: Logger): OutboundLeg {
+export function outboundLeg(api: LiveKitApi, settings: DialSettings, room: string, job: OutboundJobMetadata, log: Logger, screen?: () => MachineScreen): OutboundLeg {
   return {
+    screen,
     appointmentId: job.appointmentId,
     phoneNumber: job.phoneNumber,
     identity: PATIENT_IDENTITY,

@@ -44,6 +44,15 @@ class SessionSpeaker implements Speaker {
     await handle.waitForPlayout();
   }
 
+  /** Turns the session's audio input on or off (agents 1.9.0 `AgentInput.setAudioEnabled`). */
+  hearCaller(on: boolean): void {
+    try {
+      this.session.input.setAudioEnabled(on);
+    } catch (err) {
+      this.log.debug({ err, on }, 'could not switch the caller\'s audio');
+    }
+  }
+
   /** Stops what we asked it to say, and anything else the agent is saying (a model's own answer to the caller). */
   interrupt(): void {
     if (this.current && !this.current.done()) this.current.interrupt(true);
@@ -316,6 +325,11 @@ export class ModelSpeaker implements Speaker {
     if (this.closing || this.stops !== stops) return;
     if (!keypad) throw new Error('no voice: the model is lost and keypad mode could not start');
     await keypad.say(u);
+  }
+
+  /** The model's session only: keypad mode, once it has taken over, hears keys, not speech. */
+  hearCaller(on: boolean): void {
+    this.model?.hearCaller(on);
   }
 
   interrupt(): void {

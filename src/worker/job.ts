@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { Call, callScript, type CallRoom, type CallVoice, type IdentityPolicy } from '../call/index.js';
 import { liveKitApi, lostConnection } from '../livekit/index.js';
 // The job's part of outbound only: the dialer and target selection stay out of job processes.
-import { outboundLeg } from '../outbound/dial.js';
+import { outboundLeg, PATIENT_IDENTITY } from '../outbound/dial.js';
+import { machineScreen } from '../outbound/screen.js';
 import { parseOutboundMetadata } from '../outbound/metadata.js';
 import type { AppointmentStore } from '../store/index.js';
 import { frontDesk, messageBox } from '../transfer/index.js';
@@ -89,7 +90,9 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
         name,
         job,
         log,
+        config.OUTBOUND_AMD === 'on' ? () => machineScreen(ctx.room, PATIENT_IDENTITY, log) : undefined,
       ),
+    voicemail: { callback: config.TELNYX_PHONE_NUMBER, includeDate: config.VOICEMAIL_INCLUDE_DATE === 'yes' },
   });
 
   // However the call ends — hang-up, any disconnect reason, our own hang-up, the job shut down —

@@ -20,12 +20,15 @@ import {
   type CallVoice,
   type DialResult,
   type FrontDesk,
+  type MachineScreen,
+  type MachineVerdict,
   type MessageBox,
   type OutboundLeg,
   type ParticipantLike,
   type Speaker,
   type Utterance,
   type VoiceRequest,
+  type VoicemailSettings,
 } from '../../src/call/index.js';
 import { openSqliteStore, type AppointmentStore, type SqlStore } from '../../src/store/index.js';
 
@@ -83,6 +86,11 @@ class FakeSpeaker implements Speaker {
     this.said.push(this.mode === 'keypad' ? u.text : u.facts);
     await this.hold?.promise;
     this.hold = undefined;
+  }
+  /** Every switch of the caller's audio to the voice (hearCaller), in order. */
+  readonly hearing: boolean[] = [];
+  hearCaller(on: boolean): void {
+    this.hearing.push(on);
   }
   interrupts = 0;
   /** The utterance being said ends early, as a real session's does when interrupted. */
@@ -168,7 +176,7 @@ describe('a call driven by room events', () => {
 
   function makeCall(
     voice: FakeVoice,
-    opts: { outbound?: OutboundLeg; menuTimeoutMs?: number; maxDurationMs?: number; identity?: IdentityPolicy; desk?: FrontDesk; messages?: MessageBox } = {},
+    opts: { outbound?: OutboundLeg; menuTimeoutMs?: number; maxDurationMs?: number; identity?: IdentityPolicy; desk?: FrontDesk; messages?: MessageBox; voicemail?: VoicemailSettings } = {},
   ) {
     const room = new FakeRoom();
     const call = new Call({
@@ -184,6 +192,7 @@ describe('a call driven by room events', () => {
       identity: opts.identity ?? NO_CHECK,
       desk: opts.desk,
       messages: opts.messages,
+      voicemail: opts.voicemail,
     });
     const running = call.run();
     return { room, call, running };
@@ -1062,6 +1071,100 @@ describe('a call driven by room events', () => {
       expect(talking.stopped).toBe(true);
       expect(ended.record?.outcome).toBe('message_taken');
       expect(await sql.messages.ofCall(ended.record!.id)).toHaveLength(1);
+    });
+  });
+
+  describe('an answering machine on a call we placed (OUTBOUND_AMD)', () => {
+    /** A screen whose verdicts the test gives. */
+    function fakeScreen() {
+      const verdict = gate<MachineVerdict>();
+      const lateMachine = gate<MachineVerdict>();
+      const greetingOver = gate<void>();
+      const screen = { verdict: verdict.promise, lateMachine: lateMachine.promise, greetingOver: greetingOver.promise, stopped: false, stop: () => void (screen.stopped = true) };
+      return { screen, verdict, lateMachine, greetingOver };
+    }
+    const MACHINE: MachineVerdict = { kind: 'machine', reason: 'a voicemail beep' };
+    const screened = (screen: MachineScreen) => ({ ...leg(Promise.resolve({ ok: true })), screen: () => screen });
+
+    it('a machine: voicemail saved first, the message only once its greeting is over, then the call ends', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const s = fakeScreen();
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: screened(s.screen), voicemail: { callback: '+14155550100', includeDate: false } });
+      room.present.add('patient');
+      await inState(call, 'screening');
+      s.verdict.open(MACHINE);
+      await inState(call, 'voicemail');
+      await until(async () => (await recordOf()).outcome === 'voicemail', 'the outcome saved');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(speaker.said).toEqual([]);
+      s.greetingOver.open();
+      const ended = await running;
+      expect(speaker.said).toEqual([script.voicemail('+14155550100')]);
+      expect(ended).toMatchObject({ why: 'voicemail left', record: { outcome: 'voicemail', direction: 'outbound' } });
+      expect(s.screen.stopped).toBe(true);
+      expect(room.hangUps).toBeGreaterThan(0);
+      await closeAgain(call);
+      expect(closes).toBe(1);
+    });
+
+    it('with VOICEMAIL_INCLUDE_DATE the message names the day; the outcome not saved → nothing said, failed', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const s = fakeScreen();
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: screened(s.screen), voicemail: { includeDate: true } });
+      room.present.add('patient');
+      await inState(call, 'screening');
+      s.verdict.open(MACHINE);
+      s.greetingOver.open();
+      await running;
+      expect(speaker.said[0]).toMatch(/^Hello, this is Main Street Clinic with a message about an appointment on .+\. Please call us back\. Thank you\. Goodbye\.$/);
+
+      const speaker2 = new FakeSpeaker('keypad');
+      const s2 = fakeScreen();
+      const second = makeCall(new FakeVoice(speaker2), { outbound: screened(s2.screen) });
+      second.room.present.add('patient');
+      await inState(second.call, 'screening');
+      fails.set('setCallOutcome', new Error('database is locked'));
+      s2.verdict.open(MACHINE);
+      s2.greetingOver.open();
+      const ended = await second.running;
+      expect(speaker2.said).toEqual([]);
+      expect(ended.record?.error).toMatch(/answering machine \(a voicemail beep\); the outcome could not be saved: database is locked/);
+    });
+
+    it('a person (or unsure): greeted as before; a key while screening is a person too', async () => {
+      for (const first of ['human', 'unsure', 'key'] as const) {
+        const speaker = new FakeSpeaker('keypad');
+        const s = fakeScreen();
+        const { room, call } = makeCall(new FakeVoice(speaker), { outbound: screened(s.screen) });
+        room.present.add('patient');
+        await inState(call, 'screening');
+        if (first === 'key') call.receive({ type: 'key', digit: '1', from: 'patient' });
+        else s.verdict.open({ kind: first, reason: 'test' });
+        await until(() => speaker.said.length > 0 || call.state === 'closed', 'something said');
+        // The voice did not hear the answer while it was screened (a model must not answer a voicemail), then does.
+        expect(speaker.hearing).toEqual([false, true]);
+        if (first === 'key') expect(speaker.said[0], first).toBe(script.confirmed());
+        else expect(speaker.said[0], first).toMatch(/^Hello Maria, this is Main Street Clinic calling about your dental cleaning/);
+        await call.close('test over');
+      }
+    });
+
+    it('a machine found during the greeting: the greeting stops, the message is left after its beep', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      speaker.hold = gate();
+      const s = fakeScreen();
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: screened(s.screen) });
+      room.present.add('patient');
+      await inState(call, 'screening');
+      s.verdict.open({ kind: 'human', reason: '600 ms of speech, then 800 ms of quiet' });
+      await inState(call, 'greeting');
+      s.lateMachine.open({ kind: 'machine', reason: 'a voicemail beep after the greeting began' });
+      await until(() => speaker.interrupts > 0, 'the greeting interrupted');
+      s.greetingOver.open();
+      const ended = await running;
+      expect(speaker.said).toHaveLength(2);
+      expect(speaker.said[1]).toBe(script.voicemail(undefined));
+      expect(ended.record?.outcome).toBe('voicemail');
     });
   });
 });
