@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DateTime } from 'luxon';
-import { speechUlaw } from '../devtools/audio.js';
+import { personAnswering, speechUlaw } from '../devtools/audio.js';
 import { clients, provisionOutbound, uniqueNumber } from '../devtools/livekit.js';
 import { ulawToLinear } from '../devtools/rtp.js';
 import { freePorts, SipCallee } from '../devtools/sipp.js';
@@ -50,7 +50,7 @@ async function campaign(count: number, tag: string) {
   }
   const csv = join(dir, `${tag}.csv`);
   writeFileSync(csv, `phone_number,appointment_id\n${rows.join('\n')}\n`);
-  const callee = await SipCallee.listen({ port, answer: { kind: 'answer', afterMs: 300 }, audioFile: speechUlaw('Hello?'), hangupAfterMs: 4000, calls: count, timeoutS: 60 * count });
+  const callee = await SipCallee.listen({ port, answer: { kind: 'answer', afterMs: 300 }, audioFile: personAnswering(), hangupAfterMs: 4000, calls: count, timeoutS: 60 * count });
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'outbound-calls.ts'), csv, '--json', '--delay-s', '0'], { cwd: REPO_ROOT, env });
   const report = JSON.parse(stdout) as { calls: { startedAt: string; outcome: string }[] };
   const result = await callee.result();

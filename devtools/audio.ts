@@ -61,3 +61,12 @@ export function speechThenPauseUlaw(text: string, pauseS = 2): string {
 export function speechMs(text: string, voice = 'rms'): number {
   return statSync(speechUlaw(text, voice)).size / 8;
 }
+
+/**
+ * What a person says on answering a call: "Hello?", then quiet while they wait for an answer (4 s
+ * before it repeats, as the stream loops). Said without a pause, a looped "Hello?" would be a long
+ * stretch of speech: an answering machine to src/outbound/amd.ts.
+ */
+export function personAnswering(): string {
+  return speechThenPauseUlaw('Hello?', 4);
+}

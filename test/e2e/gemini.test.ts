@@ -6,7 +6,7 @@
  * connection fails the call goes on in keypad mode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { speechUlaw } from '../../devtools/audio.js';
+import { personAnswering, speechUlaw } from '../../devtools/audio.js';
 import { GeminiStandIn } from '../../devtools/gemini-standin.js';
 import { clients, provisionInbound, provisionOutbound, type InboundRoute, type OutboundRoute } from '../../devtools/livekit.js';
 import { addPatient } from '../../devtools/patients.js';
@@ -105,7 +105,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
 
   it('calls a patient out: the model greets them first with their appointment, and their press is saved', async () => {
     const p = await addPatient(worker.store, { time: { hour: 9, minute: 0 } });
-    const phone = await SipCallee.listen({ port: calleePort, answer: { kind: 'answer', afterMs: 1500 }, audioFile: speechUlaw('Hello?'), cued: ['1'], hangupAfterMs: 120_000, timeoutS: 240 });
+    const phone = await SipCallee.listen({ port: calleePort, answer: { kind: 'answer', afterMs: 1500 }, audioFile: personAnswering(), cued: ['1'], hangupAfterMs: 120_000, timeoutS: 240 });
     const turnsBefore = standIn.clientTexts().length;
     const placing = placeTestCall(worker, p);
     await greeted('Maria', turnsBefore);

@@ -7,7 +7,7 @@
  * What the phone heard is checked with soundswallower against sentences that would give the patient away.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silenceUlaw, speechUlaw } from '../../devtools/audio.js';
+import { personAnswering, silenceUlaw, speechUlaw } from '../../devtools/audio.js';
 import { GeminiStandIn } from '../../devtools/gemini-standin.js';
 import { clients, provisionInbound, provisionOutbound, type InboundRoute, type OutboundRoute } from '../../devtools/livekit.js';
 import { addPatient, type TestPatient } from '../../devtools/patients.js';
@@ -201,7 +201,7 @@ describe('who is calling, in keypad mode', () => {
   describe('a call we place: "If this is Maria, press one"', () => {
     /** A call we place to `p`, who keys each of `answers` once the agent has said what comes before it (see `call`). */
     async function callOut(p: TestPatient, answers: readonly string[], after: (i: number) => { msg: string; said: string }) {
-      const phone = await SipCallee.listen({ port: calleePort, answer: { kind: 'answer', afterMs: 1000 }, audioFile: speechUlaw('Hello?'), cued: answers, hangupAfterMs: 120_000, timeoutS: 240 });
+      const phone = await SipCallee.listen({ port: calleePort, answer: { kind: 'answer', afterMs: 1000 }, audioFile: personAnswering(), cued: answers, hangupAfterMs: 120_000, timeoutS: 240 });
       cleanup.push(() => phone.kill());
       const greetings = loggedAt(worker, 'greeting caller').length;
       const placing = placeTestCall(worker, p);

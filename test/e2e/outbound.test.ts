@@ -13,7 +13,7 @@ import { keepLog } from '../../devtools/logs.js';
 import { callScript } from '../../src/call/index.js';
 import { writeOutboundMetadata } from '../../src/outbound/metadata.js';
 import { addPatient } from '../../devtools/patients.js';
-import { speechUlaw } from '../../devtools/audio.js';
+import { personAnswering, speechUlaw } from '../../devtools/audio.js';
 import { clients, provisionOutbound, type Clients, type OutboundRoute } from '../../devtools/livekit.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
 import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
@@ -90,7 +90,7 @@ describe('outbound confirmation calls', () => {
   it('the patient answers and presses 1: confirmed and saved; they heard the greeting; the agent was there first', async () => {
     const a = await appointment();
     const other = await appointment('James Wilson');
-    const phone = await callee({ answer: { kind: 'answer', afterMs: 1500 }, audioFile: speechUlaw('Hello?'), cued: ['1'], hangupAfterMs: 120_000, timeoutS: 240 });
+    const phone = await callee({ answer: { kind: 'answer', afterMs: 1500 }, audioFile: personAnswering(), cued: ['1'], hangupAfterMs: 120_000, timeoutS: 240 });
     // 1 once the whole greeting has been heard.
     const greetings = loggedAt(worker, 'greeting caller').length;
     const dialing = outboundCalls([`${a.phone},${a.appointmentId}`]);
@@ -203,7 +203,7 @@ describe('outbound confirmation calls', () => {
     expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(2000);
 
     const four = [await appointment(), await appointment(), await appointment(), await appointment()];
-    await callee({ answer: { kind: 'answer', afterMs: 500 }, audioFile: speechUlaw('Hello?'), hangupAfterMs: 2500, calls: 4 });
+    await callee({ answer: { kind: 'answer', afterMs: 500 }, audioFile: personAnswering(), hangupAfterMs: 2500, calls: 4 });
     const capped = await outboundCalls(four.map((x) => `${x.phone},${x.appointmentId}`), ['--concurrency', '2']);
     expect(capped.code, capped.stderr).toBe(0);
     const spans = (JSON.parse(capped.stdout) as Report).calls.map((x) => [Date.parse(x.startedAt), Date.parse(x.endedAt)] as const);
