@@ -15,10 +15,10 @@ import { clients, provisionInbound, type InboundRoute } from '../../devtools/liv
 import { addPatient } from '../../devtools/patients.js';
 import { decodePcmu, type RtpPacket } from '../../devtools/rtp.js';
 import { SipCaller, type CallResult } from '../../devtools/sipp.js';
-import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { firstSpeech, recognizeAmong, recognizeBeginning, speechWords } from '../../devtools/speech-check.js';
 import { REPO_ROOT, STACK_DIR } from '../../devtools/stack.js';
 import { waitFor } from '../../devtools/wait.js';
-import { CALLER_ID_ONLY, callProcessPid, heardOut, startWorker, type TestWorker } from '../../devtools/worker.js';
+import { CALLER_ID_ONLY, callProcessPid, heardOut, loggedAt, startWorker, type TestWorker } from '../../devtools/worker.js';
 
 const prompts = callScript('Main Street Clinic');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,8 +92,10 @@ describe('faults during a call', () => {
     const lock = new BetterSqlite3(worker.dbPath);
     cleanup.push(async () => void (lock.open && lock.close()));
     lock.exec('BEGIN EXCLUSIVE');
+    // This press's failure, not one of an earlier try's (the worker is shared): the lock must hold until then.
+    const failedBefore = loggedAt(worker, 'key press not saved').length;
     await caller.press();
-    await waitFor('the failed save', () => worker.output().includes('"msg":"key press not saved"') || undefined, 40_000, worker.output);
+    await waitFor('the failed save', () => loggedAt(worker, 'key press not saved').length > failedBefore || undefined, 40_000, worker.output);
     lock.exec('COMMIT');
     lock.close();
     await heardOut(Date.now(), prompts.notSaved(true));
@@ -103,17 +105,17 @@ describe('faults during a call', () => {
     expect(first && second, 'both presses sent').toBeTruthy();
 
     // The press cuts the greeting short; what follows is silence while the save is retried, then the apology.
-    const between = audioBetween(result, first!.timeMs + 2000, second!.timeMs);
-    const apology = firstSpeech(between, 8000);
-    expect(apology, 'something said after the first press').toBeDefined();
-    expect(await recognizeAmong(between.subarray(apology!.start, apology!.end), 8000, [prompts.notSaved(true), prompts.confirmed()])).toBe(
-      speechWords(prompts.notSaved(true)),
-    );
-    const after = audioBetween(result, second!.timeMs);
-    const confirmation = firstSpeech(after, 8000)!;
-    expect(await recognizeAmong(after.subarray(confirmation.start, confirmation.end), 8000, [prompts.notSaved(true), prompts.confirmed()])).toBe(
-      speechWords(prompts.confirmed()),
-    );
+    // Each sentence is told by its first words (the two differ from the first): on a loaded host bits of a
+    // sentence get lost, and the recogniser then finds no whole sentence in it.
+    const begins = async (audio: Int16Array, expected: string) => {
+      const stretch = firstSpeech(audio, 8000);
+      expect(stretch, `something said: ${expected}`).toBeDefined();
+      const words = await recognizeBeginning(audio.subarray(stretch!.start, Math.min(stretch!.end, stretch!.start + 2.5 * 8000)), 8000, [prompts.notSaved(true), prompts.confirmed()]);
+      expect(words.split(' ').length, words).toBeGreaterThanOrEqual(3);
+      expect(`${speechWords(expected)} `.startsWith(`${words} `), words).toBe(true);
+    };
+    await begins(audioBetween(result, first!.timeMs + 2000, second!.timeMs), prompts.notSaved(true));
+    await begins(audioBetween(result, second!.timeMs), prompts.confirmed());
 
     const closed = await closedRecordOf(p.phone);
     expect(closed).toMatchObject({ outcome: 'confirmed' });
