@@ -17,6 +17,7 @@
  */
 import type { TransferResult } from './cold.js';
 import { transferFailure } from './cold.js';
+import { waitAtMost } from '../call/index.js';
 
 /** The participant identity the desk's SIP call gets in the caller's room. */
 export const DESK_IDENTITY = 'front-desk';
@@ -67,12 +68,6 @@ export interface WarmOptions {
 /** Longest the transfer waits for its own tracks to be taken down, in ms. */
 export const CLOSE_WAIT_MS = 3000;
 
-/** Resolves when `p` settles or after `ms`, whichever comes first. */
-function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p.then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
-}
-
 /** What the desk is asked once it has heard who is calling. */
 export const DESK_QUESTION = 'Press 1 to take the call, or 2 if you cannot.';
 
@@ -85,8 +80,8 @@ export const DESK_QUESTION = 'Press 1 to take the call, or 2 if you cannot.';
 export async function warmTransfer(room: WarmRoom, api: WarmApi, caller: string, briefing: string, opts: WarmOptions): Promise<TransferResult> {
   const opened: OwnTrack[] = [];
   let dialed = false;
-  // Taking a track down must not hold the caller: a BackgroundAudioPlayer closed within a second of its
-  // start was seen never to settle (agents 1.9.0); after CLOSE_WAIT_MS the caller moves on regardless.
+  // Taking a track down must not hold the caller (a track whose frames no longer drain would): after
+  // CLOSE_WAIT_MS the caller moves on regardless.
   const closeAll = () => waitAtMost(Promise.all(opened.map((t) => t.close().catch(() => undefined))), CLOSE_WAIT_MS);
   const undo = async () => {
     if (dialed) await api.remove(DESK_IDENTITY).catch(() => undefined);
