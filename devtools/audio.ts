@@ -70,3 +70,33 @@ export function speechMs(text: string, voice = 'rms'): number {
 export function personAnswering(): string {
   return speechThenPauseUlaw('Hello?', 4);
 }
+
+/** A voicemail greeting as {@link voicemailGreeting} makes it: the file and where its parts end. */
+export interface VoicemailGreeting {
+  /** Raw 8 kHz µ-law: the words, 600 ms of quiet, the beep, then a minute of quiet (no repeat within a call). */
+  readonly file: string;
+  /** Where the words end, in ms from the start of the file. */
+  readonly speechEndMs: number;
+  /** Where the beep ends, in ms from the start of the file. */
+  readonly beepEndMs: number;
+}
+
+/**
+ * An answering machine's greeting: `text` said by flite, then a 1 kHz beep of 500 ms (sox `synth`,
+ * at -12 dBFS) — what src/outbound/amd.ts must wait out before it leaves a message. Made once.
+ */
+export function voicemailGreeting(text = "Hi, you've reached Sam. I can't take your call right now. Please leave a message after the tone."): VoicemailGreeting {
+  const speech = speechUlaw(text);
+  const out = speech.replace(/\.ulaw$/, '-voicemail.ulaw');
+  const speechEndMs = statSync(speech).size / 8;
+  const gapMs = 600;
+  const beepMs = 500;
+  if (!existsSync(out)) {
+    const beepFile = `${out}.${process.pid}.beep`;
+    execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-e', 'u-law', '-t', 'raw', beepFile, 'synth', String(beepMs / 1000), 'sine', '1000', 'vol', '0.25']);
+    const tmp = `${out}.${process.pid}`;
+    writeFileSync(tmp, Buffer.concat([readFileSync(speech), Buffer.alloc(gapMs * 8, 0xff), readFileSync(beepFile), Buffer.alloc(60 * 8000, 0xff)]));
+    renameSync(tmp, out);
+  }
+  return { file: out, speechEndMs, beepEndMs: speechEndMs + gapMs + beepMs };
+}

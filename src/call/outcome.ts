@@ -38,6 +38,8 @@ export const CALL_OUTCOMES = [
   'rescheduled',
   'cancelled',
   'operator_requested',
+  // The patient asked not to be called again (key 9, or the voice model's opt_out): their number is on the do-not-call list.
+  'opted_out',
   // A person when the caller needs one (src/transfer/): put through to the desk, the transfer failed, a message left.
   'transferred',
   'transfer_failed',

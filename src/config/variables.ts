@@ -6,7 +6,7 @@
 import { getCountries, isValidPhoneNumber, type CountryCode } from 'libphonenumber-js/max';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { OpeningHoursError, parseOpeningHours } from '../transfer/hours.js';
+import { OpeningHoursError, parseOpeningHours } from './hours.js';
 
 /** Which consumer needs a variable; a command asks for the groups it uses. */
 export type VariableGroup = 'livekit' | 'telnyx' | 'inbound' | 'outbound' | 'optional';
@@ -51,6 +51,16 @@ const country = z
   .string()
   .refine((v) => (getCountries() as string[]).includes(v))
   .transform((v) => v as CountryCode);
+
+/** Hours of the week as src/config/hours.ts reads them; the problem named when they are not. */
+const openingHours = z.string().superRefine((v, ctx) => {
+  try {
+    parseOpeningHours(v);
+  } catch (err) {
+    if (!(err instanceof OpeningHoursError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
+});
 
 /**
  * E.164: "+" then 8–15 digits (ITU-T E.164 §6), and a number libphonenumber-js considers valid
@@ -227,6 +237,16 @@ const TABLE = [
     default: 'on',
   },
   {
+    name: 'CALLING_HOURS',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected:
+      'when the dialer may call a patient, in the patient\'s own time zone (stored, else their number\'s region, else CLINIC_TIMEZONE): days and HH:MM-HH:MM ranges as CLINIC_HOURS, e.g. "Mon-Sat 09:00-20:00"; default "Mon-Sun 08:00-21:00" (US TCPA, 47 CFR 64.1200(c)(1))',
+    schema: openingHours,
+    default: 'Mon-Sun 08:00-21:00',
+  },
+  {
     name: 'VOICEMAIL_INCLUDE_DATE',
     group: 'optional',
     file: '.env',
@@ -270,14 +290,7 @@ const TABLE = [
     secret: false,
     expected:
       'when the desk answers, in CLINIC_TIMEZONE: days and HH:MM-HH:MM ranges, entries separated by ";", e.g. "Mon-Fri 08:00-12:00 13:00-17:00; Sat 09:00-12:00" (a day not named is closed); unset: always',
-    schema: z.string().superRefine((v, ctx) => {
-      try {
-        parseOpeningHours(v);
-      } catch (err) {
-        if (!(err instanceof OpeningHoursError)) throw err;
-        ctx.addIssue({ code: 'custom', message: err.message });
-      }
-    }),
+    schema: openingHours,
   },
   {
     name: 'OPERATOR_RING_TIMEOUT_S',

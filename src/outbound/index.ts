@@ -2,24 +2,33 @@
  * Outbound confirmation calls: owns the job metadata contract (./metadata.ts), dialing the patient
  * and what a failed dial means (./dial.ts — the agent's job dials, so its voice is up before the
  * phone rings), a person or an answering machine on the line (./amd.ts, bound to the call's audio in
- * ./screen.ts), the dialer that places and paces the calls (./dialer.ts) and whom it calls (./targets.ts).
+ * ./screen.ts), whom the dialer calls (./targets.ts) and in which time zone (./callee-zone.ts), a
+ * campaign's rules — calling hours, do-not-call, retries, pacing, claims that survive the dialer
+ * dying (./campaign.ts) — and placing its calls through LiveKit, with what the dialer prints (./dialer.ts).
  */
 export { appointmentsToConfirm, targetsFromFile, TargetFileError, type CallTarget, type ChosenTargets, type RejectedRow } from './targets.js';
 export {
   placeCall,
-  runCampaign,
+  liveKitCalls,
   summarize,
   roomNameFor,
   planCampaign,
-  callLine,
   campaignReport,
+  targetRow,
+  reportCsv,
+  eventLine,
+  eventJson,
+  REPORT_COLUMNS,
   DEFAULT_MAX_CALLS,
+  DISPATCH_TIMEOUT_MS,
   type PlacedCall,
+  type PlaceCallOptions,
   type CampaignSummary,
-  type CampaignOptions,
   type CampaignPlan,
   type PlanOptions,
 } from './dialer.js';
+export { runCampaign, systemClock, RETRY_OUTCOMES, type CampaignCalls, type CampaignEvent, type CampaignSettings, type Clock, type RunEnd, type RunOptions } from './campaign.js';
+export { calleeZone, type CalleeZone } from './callee-zone.js';
 export { dialFailureOutcome, outboundLeg, PATIENT_IDENTITY, type DialSettings } from './dial.js';
 export { JobMetadataError, outboundJobMetadata, parseOutboundMetadata, writeOutboundMetadata, type OutboundJobMetadata } from './metadata.js';
 export { AMD_DEFAULTS, AnsweringMachineDetector, detectInRecording, ToneTracker, type AmdOptions, type AmdVerdict } from './amd.js';

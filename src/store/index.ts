@@ -1,8 +1,9 @@
 /**
  * The appointment store: owns the schema, its migrations, and every read and write of patients,
  * providers, slots, appointments, call records, key presses, preferences and callbacks, the
- * booking changes a call may make (./booking.ts), and the messages callers leave with the outbox of
- * their notifications (./messages.ts). Nothing outside this folder touches the
+ * booking changes a call may make (./booking.ts), the messages callers leave with the outbox of
+ * their notifications (./messages.ts), the do-not-call list (./do-not-call.ts) and outbound
+ * campaigns (./campaigns.ts). Nothing outside this folder touches the
  * database: everything goes through {@link AppointmentStore}, opened with {@link openStore}.
  */
 import type { CountryCode } from '../phone/index.js';
@@ -25,6 +26,8 @@ export {
 } from './store.js';
 export { Messages, Outbox, MESSAGE_CREATED, messagePayload, type NewMessage } from './messages.js';
 export { MIGRATIONS } from './migrations.js';
+export { DoNotCall, type NewDoNotCall } from './do-not-call.js';
+export { Campaigns, type AttemptEnd, type CampaignCounts, type NewCampaign, type NewCampaignTarget } from './campaigns.js';
 export { Booking, type ChangeContext, type ChangeSource, type OpenSlot, type WalkInPreference } from './booking.js';
 export { seedDemoData, DEMO_PATIENTS } from './seed.js';
 export type * from './schema.js';

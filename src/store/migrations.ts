@@ -240,6 +240,56 @@ const frontDesk: Migration = {
   },
 };
 
+/**
+ * 009: outbound calls that work in the real world. Patients may keep their own time zone (calling
+ * hours are theirs); `do_not_call` keeps numbers never to dial again; `campaigns` and
+ * `campaign_targets` keep each run of the dialer — every target's attempts, state and next time —
+ * so a campaign survives its dialer dying and dials nobody twice.
+ */
+const outboundCampaigns: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('patients').addColumn('timezone', 'text').execute();
+    await db.schema
+      .createTable('do_not_call')
+      .addColumn('phone_e164', 'text', (c) => c.primaryKey())
+      .addColumn('reason', 'text')
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('call_id', 'text')
+      .addColumn('added_at', 'text', (c) => c.notNull())
+      .execute();
+    await keyedTable(db, 'campaigns')
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('source_key', 'text', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('finished_at', 'text')
+      .execute();
+    await db.schema.createIndex('campaigns_by_source').on('campaigns').columns(['source_key', 'finished_at']).execute();
+    await db.schema
+      .createTable('campaign_targets')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('campaign_id', 'text', (c) => c.notNull().references('campaigns.id'))
+      .addColumn('position', 'integer', (c) => c.notNull())
+      .addColumn('appointment_id', 'text', (c) => c.notNull())
+      .addColumn('phone_e164', 'text', (c) => c.notNull())
+      .addColumn('timezone', 'text', (c) => c.notNull())
+      .addColumn('timezone_source', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_at', 'text', (c) => c.notNull())
+      .addColumn('room', 'text')
+      .addColumn('claimed_at', 'text')
+      .addColumn('last_outcome', 'text')
+      .addColumn('last_sip_status', 'integer')
+      .addColumn('last_attempt_at', 'text')
+      .addColumn('detail', 'text')
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addUniqueConstraint('campaign_targets_once', ['campaign_id', 'appointment_id'])
+      .execute();
+    await db.schema.createIndex('campaign_targets_due').on('campaign_targets').columns(['campaign_id', 'state', 'next_at']).execute();
+  },
+};
+
 /** All migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': initial,
@@ -250,4 +300,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '006_call_events': callEvents,
   '007_patient_identity': patientIdentity,
   '008_front_desk': frontDesk,
+  '009_outbound_campaigns': outboundCampaigns,
 };

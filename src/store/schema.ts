@@ -29,6 +29,8 @@ export interface PatientsTable {
    * such a patient cannot be verified by date of birth.
    */
   date_of_birth: string | null;
+  /** IANA zone the patient lives in (their calling hours are read in it); null: not on file. */
+  timezone: string | null;
 }
 
 export interface ProvidersTable {
@@ -216,6 +218,69 @@ export interface AppointmentChangesTable {
   changed_at: string;
 }
 
+/** A number never to dial (`make dnc`, key 9 or the voice model's `opt_out` in a call). */
+export interface DoNotCallTable {
+  /** E.164. */
+  phone_e164: string;
+  reason: string | null;
+  /** Who put it there: `manual` (make dnc add), `import` (make dnc import), `keypad` or `voice` (the patient, in a call). */
+  source: DoNotCallSource;
+  /** The call in which the patient asked, for `keypad` and `voice`. */
+  call_id: string | null;
+  added_at: string;
+}
+
+/** Where a do-not-call entry came from. */
+export type DoNotCallSource = 'manual' | 'import' | 'keypad' | 'voice';
+
+/** One run of the dialer over a list of targets, continued until every target is done. */
+export interface CampaignsTable {
+  id: string;
+  /** For people: the file's path, or `store` (the appointments to confirm on a day). */
+  source: string;
+  /** What makes a second run the same campaign: the file's path and content hash, or `store:<day>`. */
+  source_key: string;
+  /** JSON of the campaign's settings ({@link CampaignSettings} of src/outbound/campaign.ts). */
+  settings: string;
+  created_at: string;
+  /** When its last target was done; null while any is pending or being dialed. */
+  finished_at: string | null;
+}
+
+/**
+ * A target's state in its campaign: `pending` (to dial at `next_at`), `dialing` (claimed by a
+ * dialer, its call in `room`), `done` (its last outcome is final), `skipped` (never dialed: `detail` says why).
+ */
+export type TargetState = 'pending' | 'dialing' | 'done' | 'skipped';
+
+export interface CampaignTargetsTable {
+  id: Generated<number>;
+  campaign_id: string;
+  /** Order in the input, from 0. */
+  position: number;
+  appointment_id: string;
+  /** E.164. */
+  phone_e164: string;
+  /** IANA zone its calling hours are read in. */
+  timezone: string;
+  /** Where the zone came from: `patient` (stored), `number` (its region), `clinic` (CLINIC_TIMEZONE). */
+  timezone_source: string;
+  state: TargetState;
+  /** Calls placed to it so far. */
+  attempts: number;
+  /** Not to be dialed before this time (ISO UTC): a retry's wait, or its next calling window. */
+  next_at: string;
+  /** The room of its latest call. */
+  room: string | null;
+  claimed_at: string | null;
+  last_outcome: string | null;
+  last_sip_status: number | null;
+  last_attempt_at: string | null;
+  /** Why it was skipped or deferred, for people. */
+  detail: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   patients: PatientsTable;
   providers: ProvidersTable;
@@ -230,6 +295,9 @@ export interface Database {
   appointment_changes: AppointmentChangesTable;
   messages: MessagesTable;
   notify_outbox: NotifyOutboxTable;
+  do_not_call: DoNotCallTable;
+  campaigns: CampaignsTable;
+  campaign_targets: CampaignTargetsTable;
 }
 
 export type Patient = Selectable<PatientsTable>;
@@ -240,3 +308,6 @@ export type CallEventRow = Selectable<CallEventsTable>;
 export type NewCallRecord = Insertable<CallRecordsTable>;
 export type Message = Selectable<MessagesTable>;
 export type OutboxRow = Selectable<NotifyOutboxTable>;
+export type DoNotCallEntry = Selectable<DoNotCallTable>;
+export type Campaign = Selectable<CampaignsTable>;
+export type CampaignTarget = Selectable<CampaignTargetsTable>;

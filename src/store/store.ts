@@ -5,6 +5,8 @@
  * speaks (SQLite today, see ./sqlite.ts). Its database connection is private to it.
  */
 import { Booking, type BookingOptions } from './booking.js';
+import { Campaigns } from './campaigns.js';
+import { DoNotCall } from './do-not-call.js';
 import { Messages, Outbox } from './messages.js';
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
@@ -130,6 +132,10 @@ export interface AppointmentStore {
   readonly booking: Booking;
   /** Messages callers leave for the front desk, each saved with its notification. */
   readonly messages: Messages;
+  /** Numbers never to dial again. */
+  readonly doNotCall: DoNotCall;
+  /** Outbound campaigns: their targets' attempts and states. */
+  readonly campaigns: Campaigns;
   /** Notifications waiting for the clinic's webhook receiver. */
   readonly outbox: Outbox;
   /**
@@ -210,6 +216,8 @@ export interface PatientSeed {
   language?: string;
   /** ISO calendar date `YYYY-MM-DD`; null: not on file; absent: left as it is (none for a new patient). */
   dateOfBirth?: string | null;
+  /** IANA zone the patient lives in (their calling hours); null: not on file; absent: left as it is. */
+  timezone?: string | null;
 }
 
 /**
@@ -231,6 +239,8 @@ export class SqlStore implements AppointmentStore {
   readonly booking: Booking;
   readonly messages: Messages;
   readonly outbox: Outbox;
+  readonly doNotCall: DoNotCall;
+  readonly campaigns: Campaigns;
 
   /**
    * @param db the database, on a dialect whose transactions take the write lock as they begin (on
@@ -246,6 +256,8 @@ export class SqlStore implements AppointmentStore {
     this.booking = new Booking(db, booking);
     this.messages = new Messages(db);
     this.outbox = new Outbox(db);
+    this.doNotCall = new DoNotCall(db);
+    this.campaigns = new Campaigns(db);
   }
 
   /** Applies every pending migration. @throws Error naming the migration that failed. */
@@ -397,10 +409,16 @@ export class SqlStore implements AppointmentStore {
   async upsertPatient(p: PatientSeed): Promise<void> {
     const language = p.language ?? 'en-US';
     const dateOfBirth = p.dateOfBirth == null ? p.dateOfBirth : checkDateOfBirth(p.dateOfBirth);
-    const update = { name: p.name, phone_e164: p.phoneE164, language, ...(dateOfBirth === undefined ? {} : { date_of_birth: dateOfBirth }) };
+    const update = {
+      name: p.name,
+      phone_e164: p.phoneE164,
+      language,
+      ...(dateOfBirth === undefined ? {} : { date_of_birth: dateOfBirth }),
+      ...(p.timezone === undefined ? {} : { timezone: p.timezone }),
+    };
     await this.db
       .insertInto('patients')
-      .values({ id: p.id, name: p.name, phone_e164: p.phoneE164, language, created_at: iso(), date_of_birth: dateOfBirth ?? null })
+      .values({ id: p.id, name: p.name, phone_e164: p.phoneE164, language, created_at: iso(), date_of_birth: dateOfBirth ?? null, timezone: p.timezone ?? null })
       .onConflict((oc) => oc.column('id').doUpdateSet(update))
       .execute();
   }

@@ -13,7 +13,7 @@ import type { AppConfig } from '../config/index.js';
 import type { LiveKitApi } from '../livekit/index.js';
 import { referCaller } from './cold.js';
 import { FLITE_SAMPLE_RATE, synthesizeFrames } from '../speech/flite.js';
-import { isOpen, parseOpeningHours } from './hours.js';
+import { isOpen, parseOpeningHours } from '../config/hours.js';
 import { DESK_IDENTITY, warmTransfer, type OwnTrack, type WarmApi, type WarmRoom } from './warm.js';
 import { MESSAGE_LIMITS, recordMessage, type PcmFrame } from './recording.js';
 

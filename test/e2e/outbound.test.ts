@@ -13,10 +13,10 @@ import { keepLog } from '../../devtools/logs.js';
 import { callScript } from '../../src/call/index.js';
 import { writeOutboundMetadata } from '../../src/outbound/metadata.js';
 import { addPatient } from '../../devtools/patients.js';
-import { personAnswering, speechUlaw } from '../../devtools/audio.js';
+import { personAnswering, voicemailGreeting } from '../../devtools/audio.js';
 import { clients, provisionOutbound, type Clients, type OutboundRoute } from '../../devtools/livekit.js';
 import { rmsDbfs, SILENCE_DBFS } from '../../devtools/rtp.js';
-import { firstSpeech, recognizeAmong, speechWords } from '../../devtools/speech-check.js';
+import { audioBetween, firstSpeech, recognizeAmong, recognizeBeginning, speechWords } from '../../devtools/speech-check.js';
 import { freePorts, SipCallee } from '../../devtools/sipp.js';
 import { REPO_ROOT } from '../../devtools/stack.js';
 import { CALLER_ID_ONLY, callProcessPid, heardOut, loggedAt, nextLogged, startWorker, type TestWorker } from '../../devtools/worker.js';
@@ -24,6 +24,8 @@ import { processAlive, waitFor } from '../../devtools/wait.js';
 
 const run = promisify(execFile);
 const prompts = callScript('Main Street Clinic');
+/** The clinic's number, said in the voicemail message. */
+const CLINIC_NUMBER = '+15550100999';
 
 describe('outbound confirmation calls', () => {
   let c: Clients;
@@ -36,7 +38,7 @@ describe('outbound confirmation calls', () => {
     c = clients();
     calleePort = (await freePorts()) + 3;
     trunk = await provisionOutbound(c, calleePort);
-    worker = await startWorker('outbound', { ...CALLER_ID_ONLY, OUTBOUND_TRUNK_ID: trunk.trunkId, OUTBOUND_RINGING_TIMEOUT_S: '6' });
+    worker = await startWorker('outbound', { ...CALLER_ID_ONLY, OUTBOUND_TRUNK_ID: trunk.trunkId, OUTBOUND_RINGING_TIMEOUT_S: '6', TELNYX_PHONE_NUMBER: CLINIC_NUMBER });
   });
   afterEach(async () => {
     while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
@@ -123,6 +125,40 @@ describe('outbound confirmation calls', () => {
     ).toBe(speechWords(prompts.greeting(a.name, a.appointment, 'outbound')));
     // The room is gone.
     expect((await c.rooms.listRooms([report.calls[0]!.room])).length).toBe(0);
+  });
+
+  it('an answering machine (greeting, then a beep): voicemail saved; the message starts after the beep, then the agent hangs up', async () => {
+    const a = await appointment();
+    const greeting = voicemailGreeting();
+    const machine = await callee({ answer: { kind: 'answer', afterMs: 500 }, audioFile: greeting.file, hangupAfterMs: 60_000, timeoutS: 120 });
+    const r = await outboundCalls([`${a.phone},${a.appointmentId}`]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.calls.map((x) => x.outcome)).toEqual(['voicemail']);
+    expect(report.summary).toMatchObject({ placed: 1, answered: 0, failed: { voicemail: 1 } });
+    expect((await worker.store.getAppointment(a.appointmentId))?.status).toBe('scheduled');
+
+    const result = await machine.result();
+    // The agent hung up (BYE from livekit-sip), well before the machine's own 60 s.
+    expect(result.sip.some((m) => m.firstLine.startsWith('BYE'))).toBe(true);
+    // The machine's stream starts with its 200 OK: the beep ends greeting.beepEndMs later.
+    const ok = result.sip.find((m) => m.firstLine.startsWith('SIP/2.0 200') && /INVITE/.test(m.text ?? m.firstLine))?.timeMs ?? result.sip.find((m) => m.firstLine.startsWith('SIP/2.0 200'))!.timeMs;
+    const beepEnd = ok + greeting.beepEndMs;
+    // Nothing was said over the greeting; the message came after the beep, from its first words.
+    const before = audioBetween(result, ok, beepEnd - 100);
+    expect(firstSpeech(before, 8000), 'the agent spoke over the greeting').toBeUndefined();
+    const after = audioBetween(result, beepEnd - 100);
+    const speech = firstSpeech(after, 8000);
+    expect(speech, 'no message after the beep').toBeDefined();
+    const message = prompts.voicemail(CLINIC_NUMBER);
+    const heard = await recognizeBeginning(after.subarray(speech!.start, speech!.end), 8000, [message, prompts.greeting(a.name, a.appointment, 'outbound')]);
+    // Its beginning at least ("hello this is main street…"), which the greeting's second word already leaves.
+    expect(heard.split(' ').length, heard).toBeGreaterThanOrEqual(5);
+    expect(speechWords(message).startsWith(heard), heard).toBe(true);
+    // The saved record, and the worker's reason, without the number.
+    const record = (await worker.store.callsInRoom(report.calls[0]!.room))[0]!;
+    expect(record).toMatchObject({ direction: 'outbound', outcome: 'voicemail' });
+    expect(worker.output()).toMatch(/answering machine/);
   });
 
   /** A room as the dialer makes one, and a dispatch of this worker into it with `metadata`. */

@@ -1,7 +1,7 @@
 /** The front desk's opening hours (src/transfer/hours.ts): how CLINIC_HOURS is read, and when the desk is open. */
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { isOpen, parseOpeningHours } from '../../src/transfer/index.js';
+import { isOpen, parseOpeningHours } from '../../src/config/index.js';
 import { loadConfig } from '../../src/config/index.js';
 
 const ZONE = 'America/New_York';

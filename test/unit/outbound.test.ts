@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { appointmentsToConfirm, dialFailureOutcome, parseOutboundMetadata, roomNameFor, summarize, targetsFromFile, type PlacedCall } from '../../src/outbound/index.js';
+import { appointmentsToConfirm, dialFailureOutcome, parseOutboundMetadata, roomNameFor, targetsFromFile } from '../../src/outbound/index.js';
 import { openSqliteStore, type CallOutcome } from '../../src/store/index.js';
 
 const ZONE = 'America/Los_Angeles';
@@ -93,16 +93,3 @@ describe('dial outcomes and job metadata', () => {
   });
 });
 
-describe('summarize', () => {
-  it('counts placed, answered, confirmed, rescheduled and failures by reason', () => {
-    const call = (outcome: CallOutcome) => ({ record: { outcome } }) as unknown as PlacedCall;
-    expect(summarize(['confirmed', 'reschedule_requested', 'hung_up', 'busy', 'busy', 'no_answer', 'trunk_failure'].map((o) => call(o as CallOutcome)), 1)).toEqual({
-      placed: 7,
-      answered: 3,
-      confirmed: 1,
-      rescheduled: 1,
-      failed: { busy: 2, no_answer: 1, trunk_failure: 1 },
-      skipped: 1,
-    });
-  });
-});

@@ -21,7 +21,7 @@ describe('migrations', () => {
     const store = await openSqliteStore(path);
     await store.close();
     expect(tables(path)).toEqual([
-      'appointment_changes', 'appointments', 'call_digits', 'call_events', 'call_records', 'callbacks', 'messages', 'notify_outbox', 'patients', 'providers', 'reminder_preferences', 'slots', 'walkin_preferences',
+      'appointment_changes', 'appointments', 'call_digits', 'call_events', 'call_records', 'callbacks', 'campaign_targets', 'campaigns', 'do_not_call', 'messages', 'notify_outbox', 'patients', 'providers', 'reminder_preferences', 'slots', 'walkin_preferences',
     ]);
   });
 

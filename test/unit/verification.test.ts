@@ -10,7 +10,7 @@ import type { CallerLookup } from '../../src/store/index.js';
 const TODAY = new Date('2026-11-22T12:00:00Z');
 
 function claimant(id: string, name: string, dob: string | null): CallerLookup {
-  return { patient: { id, name, phone_e164: '+14155550101', language: 'en-US', created_at: '2026-01-01T00:00:00.000Z', date_of_birth: dob } };
+  return { patient: { id, name, phone_e164: '+14155550101', language: 'en-US', created_at: '2026-01-01T00:00:00.000Z', date_of_birth: dob, timezone: null } };
 }
 
 const maria = claimant('maria', 'Maria Garcia', '1985-03-14');

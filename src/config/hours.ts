@@ -1,6 +1,7 @@
 /**
- * The front desk's opening hours (`CLINIC_HOURS`, read in `CLINIC_TIMEZONE`): when a caller who asks
- * for a person may be put through, and when they go straight to a message instead.
+ * Hours of the week, as two settings write them: the front desk's opening hours (`CLINIC_HOURS`,
+ * read in `CLINIC_TIMEZONE`: when a caller who asks for a person may be put through) and the
+ * dialer's calling hours (`CALLING_HOURS`, read in each callee's own zone).
  *
  * Written as `Mon-Fri 08:00-12:00 13:00-17:00; Sat 09:00-12:00`: entries separated by `;`, each a day
  * or a range of days (Mon Tue Wed Thu Fri Sat Sun, English three-letter names, a range wraps past
@@ -101,4 +102,31 @@ export function isOpen(hours: OpeningHours, at: DateTime, zone: string): boolean
   const local = at.setZone(zone);
   const minute = local.hour * 60 + local.minute;
   return hours.days[local.weekday]!.some(([start, end]) => minute >= start && minute < end);
+}
+
+/**
+ * The first moment at or after `at` when `hours` are open in every one of `zones` (IANA names) —
+ * for a callee whose zone is one of several, only the times allowed in all of them — looking at
+ * most 8 days ahead.
+ * @returns `at` itself when already open there; undefined when the hours never overlap within 8
+ *   days (e.g. no day named, or zones too far apart for their windows to meet).
+ */
+export function nextOpening(hours: OpeningHours, at: DateTime, zones: readonly string[]): DateTime | undefined {
+  const openAll = (t: DateTime) => zones.every((z) => isOpen(hours, t, z));
+  if (openAll(at)) return at;
+  // The set of allowed times is an intersection of unions of ranges: its earliest point after `at`
+  // is the start of one zone's range. Try every range start in the coming 8 days, earliest first.
+  const starts: DateTime[] = [];
+  for (const zone of zones) {
+    const day0 = at.setZone(zone).startOf('day');
+    for (let d = 0; d <= 8; d++) {
+      const day = day0.plus({ days: d });
+      for (const [start] of hours.days[day.weekday]!) {
+        const t = day.plus({ minutes: start });
+        if (t > at) starts.push(t);
+      }
+    }
+  }
+  starts.sort((a, b) => a.toMillis() - b.toMillis());
+  return starts.find(openAll);
 }
