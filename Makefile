@@ -4,7 +4,7 @@ SHELL := /bin/bash
 STACK := scripts/stack/stack.sh
 
 .PHONY: help install stack-up stack-down stack-status stack-logs setup-sip list-sip-trunks list-sip-dispatch \
-	build gemini-sip gemini-sip-dev seed demo outbound-calls test test-unit test-e2e typecheck
+	build gemini-sip gemini-sip-dev seed demo outbound-calls campaigns dnc test test-unit test-e2e typecheck
 TSX := node --import tsx
 
 help: ## list the targets
@@ -40,8 +40,14 @@ gemini-sip: build ## run the agent worker from dist/ (production: drains calls o
 gemini-sip-dev: install ## run the agent worker, restarting when src/ changes
 	@npx tsx watch src/worker/main.ts start
 
-outbound-calls: install ## call patients to confirm tomorrow's appointments (ARGS="file.csv --delay-s 30 --concurrency 1 --max-calls 500 --yes --json")
+outbound-calls: install ## call patients to confirm tomorrow's appointments, as a campaign that resumes (ARGS="file.csv --max-attempts 3 --retry-after 2h --report out.csv --json"; ARGS=--help)
 	@$(TSX) scripts/outbound-calls.ts $(ARGS)
+
+campaigns: install ## the dialer's campaigns with their counts (ARGS="show ID --json")
+	@$(TSX) scripts/campaigns.ts $(ARGS)
+
+dnc: install ## the do-not-call list (ARGS="add +14155550123 --reason ..." | "remove N" | "import FILE" | "list --full")
+	@$(TSX) scripts/dnc.ts $(ARGS)
 
 seed: install ## load the demo patients and appointments into DATABASE_PATH
 	@$(TSX) scripts/seed.ts

@@ -108,6 +108,12 @@ export interface ToolScope {
    * @throws the store's error: nothing was saved.
    */
   leaveMessage?(m: { readonly callerName: string; readonly callbackNumber?: string; readonly reason: string }): Promise<'saved' | 'bad_number'>;
+  /**
+   * A call we placed: the patient said they do not want such calls — the number dialed goes on the
+   * do-not-call list with the outcome `opted_out` (one transaction). Absent on other calls.
+   * @throws the store's error: nothing was saved.
+   */
+  optOut?(): Promise<void>;
 }
 
 /** What a caller says to the identity check through the voice model. */
@@ -706,7 +712,7 @@ export class Call {
   private async handleKey(digit: string, at: Date): Promise<void> {
     if (this.isEnding) return this.saveKey(digit, 'ignored', at);
     const has = hasAppointment(this.situation!);
-    const key = meaningOf(digit, has);
+    const key = meaningOf(digit, has, !!this.o.outbound);
     if (!key) {
       await this.saveKey(digit, 'ignored', at);
       this.o.log.info({ digit, action: 'ignored' }, 'key pressed');
@@ -715,6 +721,7 @@ export class Call {
       return;
     }
     if (key.action === 'operator' && this.o.messages) return this.reachDesk(digit, at);
+    if (key.action === 'opt_out') return this.optOutByKey(key, at);
     let answer: BookingAnswer;
     try {
       answer = await this.book(key, at);
@@ -821,6 +828,35 @@ export class Call {
       throw err;
     }
     this.o.log.info({ result: step.kind, how, attempts: check.attempts }, 'identity check');
+  }
+
+  /**
+   * The patient we called pressed the opt-out key: the number we dialed goes on the do-not-call list
+   * with the call's outcome (one transaction), then they hear so and the call ends. When it cannot
+   * be saved: an apology and the choices again — never "we will not call" unsaved.
+   */
+  private async optOutByKey(key: KeyMeaning, at: Date): Promise<void> {
+    const has = hasAppointment(this.situation!);
+    try {
+      await this.optOut('keypad');
+    } catch (err) {
+      this.o.log.error({ err, digit: key.digit }, 'key press not saved');
+      this.problems.push(`key ${key.digit} not saved: ${(err as Error).message}`);
+      await Promise.all([this.saveKey(key.digit, 'failed', at), this.askAgain(notSaved(this.o.script, key.digit, has))]);
+      return;
+    }
+    await this.saveKey(key.digit, key.action, at);
+    return this.endWith(afterKey(this.o.script, key));
+  }
+
+  /**
+   * Puts the number this call dialed on the do-not-call list, with the outcome `opted_out`.
+   * @throws Error when the call has no number to list, or the store's error: nothing was saved.
+   */
+  private async optOut(how: 'keypad' | 'voice'): Promise<void> {
+    if (!this.phone) throw new Error('this call has no valid number to put on the do-not-call list');
+    const added = await this.o.store.doNotCall.optOutFromCall(this.recorder!.id, this.phone, how);
+    this.o.log.info({ how, added }, 'number put on the do-not-call list');
   }
 
   /**
@@ -1033,6 +1069,12 @@ export class Call {
         await recorder.setOutcome(outcome);
         this.receive({ type: 'tool_outcome', outcome });
       },
+      ...(this.o.outbound && {
+        optOut: async () => {
+          await this.optOut('voice');
+          this.receive({ type: 'tool_outcome', outcome: 'opted_out' });
+        },
+      }),
       verify: async (answer) => {
         const check = this.check;
         if (!check || !this.checking) return { kind: 'ignored' };

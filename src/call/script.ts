@@ -6,7 +6,7 @@
  */
 import type { AppointmentDetails } from '../store/index.js';
 import { appointmentInWords } from '../speech/words.js';
-import { menuDigits, menuSentence, OPERATOR_KEY, type BookingAnswer, type KeyMeaning } from './keys.js';
+import { menuDigits, menuSentence, OPERATOR_KEY, OPT_OUT_KEY, type BookingAnswer, type KeyMeaning } from './keys.js';
 import { firstName, hasAppointment, type CallDirection, type Situation } from './situation.js';
 import { DOB_ORDER_SPOKEN, NAME_KEYS, type AttemptFailure, type DobOrder, type IdentityStep } from './verification.js';
 
@@ -15,6 +15,9 @@ export const MENU = menuSentence(true);
 
 /** Only the operator is an option (no appointment to act on). */
 const OPERATOR_ONLY = menuSentence(false);
+
+/** Said to a patient we called, after the menu: "If you do not want calls like this one, press nine." */
+const OPT_OUT = `${OPT_OUT_KEY.choice[0]!.toUpperCase()}${OPT_OUT_KEY.choice.slice(1)}, press ${OPT_OUT_KEY.spoken}.`;
 
 /** "Press zero to speak with the operator." */
 const SPEAK_WITH_OPERATOR = `Press ${OPERATOR_KEY.spoken} to speak with the operator.`;
@@ -62,12 +65,13 @@ export function callScript(clinic: string, order: DobOrder = 'MDY') {
     /** Someone other than the patient answered our call: a message for the patient, nothing about the appointment. */
     someoneElse: (name: string) => `Thank you. Please tell ${firstName(name)} that ${clinic} called, and ask them to call us back. We will also try again later. Goodbye.`,
     /** The caller has just proved who they are. */
-    verified: (name: string, a: AppointmentDetails) => `Thank you, ${firstName(name)}. You have ${describeAppointment(a)}. ${MENU}`,
+    verified: (name: string, a: AppointmentDetails, direction: CallDirection = 'inbound') =>
+      `Thank you, ${firstName(name)}. You have ${describeAppointment(a)}. ${MENU}${direction === 'outbound' ? ` ${OPT_OUT}` : ''}`,
     verifiedNoAppointment: (name: string) => `Thank you, ${firstName(name)}. I could not find an upcoming appointment for you. ${OPERATOR_ONLY}`,
     /** A known patient calling in (or called by us) about an upcoming appointment. */
     greeting: (name: string, a: AppointmentDetails, direction: CallDirection) =>
       direction === 'outbound'
-        ? `Hello ${firstName(name)}, this is ${clinic} calling about ${describeAppointment(a)}. ${MENU}`
+        ? `Hello ${firstName(name)}, this is ${clinic} calling about ${describeAppointment(a)}. ${MENU} ${OPT_OUT}`
         : `Hello ${firstName(name)}, thank you for calling ${clinic}. You have ${describeAppointment(a)}. ${MENU}`,
     /** The voice model dropped mid-call: the call goes on with keys. */
     modelLost: (next: string) => `Sorry, our voice assistant is not available right now. You can go on with your keypad. ${next}`,
@@ -90,6 +94,8 @@ export function callScript(clinic: string, order: DobOrder = 'MDY') {
     timeLimit: () => 'We have reached the time limit for this call. Please call us again if you need anything else. Goodbye.',
     rescheduleRequested: () => 'Thank you. We have noted that you would like a new time, and our staff will call you back to arrange it. Goodbye.',
     operatorRequested: () => 'Your request to speak with the operator has been recorded. A member of our staff will call you back shortly. Goodbye.',
+    /** The patient we called asked not to be called again: their number is on the do-not-call list (saved before this is said). */
+    optedOut: () => `Understood. We will not call this number again. If you need us, please call ${clinic}. Goodbye.`,
     /**
      * Left on a patient's voicemail (src/outbound/amd.ts found a machine): who called and how to call
      * back — no name, and the appointment's day only when the clinic allows it (VOICEMAIL_INCLUDE_DATE),
@@ -280,7 +286,7 @@ export function notVerified(s: CallScript): Utterance {
 /** The greeting once the caller has proved who they are (`how`, told to a voice model): their appointment and the choices. */
 export function verifiedGreeting(s: CallScript, now: Situation, how: string): Utterance {
   const greeting = greetingFor(s, now);
-  if (now.kind === 'appointment') return { text: s.verified(now.patient.name, now.appointment), facts: `${how} ${greeting.facts}` };
+  if (now.kind === 'appointment') return { text: s.verified(now.patient.name, now.appointment, now.direction), facts: `${how} ${greeting.facts}` };
   if (now.kind === 'no_appointment') return { text: s.verifiedNoAppointment(now.patient.name), facts: `${how} ${greeting.facts}` };
   return greeting;
 }

@@ -37,6 +37,24 @@ export class DoNotCall {
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
+  /**
+   * The patient asked in a call not to be called again: their number goes on the list and the
+   * call's outcome becomes `opted_out`, in one transaction — neither is saved without the other.
+   * @returns true when the number was added now, false when it was on the list already.
+   * @throws the database's error: then nothing was saved.
+   */
+  async optOutFromCall(callId: string, phoneE164: string, source: 'keypad' | 'voice', at = new Date()): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .insertInto('do_not_call')
+        .values({ phone_e164: phoneE164, source, reason: 'asked during a call', call_id: callId, added_at: at.toISOString() })
+        .onConflict((oc) => oc.column('phone_e164').doNothing())
+        .executeTakeFirst();
+      await trx.updateTable('call_records').set({ outcome: 'opted_out' }).where('id', '=', callId).execute();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    });
+  }
+
   /** Takes a number off the list. @returns whether it was on it. */
   async remove(phoneE164: string): Promise<boolean> {
     const r = await this.db.deleteFrom('do_not_call').where('phone_e164', '=', phoneE164).executeTakeFirst();

@@ -36,12 +36,13 @@ export function instructionsFor(prompt: string, clinic: string, situation: Situa
   const connection =
     situation.direction === 'web'
       ? 'The visitor is on the clinic web site, speaking through their browser.'
-      : `This is a phone call: audio is narrowband, so speak clearly and repeat key facts such as the date and time. The caller can also press keys: ${keysForModel()}${situation.kind === 'unverified' ? ' (once they have proved who they are)' : ''}.`;
+      : `This is a phone call: audio is narrowband, so speak clearly and repeat key facts such as the date and time. The caller can also press keys: ${keysForModel(situation.direction === 'outbound')}${situation.kind === 'unverified' ? ' (once they have proved who they are)' : ''}.`;
   const who =
     situation.direction !== 'outbound'
       ? ''
       : situation.kind === 'unverified'
         ? `\nYou placed this call: speak first, and say that you call from ${clinic}.`
         : `\nYou placed this call to the patient to confirm their appointment: speak first, say who you are and that you call from ${clinic}, then name the appointment.`;
-  return `${prompt}\n\nYou work for ${clinic}.\n${connection}${who}\n${factsOf(situation)}`;
+  const optOut = situation.direction === 'outbound' ? '\nIf the person says they do not want calls like this one (stop calling, take me off your list), call opt_out at once — whoever they are — and tell them we will not call again.' : '';
+  return `${prompt}\n\nYou work for ${clinic}.\n${connection}${who}${optOut}\n${factsOf(situation)}`;
 }

@@ -11,8 +11,8 @@
  * No tool looks up or changes anything for a caller who has not proved who they are: until
  * `verify_identity` has succeeded in this call (or the caller passed the keypad check) each answers
  * with a ToolError telling the model to verify first (src/call/verification.ts). Only
- * `request_operator` (or, where the call takes messages, `transfer_to_operator` and `take_message`)
- * and ending the call work before it.
+ * `request_operator` (or, where the call takes messages, `transfer_to_operator` and `take_message`),
+ * `opt_out` on calls we place (anyone who answers may ask not to be called) and ending the call work before it.
  *
  * Every tool may be called twice with the same arguments (a model retrying) without logging its
  * change twice: confirming, cancelling or moving to the slot the appointment already has changes
@@ -287,6 +287,26 @@ export function appointmentTools(s: ToolScope) {
       },
     });
 
+  const stopCalls = s.optOut;
+  const optOut =
+    stopCalls &&
+    llm.tool({
+      name: 'opt_out',
+      description:
+        'On this call we placed, the person says they do not want calls like this one (stop calling, remove me from your list): puts the number we dialed on the do-not-call list. Works before the caller is verified.',
+      execute: async () => {
+        // Saving it is the change: its failure is the tool's, and nothing is promised.
+        try {
+          await stopCalls();
+        } catch (err) {
+          s.log.error({ err, tool: 'opt_out' }, 'opt-out not saved');
+          throw new llm.ToolError('The request could not be saved just now (nothing was saved). Apologise, say we could not record it, and ask them to call the clinic.');
+        }
+        s.log.info({ tool: 'opt_out' }, 'tool ran');
+        return { result: 'saved', say: 'Tell them we will not call this number again, then say goodbye and end the call.' };
+      },
+    });
+
   const operator = llm.tool({
     name: 'request_operator',
     description: 'The caller wants to speak with a person at the clinic: record the request.',
@@ -309,6 +329,7 @@ export function appointmentTools(s: ToolScope) {
     reminder,
     ...(transfer ? [transfer] : [operator]),
     ...(takeMessage ? [takeMessage] : []),
+    ...(optOut ? [optOut] : []),
     beta.createEndCallTool({ endInstructions: 'Thank the caller and say goodbye.' }),
   ];
 }

@@ -154,7 +154,7 @@ describe('a call driven by room events', () => {
       new Proxy(target, {
         get(t, key) {
           const value = Reflect.get(t, key) as unknown;
-          if (key === 'booking') return spied(value as object);
+          if (key === 'booking' || key === 'doNotCall') return spied(value as object);
           if (typeof value !== 'function') return value;
           return async (...args: unknown[]) => {
             calls.push(String(key));
@@ -816,7 +816,7 @@ describe('a call driven by room events', () => {
         await inState(call, 'menu');
         await keys(call, '1', 'patient');
         await until(() => speaker.said.length === 2, 'the appointment');
-        expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment()));
+        expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment(), 'outbound'));
         await keys(call, '1', 'patient');
         expect((await running).record?.outcome).toBe('confirmed');
       });
@@ -829,7 +829,7 @@ describe('a call driven by room events', () => {
         expect(speaker.said).toEqual([script.calledForDob('Maria Garcia')]);
         await keys(call, '03141985', 'patient');
         await until(() => speaker.said.length === 2, 'the appointment');
-        expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment()));
+        expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment(), 'outbound'));
         call.receive({ type: 'participant_left', identity: 'patient' });
         await running;
       });
@@ -844,7 +844,7 @@ describe('a call driven by room events', () => {
       call.receive({ type: 'key', digit: '1', from: 'patient' });
       await until(() => speaker.said.length === 2, 'the appointment');
       await new Promise((r) => setTimeout(r, 50));
-      expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment()));
+      expect(speaker.said[1]).toBe(script.verified('Maria Garcia', await appointment(), 'outbound'));
       expect((await appointment()).status).toBe('scheduled');
       call.receive({ type: 'participant_left', identity: 'patient' });
       const ended = await running;
@@ -1165,6 +1165,50 @@ describe('a call driven by room events', () => {
       expect(speaker.said).toHaveLength(2);
       expect(speaker.said[1]).toBe(script.voicemail(undefined));
       expect(ended.record?.outcome).toBe('voicemail');
+    });
+  });
+
+  describe('a patient we called asks not to be called again (key 9)', () => {
+    it('9: the number dialed on the do-not-call list with the outcome, saved before they hear so; then the call ends', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { outbound: leg(Promise.resolve({ ok: true })) });
+      room.present.add('patient');
+      await until(() => speaker.said.length > 0, 'the greeting');
+      expect(speaker.said[0]).toMatch(/or zero for the operator\. If you do not want calls like this one, press nine\.$/);
+      holds.set('optOutFromCall', new Promise((r) => setTimeout(r, 100)));
+      call.receive({ type: 'key', digit: '9', from: 'patient' });
+      await until(() => calls.includes('optOutFromCall'), 'the opt-out saved');
+      expect(speaker.said).toHaveLength(1); // nothing said while it is being saved
+      const ended = await running;
+      expect(speaker.said[1]).toBe(script.optedOut());
+      expect(ended.record).toMatchObject({ outcome: 'opted_out', direction: 'outbound' });
+      expect(await sql.doNotCall.get(PHONE)).toMatchObject({ source: 'keypad', call_id: ended.record!.id });
+      expect((await sql.digits(ended.record!.id)).map((d) => [d.digit, d.action])).toEqual([['9', 'opt_out']]);
+    });
+
+    it('9 not saved (database locked): an apology and the choices, never "we will not call"; 9 on a call in means nothing', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call } = makeCall(new FakeVoice(speaker), { outbound: leg(Promise.resolve({ ok: true })) });
+      room.present.add('patient');
+      await until(() => speaker.said.length > 0, 'the greeting');
+      fails.set('optOutFromCall', new Error('database is locked'));
+      call.receive({ type: 'key', digit: '9', from: 'patient' });
+      await until(() => speaker.said.length > 1, 'the answer');
+      expect(speaker.said[1]).toMatch(/^Sorry, I could not save your choice just now\./);
+      expect(speaker.said.join(' ')).not.toContain('will not call');
+      expect(await sql.doNotCall.get(PHONE)).toBeUndefined();
+      await call.close('test over');
+
+      const inbound = new FakeSpeaker('keypad');
+      const second = makeCall(new FakeVoice(inbound));
+      second.room.join(CALLER);
+      await until(() => inbound.said.length > 0, 'the greeting');
+      expect(inbound.said[0]).not.toContain('nine');
+      second.call.receive({ type: 'key', digit: '9', from: CALLER.identity });
+      await until(() => inbound.said.length > 1, 'the answer');
+      expect(inbound.said[1]).toMatch(/^Sorry, that key is not an option\./);
+      expect(await sql.doNotCall.get(PHONE)).toBeUndefined();
+      await second.call.close('test over');
     });
   });
 });

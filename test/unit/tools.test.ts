@@ -65,7 +65,7 @@ describe('voice tools change the real records', () => {
       outcomes.push(o);
     },
     check?: Pick<ToolScope, 'situation' | 'identity' | 'verify'>,
-    extra: Pick<ToolScope, 'reachDesk' | 'leaveMessage'> = {},
+    extra: Pick<ToolScope, 'reachDesk' | 'leaveMessage' | 'optOut'> = {},
   ) {
     const scope: ToolScope = { store, callId, situation, log: pino({ level: 'silent' }), changed, verify: async () => ({ kind: 'ignored' }), ...extra };
     // The situation is read live, as the call's is: it changes once the caller has proved who they are.
@@ -375,6 +375,32 @@ describe('voice tools change the real records', () => {
       expect(outputs(r)[0]).toMatchObject({ isError: false, result: 'connecting' });
       const m = await turn('message', [{ name: 'take_message', args: { caller_name: 'M', reason: 'r' } }], undefined, undefined, check, scope);
       expect(outputs(m)[0]).toMatchObject({ isError: false, result: 'saved' });
+    });
+  });
+  describe('opt_out, on calls we place', () => {
+    it('puts the number on the do-not-call list, before the caller is verified too; a failure to save is the model\'s to tell, nothing promised', async () => {
+      const unverified: Situation = { kind: 'unverified', direction: 'outbound', method: 'name', calledFor: 'Maria Garcia' };
+      const check = { identity: 'name' as const, situation: unverified, verify: async () => ({ kind: 'ignored' }) as const };
+      const optOut = async () => {
+        await store.doNotCall.optOutFromCall(callId, '+14155550101', 'voice');
+      };
+      const r = await turn('stop calling me', [{ name: 'opt_out', args: {} }], undefined, undefined, check, { optOut });
+      expect(outputs(r)[0]).toMatchObject({ isError: false, result: 'saved' });
+      expect(await store.doNotCall.get('+14155550101')).toMatchObject({ source: 'voice', call_id: callId });
+      expect((await store.getCall(callId))?.outcome).toBe('opted_out');
+
+      const failing = await turn('stop calling me', [{ name: 'opt_out', args: {} }], undefined, undefined, check, {
+        optOut: async () => {
+          throw new Error('database is locked');
+        },
+      });
+      expect(outputs(failing)[0]).toMatchObject({ isError: true, error: expect.stringContaining('could not be saved') });
+    });
+
+    it('is not offered on other calls', async () => {
+      const r = await turn('stop calling me', [{ name: 'opt_out', args: {} }]);
+      expect(outputs(r)[0]).toMatchObject({ isError: true });
+      expect(await store.doNotCall.list()).toEqual([]);
     });
   });
 });
