@@ -293,7 +293,7 @@ ${dialog}
 /** How the test callee answers an INVITE. */
 export type CalleeAnswer =
   | { readonly kind: 'answer'; readonly afterMs: number }
-  | { readonly kind: 'reject'; readonly status: 486 | 480 | 603 | 503; readonly afterMs?: number }
+  | { readonly kind: 'reject'; readonly status: 486 | 480 | 603 | 503 | 404; readonly afterMs?: number }
   | { readonly kind: 'never' };
 
 /** What the test callee does. */
@@ -312,6 +312,7 @@ const REASONS: Record<number, string> = {
   480: 'Temporarily Unavailable',
   603: 'Decline',
   503: 'Service Unavailable',
+  404: 'Not Found',
 };
 
 const responseHeaders = (status: string, extra = '') => `      SIP/2.0 ${status}

@@ -65,7 +65,7 @@ export interface CampaignCalls {
 export type CampaignEvent =
   | { readonly type: 'skipped'; readonly target: CampaignTarget; readonly reason: string }
   | { readonly type: 'deferred'; readonly target: CampaignTarget; readonly until: Date; readonly reason: string }
-  | { readonly type: 'dialing'; readonly target: CampaignTarget; readonly room: string; readonly attempt: number }
+  | { readonly type: 'dialing'; readonly target: CampaignTarget; readonly room: string; readonly attempt: number; /** When it was claimed. */ readonly at: Date }
   | { readonly type: 'ended'; readonly target: CampaignTarget; readonly record: CallRecord; readonly attempt: number; readonly retryAt?: Date; readonly recovered: boolean }
   | { readonly type: 'released'; readonly target: CampaignTarget }
   | { readonly type: 'waiting'; readonly until: Date; readonly pending: number };
@@ -186,7 +186,7 @@ export async function runCampaign(store: AppointmentStore, campaignId: string, o
     if (!(await campaigns.claim(target.id, room, now))) continue;
     nextStart = now.getTime() + settings.delayMs;
     const attempt = target.attempts + 1;
-    emit({ type: 'dialing', target, room, attempt });
+    emit({ type: 'dialing', target, room, attempt, at: now });
     track(
       (async () => {
         let record: CallRecord;

@@ -291,7 +291,7 @@ export function eventJson(e: CampaignEvent): Record<string, unknown> {
     case 'deferred':
       return { ...base, until: e.until.toISOString(), reason: redactText(e.reason) };
     case 'dialing':
-      return { ...base, room: e.room, attempt: e.attempt };
+      return { ...base, at: e.at.toISOString(), room: e.room, attempt: e.attempt };
     case 'released':
       return base;
     case 'ended':

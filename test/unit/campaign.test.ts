@@ -382,7 +382,7 @@ describe('what the dialer prints and reports', () => {
       { type: 'ended', target: target({}), record, attempt: 1, recovered: false },
       { type: 'skipped', target: target({}), reason: 'on the do-not-call list' },
       { type: 'deferred', target: target({}), until: new Date(START), reason: 'outside calling hours' },
-      { type: 'dialing', target: target({}), room: 'r', attempt: 2 },
+      { type: 'dialing', target: target({}), room: 'r', attempt: 2, at: new Date(START) },
     ];
     for (const e of events) {
       expect(eventLine(e)).toContain('+*******0142');
