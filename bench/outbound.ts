@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { personAnswering, speechMs } from '../devtools/audio.js';
-import { runDialer } from '../devtools/dialer.js';
+import { dialerEnv, runDialer } from '../devtools/dialer.js';
 import { clients, provisionOutbound, uniqueNumber } from '../devtools/livekit.js';
 import { ulawToLinear } from '../devtools/rtp.js';
 import { freePorts, SipCallee } from '../devtools/sipp.js';
@@ -32,15 +32,7 @@ const trunk = await provisionOutbound(c, port);
 const worker = await startWorker('bench-out', { ...CALLER_ID_ONLY, OUTBOUND_TRUNK_ID: trunk.trunkId });
 await worker.store.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-out-'));
-const env = {
-  CALLING_HOURS: 'Mon-Sun 00:00-24:00',
-  LIVEKIT_URL: c.stack.url,
-  LIVEKIT_API_KEY: c.stack.apiKey,
-  LIVEKIT_API_SECRET: c.stack.apiSecret,
-  AGENT_NAME: worker.agentName,
-  DATABASE_PATH: worker.dbPath,
-  OUTBOUND_TRUNK_ID: trunk.trunkId,
-};
+const env = dialerEnv(c.stack, worker, trunk.trunkId);
 
 async function campaign(count: number, tag: string) {
   const rows: string[] = [];

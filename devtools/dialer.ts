@@ -87,3 +87,26 @@ export function startDialer(args: readonly string[], env: Record<string, string>
 export function runDialer(args: readonly string[], env: Record<string, string>): Promise<DialerRun> {
   return startDialer(args, env).done;
 }
+
+/**
+ * The environment `make outbound-calls` needs on the local stack: its LiveKit, the worker's agent
+ * name and database, the outbound trunk — and calling hours of any time (runs not about calling
+ * hours happen at any hour of the test's day) — with `extra` over it.
+ */
+export function dialerEnv(
+  stack: { readonly url: string; readonly apiKey: string; readonly apiSecret: string },
+  worker: { readonly agentName: string; readonly dbPath: string },
+  trunkId: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    LIVEKIT_URL: stack.url,
+    LIVEKIT_API_KEY: stack.apiKey,
+    LIVEKIT_API_SECRET: stack.apiSecret,
+    AGENT_NAME: worker.agentName,
+    DATABASE_PATH: worker.dbPath,
+    OUTBOUND_TRUNK_ID: trunkId,
+    CALLING_HOURS: 'Mon-Sun 00:00-24:00',
+    ...extra,
+  };
+}

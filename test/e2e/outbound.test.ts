@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runDialer, startDialer } from '../../devtools/dialer.js';
+import { dialerEnv as envForDialer, runDialer, startDialer } from '../../devtools/dialer.js';
 import { callScript } from '../../src/call/index.js';
 import { writeOutboundMetadata } from '../../src/outbound/metadata.js';
 import { addPatient } from '../../devtools/patients.js';
@@ -57,18 +57,8 @@ describe('outbound confirmation calls', () => {
     return cal;
   }
 
-  /** What the dialer needs, as `make outbound-calls` reads it: this stack, this worker's database, the test trunk; any hour calls (tests not about calling hours run at any time of day). */
-  const dialerEnv = (extra: Record<string, string> = {}) => ({
-    LIVEKIT_URL: c.stack.url,
-    LIVEKIT_API_KEY: c.stack.apiKey,
-    LIVEKIT_API_SECRET: c.stack.apiSecret,
-    AGENT_NAME: worker.agentName,
-    DATABASE_PATH: worker.dbPath,
-    OUTBOUND_TRUNK_ID: trunk.trunkId,
-    OUTBOUND_RINGING_TIMEOUT_S: '6',
-    CALLING_HOURS: 'Mon-Sun 00:00-24:00',
-    ...extra,
-  });
+  /** What the dialer needs (devtools/dialer.ts), with the test trunk's short ringing timeout. */
+  const dialerEnv = (extra: Record<string, string> = {}) => envForDialer(c.stack, worker, trunk.trunkId, { OUTBOUND_RINGING_TIMEOUT_S: '6', ...extra });
 
   /** A CSV of `rows` (after the header) in a new folder. */
   function csvOf(rows: string[]) {
@@ -236,7 +226,10 @@ describe('outbound confirmation calls', () => {
     await callee({ answer: { kind: 'answer', afterMs: 500 }, audioFile: personAnswering(), hangupAfterMs: 2500, calls: 4 });
     const capped = await outboundCalls(four.map((x) => `${x.phone},${x.appointmentId}`), ['--concurrency', '2']);
     expect(capped.code, capped.stderr).toBe(0);
-    const spans = capped.calls.map((x) => [Date.parse(x.startedAt), Date.parse(x.endedAt)] as const);
+    // The dialer's own spans: each call from its claim to the dialer reading its outcome (the worker's
+    // records start later, once a job process is free, and may not overlap when the cap is met).
+    const claimed = new Map(capped.events.filter((e) => e.event === 'dialing').map((e) => [e.room as string, Date.parse(e.at as string)]));
+    const spans = capped.calls.map((x) => [claimed.get(x.room)!, Date.parse(x.at as string)] as const);
     expect(spans).toHaveLength(4);
     const overlapAt = (t: number) => spans.filter(([s, e]) => s <= t && t < e).length;
     const most = Math.max(...spans.map(([s]) => overlapAt(s)));
