@@ -18,6 +18,16 @@ export interface NewDoNotCall {
   readonly at?: Date;
 }
 
+/** Inserts an entry unless the number is listed already (its first entry stays). @returns whether it was inserted. */
+async function insert(db: Kysely<Database>, e: NewDoNotCall): Promise<boolean> {
+  const r = await db
+    .insertInto('do_not_call')
+    .values({ phone_e164: e.phoneE164, source: e.source, reason: e.reason ?? null, call_id: e.callId ?? null, added_at: (e.at ?? new Date()).toISOString() })
+    .onConflict((oc) => oc.column('phone_e164').doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
 /** The `do_not_call` table. */
 export class DoNotCall {
   constructor(private readonly db: Kysely<Database>) {}
@@ -29,12 +39,7 @@ export class DoNotCall {
    * @throws the database's error: then it was not added.
    */
   async add(e: NewDoNotCall): Promise<boolean> {
-    const r = await this.db
-      .insertInto('do_not_call')
-      .values({ phone_e164: e.phoneE164, source: e.source, reason: e.reason ?? null, call_id: e.callId ?? null, added_at: (e.at ?? new Date()).toISOString() })
-      .onConflict((oc) => oc.column('phone_e164').doNothing())
-      .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    return insert(this.db, e);
   }
 
   /**
@@ -45,13 +50,9 @@ export class DoNotCall {
    */
   async optOutFromCall(callId: string, phoneE164: string, source: 'keypad' | 'voice', at = new Date()): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .insertInto('do_not_call')
-        .values({ phone_e164: phoneE164, source, reason: 'asked during a call', call_id: callId, added_at: at.toISOString() })
-        .onConflict((oc) => oc.column('phone_e164').doNothing())
-        .executeTakeFirst();
+      const added = await insert(trx, { phoneE164, source, reason: 'asked during a call', callId, at });
       await trx.updateTable('call_records').set({ outcome: 'opted_out' }).where('id', '=', callId).execute();
-      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+      return added;
     });
   }
 
