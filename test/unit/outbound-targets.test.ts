@@ -24,7 +24,7 @@ import { openSqliteStore } from '../../src/store/index.js';
 
 const ZONE = 'America/Los_Angeles';
 const now = DateTime.fromISO('2026-11-22T15:00:00', { zone: ZONE }) as DateTime<true>;
-const tomorrow = (hour: number) => now.plus({ days: 1 }).set({ hour, minute: 0 });
+const tomorrow = (hour: number, today: DateTime = now) => today.plus({ days: 1 }).set({ hour, minute: 0 });
 
 /**
  * A fixture number (415 555 01xx) written in full, in any of the ways the files write them — not
@@ -36,19 +36,19 @@ const FULL_NUMBER = /415\D{0,2}555\D?01(?!23)\d\d/;
  * Ana (+14157770142) has three appointments tomorrow; Ben (+14157770101) one tomorrow, one
  * cancelled, one yesterday.
  */
-async function clinic(path = ':memory:') {
+async function clinic(path = ':memory:', today: DateTime = now) {
   const s = await openSqliteStore(path);
   await s.upsertProvider({ id: 'dr', name: 'Doctor Chen' });
   await s.upsertPatient({ id: 'ana', name: 'Ana', phoneE164: '+14157770142' });
   await s.upsertPatient({ id: 'ben', name: 'Ben', phoneE164: '+14157770101' });
   const add = (id: string, patientId: string, start: DateTime, status?: 'cancelled') =>
     s.upsertAppointment({ id, patientId, providerId: 'dr', start, service: 'check-up', location: 'the clinic', status });
-  await add('a1', 'ana', tomorrow(9));
-  await add('a2', 'ana', tomorrow(10));
-  await add('a3', 'ana', tomorrow(11));
-  await add('b1', 'ben', tomorrow(12));
-  await add('b-cancelled', 'ben', tomorrow(13), 'cancelled');
-  await add('b-past', 'ben', now.minus({ days: 1 }).set({ hour: 9, minute: 0 }));
+  await add('a1', 'ana', tomorrow(9, today));
+  await add('a2', 'ana', tomorrow(10, today));
+  await add('a3', 'ana', tomorrow(11, today));
+  await add('b1', 'ben', tomorrow(12, today));
+  await add('b-cancelled', 'ben', tomorrow(13, today), 'cancelled');
+  await add('b-past', 'ben', today.minus({ days: 1 }).set({ hour: 9, minute: 0 }));
   return s;
 }
 
@@ -261,7 +261,8 @@ describe('the outbound-calls CLI, up to the first call', () => {
   async function cli(args: string[], seed = true) {
     const dir = mkdtempSync(join(tmpdir(), 'outbound-cli-'));
     const db = join(dir, 'appointments.db');
-    await (seed ? await clinic(db) : await openSqliteStore(db)).close();
+    // The script reads the real clock: its appointments are tomorrow from today, not from the fixed `now`.
+    await (seed ? await clinic(db, DateTime.now().setZone(ZONE)) : await openSqliteStore(db)).close();
     const env = {
       PATH: process.env.PATH,
       LIVEKIT_URL: 'ws://127.0.0.1:9',
