@@ -62,8 +62,11 @@ export interface Speaker {
 /** What the call needs from its LiveKit room. */
 export interface CallRoom {
   readonly name: string;
-  /** The first remote participant: the caller of an inbound or web call. */
-  waitForParticipant(): Promise<ParticipantLike>;
+  /**
+   * The first remote participant (the caller of an inbound call, a web visitor), or with `identity`
+   * the participant of that identity (the visitor a web visit was started for), once in the room.
+   */
+  waitForParticipant(identity?: string): Promise<ParticipantLike>;
   /** Whether a participant with this identity is in the room now. */
   has(identity: string): boolean;
   /** Ends the call for everyone (deletes the room: BYE to a SIP caller). Safe to call more than once. */
@@ -235,6 +238,19 @@ export interface MachineScreen {
   stop(): void;
 }
 
+/** A visit the web server started (src/web/visit.ts): whom to wait for, and whom its link named. */
+export interface WebVisit {
+  /** The participant identity the visitor's token was issued for: the call talks with them only. */
+  readonly visitor: string;
+  /**
+   * The patient a visit link named, verified by the web server (src/web/link.ts); undefined: an
+   * anonymous visitor. The signed link is their proof of identity: no date of birth is asked.
+   */
+  readonly patientId?: string;
+  /** How long the visitor has to join, in ms; then the visit ends with no record (nobody came). */
+  readonly joinTimeoutMs: number;
+}
+
 /** What is left on a voicemail (see `CallScript.voicemail`). */
 export interface VoicemailSettings {
   /** The clinic's number to call back, E.164 (TELNYX_PHONE_NUMBER). */
@@ -261,6 +277,8 @@ export interface CallOptions {
   readonly log: Logger;
   /** Set when we dial the patient. */
   readonly outbound?: OutboundLeg;
+  /** Set for a visit the web server started (its dispatch named the visitor). */
+  readonly web?: WebVisit;
   /** How callers prove who they are before anything about a patient is said. */
   readonly identity: IdentityPolicy;
   /**
@@ -410,8 +428,8 @@ export class Call {
       // openRecord); the SIP participant comes later.
       this.party = { kind: 'sip', identity: outbound.identity, sip: { direction: 'outbound' } };
     } else {
-      const participant = await room.waitForParticipant();
-      if (this.closing) return; // ended before anyone was identified: there is nobody to keep a record of
+      const participant = await this.caller();
+      if (this.closing || !participant) return; // ended before anyone was identified: there is nobody to keep a record of
       this.party = classifyParticipant(participant);
       this.phone = phoneOf(this.party, country);
     }
@@ -419,6 +437,20 @@ export class Call {
     this.recorder = await this.opening;
     const left = this.left.get(this.party.identity);
     if (left) void this.close(`participant left (reason ${left})`);
+  }
+
+  /**
+   * The participant the call is with: a web visit's own visitor — who has {@link WebVisit.joinTimeoutMs}
+   * to come, else the visit ends unrecorded (undefined) — or the first to join.
+   */
+  private async caller(): Promise<ParticipantLike | undefined> {
+    const { web, room } = this.o;
+    if (!web) return room.waitForParticipant();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), web.joinTimeoutMs)));
+    const joined = await Promise.race([room.waitForParticipant(web.visitor), timedOut]).finally(() => clearTimeout(timer));
+    if (!joined && !this.closing) void this.close(`the visitor did not join within ${Math.round(web.joinTimeoutMs / 1000)} s`);
+    return joined;
   }
 
   private async openRecord(party: Connection): Promise<CallRecorder> {
@@ -430,6 +462,12 @@ export class Call {
       if (patient) claimants = [{ patient, appointment }];
       // The number dialed is the one on file for the appointment's patient, never the job's own.
       this.phone = toE164(patient?.phone_e164, this.o.country);
+    } else if (this.o.web?.patientId) {
+      // A visit link the web server verified names the patient; their number on file is where staff call back.
+      const linked = await store.lookupPatient(this.o.web.patientId);
+      if (linked) claimants = [linked];
+      else log.warn('the visit link names no patient on file (removed since it was sent?): the visitor is anonymous');
+      this.phone = toE164(linked?.patient.phone_e164, this.o.country);
     } else if (this.phone) {
       claimants = await store.lookupCallers(this.phone);
     }

@@ -27,6 +27,7 @@ export {
   type ToolScope,
   type VoiceEvents,
   type VoiceRequest,
+  type WebVisit,
   waitAtMost,
 } from './call.js';
 export { classifyParticipant, type Connection, type ParticipantLike, type SipFacts } from './classify.js';

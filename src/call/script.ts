@@ -39,6 +39,8 @@ export function describeAppointment(a: AppointmentDetails): string {
  * @param order the order of a date of birth's 8 keypad digits (DOB_ORDER), for the identity prompts.
  */
 export function callScript(clinic: string, order: DobOrder = 'MDY') {
+  /** A caller on the phone is thanked for calling; a web visitor is welcomed. */
+  const welcome = (direction: CallDirection) => (direction === 'web' ? `welcome to ${clinic}` : `thank you for calling ${clinic}`);
   const dob = `please enter your date of birth on your keypad: ${DOB_ORDER_SPOKEN[order]}`;
   return {
     /** An inbound caller whose number is on file: asked to prove who they are; nothing about any patient said. */
@@ -72,16 +74,17 @@ export function callScript(clinic: string, order: DobOrder = 'MDY') {
     greeting: (name: string, a: AppointmentDetails, direction: CallDirection) =>
       direction === 'outbound'
         ? `Hello ${firstName(name)}, this is ${clinic} calling about ${describeAppointment(a)}. ${MENU} ${OPT_OUT}`
-        : `Hello ${firstName(name)}, thank you for calling ${clinic}. You have ${describeAppointment(a)}. ${MENU}`,
+        : `Hello ${firstName(name)}, ${welcome(direction)}. You have ${describeAppointment(a)}. ${MENU}`,
     /** The voice model dropped mid-call: the call goes on with keys. */
     modelLost: (next: string) => `Sorry, our voice assistant is not available right now. You can go on with your keypad. ${next}`,
     /** A known patient with nothing upcoming. */
-    noAppointment: (name: string) => `Hello ${firstName(name)}, thank you for calling ${clinic}. I could not find an upcoming appointment for you. ${OPERATOR_ONLY}`,
+    noAppointment: (name: string, direction: CallDirection = 'inbound') =>
+      `Hello ${firstName(name)}, ${welcome(direction)}. I could not find an upcoming appointment for you. ${OPERATOR_ONLY}`,
     /** Nobody with this number. */
     unknownCaller: () => `Thank you for calling ${clinic}. I could not find an appointment for this phone number. ${SPEAK_WITH_OPERATOR}`,
     /** A web visitor we cannot tie to a patient. */
     webWelcome: () =>
-      `Welcome to ${clinic}. I could not find an appointment for this visit. Please call us from the phone number on your appointment, or press ${OPERATOR_KEY.spoken} ${OPERATOR_KEY.choice}.`,
+      `Welcome to ${clinic}. I cannot see an appointment for this visit. To talk about your appointment, open the link we sent you, or call us from the phone number on your appointment. ${SPEAK_WITH_OPERATOR}`,
     confirmed: () => 'Thank you. Your appointment is confirmed. We look forward to seeing you. Goodbye.',
     alreadyConfirmed: () => 'Your appointment was already confirmed. We look forward to seeing you. Goodbye.',
     /** A key's change refused: the appointment was cancelled (by staff, or earlier in this call). */
@@ -210,7 +213,7 @@ export function greetingFor(s: CallScript, situation: Situation): Utterance {
     }
     case 'no_appointment':
       return {
-        text: s.noAppointment(situation.patient.name),
+        text: s.noAppointment(situation.patient.name, situation.direction),
         facts: `Greet ${situation.patient.name}. There is no upcoming appointment on file for them. Offer the operator (press ${OPERATOR_KEY.digit}).`,
       };
     case 'unknown_visitor':

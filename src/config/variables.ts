@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { OpeningHoursError, parseOpeningHours } from './hours.js';
 
 /** Which consumer needs a variable; a command asks for the groups it uses. */
-export type VariableGroup = 'livekit' | 'telnyx' | 'inbound' | 'outbound' | 'optional';
+export type VariableGroup = 'livekit' | 'telnyx' | 'inbound' | 'outbound' | 'visit-links' | 'optional';
 
 /** One environment variable. */
 export interface VariableSpec {
@@ -482,6 +482,57 @@ const TABLE = [
     expected: 'json (one JSON object per line) or pretty (coloured, for development)',
     schema: z.enum(['json', 'pretty']),
     default: 'json',
+  },
+  {
+    name: 'WEB_HOST',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the address the web page server (`make web`) listens on, e.g. 127.0.0.1 (behind a reverse proxy on this host) or 0.0.0.0 (every interface)',
+    schema: z.string().trim().regex(/^[A-Za-z0-9.:-]+$/, { message: 'is not an IP address or host name' }),
+    default: '127.0.0.1',
+  },
+  {
+    name: 'WEB_PORT',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the TCP port of the web page server (`make web`), 1-65535',
+    schema: int(1, 65535),
+    default: '8080',
+  },
+  {
+    name: 'WEB_PUBLIC_URL',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the address patients open the web page at (http:// or https://), e.g. https://visit.example-clinic.com; visit links start with it; unset for http://WEB_HOST:WEB_PORT',
+    schema: url(['http:', 'https:']),
+  },
+  {
+    name: 'WEB_LIVEKIT_URL',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'the LiveKit URL browsers connect to (ws:// or wss://), when it differs from LIVEKIT_URL (a server reached by another name from outside); unset for LIVEKIT_URL',
+    schema: url(['ws:', 'wss:']),
+  },
+  {
+    name: 'VISIT_LINK_SECRET',
+    group: 'visit-links',
+    file: '.env',
+    secret: true,
+    expected: 'a random secret of at least 32 characters that signs visit links (e.g. `openssl rand -base64 48`); unset, the web page takes anonymous visitors only',
+    schema: z.string().min(32),
+  },
+  {
+    name: 'VISIT_LINK_DAYS',
+    group: 'optional',
+    file: '.env',
+    secret: false,
+    expected: 'how many days a visit link stays valid (1-90), e.g. 7',
+    schema: int(1, 90),
+    default: '7',
   },
   {
     name: 'TELNYX_PHONE_NUMBER',

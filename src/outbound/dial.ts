@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { DialResult, FinalOutcome, MachineScreen, OutboundLeg } from '../call/index.js';
 import type { LiveKitApi } from '../livekit/index.js';
 import { toE164 } from '../phone/index.js';
-import type { OutboundJobMetadata } from './metadata.js';
+import type { OutboundJobMetadata } from '../worker/metadata.js';
 
 /** Participant identity of the patient we dial. */
 export const PATIENT_IDENTITY = 'patient';

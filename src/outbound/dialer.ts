@@ -11,7 +11,7 @@ import type { LiveKitApi } from '../livekit/index.js';
 import { maskPhoneNumber, redactText } from '../logging/index.js';
 import type { AppointmentStore, CallRecord, CampaignTarget } from '../store/index.js';
 import type { CampaignCalls, CampaignEvent } from './campaign.js';
-import { writeOutboundMetadata } from './metadata.js';
+import { writeOutboundMetadata } from '../worker/metadata.js';
 import type { CallTarget, ChosenTargets, RejectedRow } from './targets.js';
 
 /** Options of {@link placeCall}. */

@@ -95,6 +95,11 @@ export interface AppointmentStore {
    * after `now`), ordered by name, then id. `[]` when nobody has the number or it is not a valid number.
    */
   lookupCallers(phone: string, now?: Date): Promise<CallerLookup[]>;
+  /**
+   * One patient by id with their next appointment from `now` (as {@link lookupCallers} finds it):
+   * whom a verified visit link names. undefined when no patient has this id.
+   */
+  lookupPatient(id: string, now?: Date): Promise<CallerLookup | undefined>;
   getAppointment(id: string): Promise<AppointmentDetails | undefined>;
   getPatient(id: string): Promise<Patient | undefined>;
   startCall(start: CallStart): Promise<CallRecord>;
@@ -278,6 +283,11 @@ export class SqlStore implements AppointmentStore {
     const found: CallerLookup[] = [];
     for (const patient of patients) found.push({ patient, appointment: await this.nextAppointment(patient.id, now) });
     return found;
+  }
+
+  async lookupPatient(id: string, now = new Date()): Promise<CallerLookup | undefined> {
+    const patient = await this.getPatient(id);
+    return patient && { patient, appointment: await this.nextAppointment(patient.id, now) };
   }
 
   /** Appointments with their provider's name ({@link AppointmentDetails}), to narrow down. */

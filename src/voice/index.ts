@@ -37,7 +37,7 @@ export async function startVoice(setup: VoiceSetup, target: Omit<SessionTarget, 
   const { plan } = setup;
   if (plan.mode === 'keypad') return startKeypadSpeaker(t, [req.greeting.text]);
   const language = req.situation.direction === 'web' ? plan.model.languages?.web : plan.model.languages?.phone;
-  const spec = { mode: plan.mode, settings: plan.model, instructions: instructionsFor(setup.prompt, setup.clinic, req.situation), language };
+  const spec = { mode: plan.mode, settings: plan.model, instructions: instructionsFor(setup.prompt, setup.clinic, req.situation, language), language };
   const speaker = new ModelSpeaker(plan.link, () => startKeypadSpeaker(t), req.voiceEvents, t.log);
   return speaker.start((link) => startRealtimeSpeaker(t, spec, link, appointmentTools(req.tools)));
 }

@@ -23,6 +23,12 @@ export interface SessionTarget {
   /** The caller's participant identity: the session listens to and answers only them. */
   readonly participantIdentity: string;
   readonly log: Logger;
+  /**
+   * Publish what is said as text (the framework's `lk.transcription` text streams: the agent's words
+   * in step with its audio, and the caller's as the model transcribes them), for a page to show. Off
+   * on phone calls: nobody there reads it.
+   */
+  readonly transcripts?: boolean;
 }
 
 /** Speaker over a started AgentSession; `speak` starts one utterance. */
@@ -105,7 +111,7 @@ const roomIo = (t: SessionTarget, audioIn: boolean, outputRate: number) => ({
     // The call ends itself (src/call/call.ts): every disconnect reason, not just some, must close the record.
     closeOnDisconnect: false,
   },
-  outputOptions: { transcriptionEnabled: false, audioSampleRate: outputRate },
+  outputOptions: { transcriptionEnabled: t.transcripts ?? false, audioSampleRate: outputRate },
 });
 
 /**

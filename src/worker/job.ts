@@ -1,8 +1,10 @@
 /**
- * One job = one call, on the LiveKit side: joins the room audio-only, binds the room's events and
- * the job's shutdown to the call (src/call/call.ts), hands it its voice (src/voice/) and, for an
- * outbound job, the patient to dial (src/outbound/dial.ts), then ends the job with the call — so no
- * job process outlives its call.
+ * One job = one call, on the LiveKit side: reads what the dispatch says the job is (./metadata.ts:
+ * an outbound call, a web visit, or nothing for an inbound SIP call), joins the room audio-only,
+ * binds the room's events and the job's shutdown to the call (src/call/call.ts), hands it its voice
+ * (src/voice/) and, for an outbound job, the patient to dial (src/outbound/dial.ts) or, for a web
+ * visit, the visitor to wait for and the patient its link named; then ends the job with the call —
+ * so no job process outlives its call.
  */
 import { AutoSubscribe, type JobContext } from '@livekit/agents';
 import { DisconnectReason, RoomEvent } from '@livekit/rtc-node';
@@ -12,11 +14,12 @@ import { liveKitApi, lostConnection } from '../livekit/index.js';
 // The job's part of outbound only: the dialer and target selection stay out of job processes.
 import { outboundLeg, PATIENT_IDENTITY } from '../outbound/dial.js';
 import { machineScreen } from '../outbound/screen.js';
-import { parseOutboundMetadata } from '../outbound/metadata.js';
 import type { AppointmentStore } from '../store/index.js';
 import { frontDesk, messageBox } from '../transfer/index.js';
 import { startVoice } from '../voice/index.js';
+import { VISITOR_JOIN_TIMEOUT_MS } from '../web/visit.js';
 import type { WorkerSetup } from './handoff.js';
+import { parseJobMetadata } from './metadata.js';
 
 /** What a job process keeps between jobs (made in prewarm). */
 export interface ProcessState extends WorkerSetup {
@@ -42,7 +45,7 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
   // Metadata first: a job that is not what it claims ends at once, before joining — nothing dialed, nobody waited for.
   let job;
   try {
-    job = parseOutboundMetadata(ctx.job.metadata);
+    job = parseJobMetadata(ctx.job.metadata);
   } catch (err) {
     log.error(`job refused, nothing dialed: ${(err as Error).message}`);
     await ctx.deleteRoom(name).catch(() => undefined);
@@ -54,7 +57,7 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
   let deleted = false;
   const room: CallRoom = {
     name,
-    waitForParticipant: () => ctx.waitForParticipant(),
+    waitForParticipant: (identity) => ctx.waitForParticipant(identity),
     has: (identity) => ctx.room.remoteParticipants.has(identity),
     async hangUp() {
       if (deleted) return;
@@ -68,8 +71,11 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
   const voice: CallVoice = {
     mode: state.voice.mode,
     reason: state.voice.reason,
-    start: (request) => startVoice({ plan: state.voice, prompt: state.prompt, clinic: config.CLINIC_NAME }, { room: ctx.room, log }, request),
+    // A web visitor's page shows what is said (the framework's transcription stream); a phone has no screen.
+    start: (request) =>
+      startVoice({ plan: state.voice, prompt: state.prompt, clinic: config.CLINIC_NAME }, { room: ctx.room, log, transcripts: request.situation.direction === 'web' }, request),
   };
+  const desk = frontDesk(config, liveKitApi(config), name, ctx.room);
   const call = new Call({
     store,
     room,
@@ -80,18 +86,21 @@ export async function runJob(ctx: JobContext, state: ProcessState): Promise<void
     maxDurationMs: config.CALL_MAX_DURATION_S * 1000,
     log,
     identity: identityPolicy(config),
-    desk: frontDesk(config, liveKitApi(config), name, ctx.room),
+    // A browser cannot be REFERred: a web visitor reaches the desk by a warm transfer only, else leaves a message.
+    desk: job?.direction === 'web' && !desk?.warm ? undefined : desk,
     messages: messageBox(config, ctx.room, name),
+    web: job?.direction === 'web' ? { visitor: job.visitor, patientId: job.patientId, joinTimeoutMs: VISITOR_JOIN_TIMEOUT_MS } : undefined,
     outbound:
-      job &&
-      outboundLeg(
-        liveKitApi(config),
-        { trunkId: config.OUTBOUND_TRUNK_ID, ringingTimeoutS: config.OUTBOUND_RINGING_TIMEOUT_S, maxCallS: config.OUTBOUND_MAX_CALL_S },
-        name,
-        job,
-        log,
-        config.OUTBOUND_AMD === 'on' ? () => machineScreen(ctx.room, PATIENT_IDENTITY, log) : undefined,
-      ),
+      job?.direction !== 'outbound'
+        ? undefined
+        : outboundLeg(
+            liveKitApi(config),
+            { trunkId: config.OUTBOUND_TRUNK_ID, ringingTimeoutS: config.OUTBOUND_RINGING_TIMEOUT_S, maxCallS: config.OUTBOUND_MAX_CALL_S },
+            name,
+            job,
+            log,
+            config.OUTBOUND_AMD === 'on' ? () => machineScreen(ctx.room, PATIENT_IDENTITY, log) : undefined,
+          ),
     voicemail: { callback: config.TELNYX_PHONE_NUMBER, includeDate: config.VOICEMAIL_INCLUDE_DATE === 'yes' },
   });
 

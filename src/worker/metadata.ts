@@ -1,6 +1,8 @@
 /**
- * The job metadata contract of an outbound call: the dialer writes it with each dispatch, the job
- * reads it — both through this one zod schema, so they cannot drift apart.
+ * The job metadata contract: what a dispatch says the job is. The outbound dialer
+ * (src/outbound/dialer.ts) and the web server (src/web/visit.ts) write it with each explicit
+ * dispatch, the job (./job.ts) reads it — all through this one zod schema, so they cannot drift
+ * apart. Inbound SIP jobs come from a dispatch rule and carry none.
  */
 import { z } from 'zod';
 
@@ -13,26 +15,50 @@ export const outboundJobMetadata = z.object({
   phoneNumber: z.string().min(1),
 });
 
+/**
+ * The JSON the web server sends with a visit's dispatch. `visitor` is the participant identity it
+ * issued the browser's token for: the call talks with that participant only. `patientId` is set only
+ * when the visitor came with a visit link the server verified (src/web/link.ts) — never from anything
+ * the browser says.
+ */
+export const webJobMetadata = z.object({
+  direction: z.literal('web'),
+  visitor: z.string().min(1).max(128),
+  patientId: z.string().min(1).max(128).optional(),
+});
+
+/** Every job metadata a dispatch may carry, told apart by `direction`. */
+export const jobMetadata = z.discriminatedUnion('direction', [outboundJobMetadata, webJobMetadata]);
+
 /** An outbound call's job metadata. */
 export type OutboundJobMetadata = z.infer<typeof outboundJobMetadata>;
+/** A web visit's job metadata. */
+export type WebJobMetadata = z.infer<typeof webJobMetadata>;
+/** What a job's metadata says it is. */
+export type JobMetadata = z.infer<typeof jobMetadata>;
 
-/** Thrown when a job's metadata is not an outbound call's, well formed. */
+/** Thrown when a job's metadata is not one this product writes, well formed. */
 export class JobMetadataError extends Error {
   override name = 'JobMetadataError';
 }
 
-/** The metadata for a dispatch, validated. @throws ZodError when a field is empty. */
+/** The metadata for an outbound call's dispatch, validated. @throws ZodError when a field is empty. */
 export function writeOutboundMetadata(m: Omit<OutboundJobMetadata, 'direction'>): string {
   return JSON.stringify(outboundJobMetadata.parse({ direction: 'outbound', ...m }));
 }
 
+/** The metadata for a web visit's dispatch, validated. @throws ZodError when a field is empty or too long. */
+export function writeWebMetadata(m: Omit<WebJobMetadata, 'direction'>): string {
+  return JSON.stringify(webJobMetadata.parse({ direction: 'web', ...m }));
+}
+
 /**
- * Reads a job's metadata: the outbound call it describes, or undefined when there is none (inbound
- * SIP and web jobs are dispatched without metadata). Anything else is refused, never guessed at:
- * text that is not JSON, another shape, a field of the wrong type.
- * @throws JobMetadataError naming the field and what the dialer writes.
+ * Reads a job's metadata: the outbound call or web visit it describes, or undefined when there is
+ * none (inbound SIP jobs, and web rooms whose front end dispatches without metadata). Anything else
+ * is refused, never guessed at: text that is not JSON, another shape, a field of the wrong type.
+ * @throws JobMetadataError naming the field and what the dialer and the web server write.
  */
-export function parseOutboundMetadata(metadata: string | undefined): OutboundJobMetadata | undefined {
+export function parseJobMetadata(metadata: string | undefined): JobMetadata | undefined {
   if (metadata === undefined || metadata.trim() === '') return undefined;
   let json: unknown;
   try {
@@ -40,7 +66,7 @@ export function parseOutboundMetadata(metadata: string | undefined): OutboundJob
   } catch (err) {
     throw new JobMetadataError(`job metadata is not JSON (${(err as Error).message}); ${SHAPE}`);
   }
-  const parsed = outboundJobMetadata.safeParse(json);
+  const parsed = jobMetadata.safeParse(json);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = issue.path.length ? issue.path.join('.') : '(the whole value)';
@@ -48,4 +74,5 @@ export function parseOutboundMetadata(metadata: string | undefined): OutboundJob
 }
 
 /** What a well-formed job metadata is, for error messages. */
-const SHAPE = 'an outbound dispatch carries {"direction":"outbound","appointmentId":"…","phoneNumber":"+…"} (as the dialer writes it); inbound and web dispatches carry none';
+const SHAPE =
+  'an outbound dispatch carries {"direction":"outbound","appointmentId":"…","phoneNumber":"+…"} (as the dialer writes it), a web visit {"direction":"web","visitor":"…"} (as the web server writes it); inbound dispatches carry none';

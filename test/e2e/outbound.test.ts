@@ -12,7 +12,7 @@ import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dialerEnv as envForDialer, runDialer, startDialer } from '../../devtools/dialer.js';
 import { callScript } from '../../src/call/index.js';
-import { writeOutboundMetadata } from '../../src/outbound/metadata.js';
+import { writeOutboundMetadata } from '../../src/worker/metadata.js';
 import { addPatient } from '../../devtools/patients.js';
 import { personAnswering, voicemailGreeting } from '../../devtools/audio.js';
 import { clients, provisionOutbound, type Clients, type OutboundRoute } from '../../devtools/livekit.js';

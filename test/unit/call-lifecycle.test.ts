@@ -29,6 +29,7 @@ import {
   type Utterance,
   type VoiceRequest,
   type VoicemailSettings,
+  type WebVisit,
 } from '../../src/call/index.js';
 import { openSqliteStore, type AppointmentStore, type SqlStore } from '../../src/store/index.js';
 
@@ -60,11 +61,22 @@ class FakeRoom implements CallRoom {
   readonly name = 'call-test';
   readonly present = new Set<string>();
   hangUps = 0;
-  private readonly arrival = gate<ParticipantLike>();
-  waitForParticipant = () => this.arrival.promise;
+  /** Who has joined, in order, and who waits for whom (undefined: anyone), as the job's room does. */
+  private readonly joined: ParticipantLike[] = [];
+  private readonly waiting: { identity?: string; found: (p: ParticipantLike) => void }[] = [];
+  waitForParticipant = (identity?: string) =>
+    new Promise<ParticipantLike>((found) => {
+      const here = this.joined.find((p) => identity === undefined || p.identity === identity);
+      if (here) found(here);
+      else this.waiting.push({ identity, found });
+    });
   join(p: ParticipantLike): void {
     this.present.add(p.identity);
-    this.arrival.open(p);
+    this.joined.push(p);
+    for (const w of this.waiting.splice(0)) {
+      if (w.identity === undefined || w.identity === p.identity) w.found(p);
+      else this.waiting.push(w);
+    }
   }
   has = (identity: string) => this.present.has(identity);
   async hangUp(): Promise<void> {
@@ -176,7 +188,16 @@ describe('a call driven by room events', () => {
 
   function makeCall(
     voice: FakeVoice,
-    opts: { outbound?: OutboundLeg; menuTimeoutMs?: number; maxDurationMs?: number; identity?: IdentityPolicy; desk?: FrontDesk; messages?: MessageBox; voicemail?: VoicemailSettings } = {},
+    opts: {
+      outbound?: OutboundLeg;
+      web?: WebVisit;
+      menuTimeoutMs?: number;
+      maxDurationMs?: number;
+      identity?: IdentityPolicy;
+      desk?: FrontDesk;
+      messages?: MessageBox;
+      voicemail?: VoicemailSettings;
+    } = {},
   ) {
     const room = new FakeRoom();
     const call = new Call({
@@ -189,6 +210,7 @@ describe('a call driven by room events', () => {
       maxDurationMs: opts.maxDurationMs ?? 600_000,
       log,
       outbound: opts.outbound,
+      web: opts.web,
       identity: opts.identity ?? NO_CHECK,
       desk: opts.desk,
       messages: opts.messages,
@@ -1209,6 +1231,86 @@ describe('a call driven by room events', () => {
       expect(inbound.said[1]).toMatch(/^Sorry, that key is not an option\./);
       expect(await sql.doNotCall.get(PHONE)).toBeUndefined();
       await second.call.close('test over');
+    });
+  });
+  describe('a web visitor (a visit the web server started)', () => {
+    /** A browser participant, as livekit-client joins: kind STANDARD, and whatever attributes it claims. */
+    const visitor = (identity: string, attributes: Record<string, string> = {}): ParticipantLike => ({ identity, kind: ParticipantKind.STANDARD, attributes });
+    /** Dates of birth are asked of phone callers: a visit link is the proof instead. */
+    const DOB: IdentityPolicy = { inbound: 'dob', outbound: 'name', order: 'MDY' };
+
+    it('from a verified link: the linked patient is greeted with their appointment, no date of birth asked; 1 confirms; the record is the web\'s', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const voice = new FakeVoice(speaker);
+      const { room, call, running } = makeCall(voice, { web: { visitor: 'visitor-1', patientId: 'p1', joinTimeoutMs: 60_000 }, identity: DOB });
+      room.join(visitor('visitor-1'));
+      await inState(call, 'menu');
+      expect(voice.requests[0]).toMatchObject({ identity: 'visitor-1', situation: { kind: 'appointment', direction: 'web' } });
+      expect(speaker.said[0]).toMatch(/^Hello Maria, welcome to Main Street Clinic\. You have your dental cleaning with Doctor Chen on /);
+      call.receive({ type: 'key', digit: '1', from: 'visitor-1' });
+      const ended = await running;
+      expect(speaker.said.at(-1)).toBe(script.confirmed());
+      // The number on file is where staff would call back; the patient and appointment come from the link.
+      expect(ended.record).toMatchObject({ direction: 'web', outcome: 'confirmed', patient_id: 'p1', appointment_id: 'a1', phone_e164: PHONE, sip_call_id: null });
+      expect((await sql.getAppointment('a1'))?.status).toBe('confirmed');
+      expect((await sql.booking.changes('a1')).map((c) => [c.change, c.source, c.call_id])).toEqual([['confirmed', 'keypad', ended.record!.id]]);
+      expect(await sql.callEvents(ended.record!.id)).toEqual([]);
+    });
+
+    it('without a link: the web welcome, nothing about any patient — whatever the browser claims — and 1 changes nothing', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const voice = new FakeVoice(speaker);
+      const { room, call, running } = makeCall(voice, { web: { visitor: 'visitor-2', joinTimeoutMs: 60_000 }, identity: DOB });
+      room.join(visitor('visitor-2', { phoneNumber: PHONE, patientId: 'p1', 'sip.phoneNumber': PHONE }));
+      await inState(call, 'menu');
+      expect(speaker.said).toEqual([script.webWelcome()]);
+      expect(voice.requests[0]!.situation).toEqual({ kind: 'unknown_visitor', direction: 'web' });
+      call.receive({ type: 'key', digit: '1', from: 'visitor-2' });
+      await until(() => speaker.said.length === 2, 'the answer to 1');
+      expect(speaker.said[1]).toMatch(/^Sorry, that key is not an option\./);
+      await call.close('test over');
+      const ended = await running;
+      expect(ended.record).toMatchObject({ direction: 'web', patient_id: null, appointment_id: null, phone_e164: null });
+      expect((await sql.getAppointment('a1'))?.status).toBe('scheduled');
+    });
+
+    it('talks with its own visitor only: someone else joining first is not taken for them, and their keys do nothing', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const voice = new FakeVoice(speaker);
+      const { room, call, running } = makeCall(voice, { web: { visitor: 'visitor-3', patientId: 'p1', joinTimeoutMs: 60_000 } });
+      room.join(visitor('intruder'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(voice.requests).toEqual([]);
+      room.join(visitor('visitor-3'));
+      await inState(call, 'menu');
+      expect(voice.requests[0]!.identity).toBe('visitor-3');
+      call.receive({ type: 'key', digit: '1', from: 'intruder' });
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await sql.getAppointment('a1'))?.status).toBe('scheduled');
+      call.receive({ type: 'participant_left', identity: 'intruder' });
+      expect(call.state).toBe('menu');
+      call.receive({ type: 'participant_left', identity: 'visitor-3', reason: 'CLIENT_INITIATED' });
+      expect((await running).record).toMatchObject({ outcome: 'hung_up', direction: 'web', patient_id: 'p1' });
+    });
+
+    it('a visitor who never joins: the visit ends after the join timeout, with no record, the room removed', async () => {
+      const voice = new FakeVoice(new FakeSpeaker('keypad'));
+      const { room, running } = makeCall(voice, { web: { visitor: 'visitor-4', joinTimeoutMs: 50 } });
+      const ended = await running;
+      expect(ended).toEqual({ record: undefined, why: 'the visitor did not join within 0 s' });
+      expect(voice.requests).toEqual([]);
+      expect(room.hangUps).toBeGreaterThan(0);
+      expect(await sql.callsInRoom('call-test')).toEqual([]);
+    });
+
+    it('a link naming a patient no longer on file: an anonymous visitor', async () => {
+      const speaker = new FakeSpeaker('keypad');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { web: { visitor: 'visitor-5', patientId: 'p-gone', joinTimeoutMs: 60_000 } });
+      room.join(visitor('visitor-5'));
+      await inState(call, 'menu');
+      expect(speaker.said).toEqual([script.webWelcome()]);
+      await call.close('test over');
+      expect((await running).record).toMatchObject({ direction: 'web', patient_id: null, phone_e164: null });
     });
   });
 });

@@ -41,6 +41,20 @@ describe('voice model instructions', () => {
     expect(instructionsFor('PROMPT', 'Main Street Clinic', situationOf('inbound', undefined))).toContain('not in our records');
   });
 
+  it('web visits: on-screen keys, the web language by name, the linked patient\'s facts — or nothing about anyone without a link', () => {
+    const linked = instructionsFor('PROMPT', 'Main Street Clinic', situationOf('web', lookup), 'ar-XA');
+    expect(linked).toContain('The visitor is on the clinic web site');
+    expect(linked).toContain('They can also press on-screen keys: 1 ');
+    expect(linked).toContain('\nSpeak Arabic, unless the caller speaks to you in another language.');
+    expect(linked).not.toContain('phone call');
+    expect(linked).toContain('The caller is Maria Garcia. They have your dental cleaning with Doctor Chen');
+    const anonymous = instructionsFor('PROMPT', 'Main Street Clinic', situationOf('web', undefined), 'ar-XA');
+    expect(anonymous).toContain('without a visit link');
+    expect(anonymous).toContain('say nothing about any patient or appointment');
+    expect(anonymous).not.toMatch(/Maria|dental|Chen/);
+    expect(instructionsFor('PROMPT', 'Main Street Clinic', situationOf('inbound', lookup), 'en-US')).toContain('\nSpeak English, unless');
+  });
+
   it('before the caller has proved who they are: no name, no appointment, only how to verify', () => {
     const inbound = instructionsFor('PROMPT', 'Main Street Clinic', { kind: 'unverified', direction: 'inbound', method: 'dob' });
     expect(inbound).not.toMatch(/Maria|dental|Chen|November/);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { appointmentsToConfirm, dialFailureOutcome, parseOutboundMetadata, roomNameFor, targetsFromFile } from '../../src/outbound/index.js';
+import { appointmentsToConfirm, dialFailureOutcome, roomNameFor, targetsFromFile } from '../../src/outbound/index.js';
+import { parseJobMetadata } from '../../src/worker/metadata.js';
 import { openSqliteStore, type CallOutcome } from '../../src/store/index.js';
 
 const ZONE = 'America/Los_Angeles';
@@ -80,13 +81,13 @@ describe('dial outcomes and job metadata', () => {
     expect(dialFailureOutcome(415)).toBe('failed');
   });
   it('reads only well-formed outbound metadata as JSON', () => {
-    expect(parseOutboundMetadata('{"direction":"outbound","appointmentId":"a1","phoneNumber":"+14155550101"}')).toEqual({
+    expect(parseJobMetadata('{"direction":"outbound","appointmentId":"a1","phoneNumber":"+14155550101"}')).toEqual({
       direction: 'outbound',
       appointmentId: 'a1',
       phoneNumber: '+14155550101',
     });
-    expect(parseOutboundMetadata('')).toBeUndefined();
-    expect(parseOutboundMetadata(undefined)).toBeUndefined();
+    expect(parseJobMetadata('')).toBeUndefined();
+    expect(parseJobMetadata(undefined)).toBeUndefined();
   });
   it('names rooms from the appointment and the time', () => {
     expect(roomNameFor('appt 7/1', 1795315225521)).toBe('confirm-appt_7_1-1795315225521');
