@@ -4,7 +4,7 @@ SHELL := /bin/bash
 STACK := scripts/stack/stack.sh
 
 .PHONY: help install stack-up stack-down stack-status stack-logs setup-sip list-sip-trunks list-sip-dispatch \
-	build gemini-sip gemini-sip-dev seed demo outbound-calls campaigns dnc test test-unit test-e2e typecheck
+	build gemini-sip gemini-sip-dev seed demo web visit-link outbound-calls campaigns dnc test test-unit test-e2e typecheck
 TSX := node --import tsx
 
 help: ## list the targets
@@ -49,6 +49,12 @@ campaigns: install ## the dialer's campaigns with their counts (ARGS="show ID --
 dnc: install ## the do-not-call list (ARGS="add +14155550123 --reason ..." | "remove N" | "import FILE" | "list --full")
 	@$(TSX) scripts/dnc.ts $(ARGS)
 
+web: install ## the page web visitors talk to the agent from, on WEB_HOST:WEB_PORT (http://127.0.0.1:8080)
+	@$(TSX) scripts/web.ts
+
+visit-link: install ## print a signed visit link for one patient (PATIENT=demo-maria; ARGS="--days 3"); needs VISIT_LINK_SECRET
+	@$(TSX) scripts/visit-link.ts $(PATIENT) $(ARGS)
+
 seed: install ## load the demo patients and appointments into DATABASE_PATH
 	@$(TSX) scripts/seed.ts
 
@@ -62,7 +68,7 @@ list-sip-dispatch: install ## the SIP dispatch rules LiveKit holds (ARGS=--json)
 	@$(TSX) scripts/list-sip.ts dispatch $(ARGS)
 
 typecheck: install ## TypeScript, strict
-	npx tsc -p tsconfig.json --noEmit
+	npm run typecheck
 
 test-unit: install ## unit tests only, no servers (same as npm test)
 	npx vitest run --project unit
