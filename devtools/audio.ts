@@ -100,3 +100,17 @@ export function voicemailGreeting(text = "Hi, you've reached Sam. I can't take y
   }
   return { file: out, speechEndMs, beepEndMs: speechEndMs + gapMs + beepMs };
 }
+
+/**
+ * A WAV file (48 kHz, 16-bit mono) of `text` said by flite, then `pauseS` seconds of silence: what
+ * Chromium's fake microphone plays (`--use-file-for-fake-audio-capture`, which loops it). Made once.
+ */
+export function speechWav(text: string, pauseS = 4): string {
+  const speech = speechUlaw(text);
+  const out = speech.replace(/\.ulaw$/, `-pause${pauseS}s-48k.wav`);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.${process.pid}.wav`;
+  execFileSync('sox', ['-t', 'raw', '-r', '8000', '-c', '1', '-e', 'u-law', speech, '-r', '48000', '-b', '16', '-e', 'signed-integer', tmp, 'pad', '0', String(pauseS)]);
+  renameSync(tmp, out);
+  return out;
+}

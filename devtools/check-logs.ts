@@ -2,14 +2,14 @@
  * After the e2e run (`make test`): no test phone number in full, no test patient's date of birth and
  * no secret in any log the run kept (./logs.ts). The numbers are every patient, caller and trunk
  * number the tests' databases hold; the dates every date of birth on file there, in the forms a log
- * could carry one (`dateOfBirthPattern`); the secrets are the local stack's API secret and the
- * stand-in model key.
+ * could carry one (`dateOfBirthPattern`); the secrets are the local stack's API secret, the
+ * stand-in model key and the web tests' visit-link secret.
  * Usage: node --import tsx devtools/check-logs.ts   (exit 1 with the offending lines, masked)
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspectDatabase } from './database.js';
-import { dateOfBirthPattern, findLeaks, runLogFiles, TEST_MODEL_KEY, WORKERS_DIR } from './logs.js';
+import { dateOfBirthPattern, findLeaks, runLogFiles, TEST_MODEL_KEY, TEST_VISIT_LINK_SECRET, WORKERS_DIR } from './logs.js';
 import { ensureStack } from './stack.js';
 
 /** Every number the run's databases hold (patients, callers, trunks), and every patient's date of birth on file. */
@@ -42,7 +42,7 @@ async function testData(): Promise<{ numbers: string[]; datesOfBirth: string[] }
 
 const stack = ensureStack();
 const { numbers, datesOfBirth } = await testData();
-const secrets = [stack.apiSecret, TEST_MODEL_KEY];
+const secrets = [stack.apiSecret, TEST_MODEL_KEY, TEST_VISIT_LINK_SECRET];
 let leaked = 0;
 let lines = 0;
 const files = runLogFiles();

@@ -16,6 +16,8 @@ export const RUN_LOGS_DIR = join(STACK_DIR, 'run-logs');
 
 /** The model API key the stand-in tests give the worker: it must never be logged either. */
 export const TEST_MODEL_KEY = 'test-key-not-a-secret';
+/** The VISIT_LINK_SECRET the web tests give the web server (./web.ts): it must never be logged either. */
+export const TEST_VISIT_LINK_SECRET = 'test-visit-link-secret-0123456789abcdef';
 
 /** Appends a script's output to .stack/run-logs/<name>.log. */
 export function keepLog(name: string, text: string): void {

@@ -4,8 +4,8 @@
  * the local stack under an agent name of its own, with its own SQLite file, so test files never
  * receive each other's jobs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
@@ -15,6 +15,7 @@ import { inspectDatabase } from './database.js';
 import { clients } from './livekit.js';
 import { ensureStack, REPO_ROOT, STACK_DIR } from './stack.js';
 import { speechMs } from './audio.js';
+import { startChild } from './child.js';
 import { WAIT_SCALE, waitFor } from './wait.js';
 
 /** The built worker entry (`npm run build`). */
@@ -70,13 +71,12 @@ export async function startWorker(name: string, env: Record<string, string> = {}
   const dbPath = join(dir, 'appointments.db');
   const store = await openStore({ DATABASE_PATH: dbPath, PHONE_DEFAULT_COUNTRY: 'US' });
   const db = inspectDatabase(dbPath);
-  let output = '';
   const port = String(await freeTcpPort());
-  const child = spawn(process.execPath, [...nodeArgs, WORKER_ENTRY, 'start'], {
+  const child = await startChild({
+    what: 'worker',
+    args: [...nodeArgs, WORKER_ENTRY, 'start'],
     cwd: dir, // no .env here: the test's environment is the whole configuration
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
       LIVEKIT_URL: stack.url,
       LIVEKIT_API_KEY: stack.apiKey,
       LIVEKIT_API_SECRET: stack.apiSecret,
@@ -87,42 +87,20 @@ export async function startWorker(name: string, env: Record<string, string> = {}
       LOG_LEVEL: 'info',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Kept in .stack/workers/<agent>/worker.log too, for reading after a failed run.
+    logFile: join(dir, 'worker.log'),
+    ready: 'registered worker',
   });
-  // Kept in .stack/workers/<agent>/worker.log too, for reading after a failed run.
-  const logFile = createWriteStream(join(dir, 'worker.log'));
-  const collect = (d: Buffer) => {
-    output += d.toString();
-    logFile.write(d);
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  const deadline = Date.now() + 60_000 * WAIT_SCALE;
-  while (!output.includes('registered worker')) {
-    if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}):\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`worker did not register within ${60 * WAIT_SCALE} s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return {
     agentName,
     dbPath,
     port,
     store,
     db,
-    process: child,
-    output: () => output,
+    process: child.process,
+    output: child.output,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await child.stop();
       await db.destroy();
       await store.close();
     },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs, and only what is missing:
-#   - Debian packages (redis, SIPp, tcpdump, sox, flite, and the cgo libraries livekit-sip links);
+#   - Debian packages (redis, SIPp, tcpdump, sox, flite, the cgo libraries livekit-sip links, and chromium for the web page tests);
 #   - livekit-server and livekit-sip, built with `go install` into .stack/bin (git-ignored).
 # A second run finds everything in place and returns at once. Installed binaries are never rebuilt
 # unless their pinned version changes (a stamp file beside them records it).

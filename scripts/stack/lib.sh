@@ -23,7 +23,8 @@ SIP_RTP_END="${STACK_SIP_RTP_END:-20199}"
 LIVEKIT_SERVER_VERSION=v1.13.5
 LIVEKIT_SIP_VERSION=v1.8.0
 
-DEBIAN_PACKAGES=(redis-server sip-tester tcpdump sox flite pkg-config libopus-dev libopusfile-dev libsoxr-dev)
+# chromium (and a font with Arabic letters) runs the web page end to end (test/e2e/web.test.ts).
+DEBIAN_PACKAGES=(redis-server sip-tester tcpdump sox flite pkg-config libopus-dev libopusfile-dev libsoxr-dev chromium fonts-dejavu-core)
 
 say() { printf 'stack: %s\n' "$*"; }
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }

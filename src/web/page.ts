@@ -63,6 +63,7 @@ export function pageHtml({ clinic, language }: PageSettings): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${e(clinic)}</title>
 <link rel="stylesheet" href="/visit.css">
 </head>

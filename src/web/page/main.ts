@@ -265,7 +265,11 @@ function lineFor(segment: string, who: Line['who']): Line {
   const label = document.createElement('span');
   label.className = 'who';
   label.textContent = who === 'you' ? t.you : t.assistant;
-  item.append(label, document.createElement('span'));
+  const text = document.createElement('span');
+  // Each line in its own direction: English words in an Arabic page (or the reverse) keep their punctuation where it belongs.
+  text.dir = 'auto';
+  text.className = 'text';
+  item.append(label, text);
   ui.transcript.append(item);
   ui.conversation.hidden = false;
   lines.set(segment, { line, item });
