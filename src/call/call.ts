@@ -959,7 +959,7 @@ export class Call {
    * `take_message` tool.
    */
   private async takeMessage(why: DeskUnavailable): Promise<void> {
-    const u = leaveMessage(this.o.script, why);
+    const u = leaveMessage(this.o.script, why, !this.phone ? 'none' : this.o.web ? 'on_file' : 'caller_id');
     if (this.speaker?.mode !== 'keypad') {
       await this.askAgain(u);
       return;

@@ -152,11 +152,20 @@ export function connecting(s: CallScript): Utterance {
   return { text: s.connecting(), facts: 'The caller is being put through to the front desk now. Tell them in one short sentence to hold.' };
 }
 
-/** Nobody at the desk can take the call: the caller is asked for a message (keypad mode records it). */
-export function leaveMessage(s: CallScript, why: DeskUnavailable): Utterance {
+/**
+ * Nobody at the desk can take the call: the caller is asked for a message (keypad mode records it).
+ * `callback`: the number staff would call back unless the caller gives another — the one they call
+ * from, a linked web visitor's on file — or none (an anonymous web visitor), which a voice model must ask for.
+ */
+export function leaveMessage(s: CallScript, why: DeskUnavailable, callback: 'caller_id' | 'on_file' | 'none' = 'caller_id'): Utterance {
+  const number = {
+    caller_id: 'the number to call back (the one they are calling from unless they give another)',
+    on_file: 'the number to call back (the one on file for them unless they give another)',
+    none: 'the phone number to call them back at (this call has none)',
+  }[callback];
   return {
     text: s.leaveMessage(why),
-    facts: `${DESK_UNAVAILABLE[why]} Offer to take a message: ask their name, the number to call back (the one they are calling from unless they give another) and why they called, then call take_message.`,
+    facts: `${DESK_UNAVAILABLE[why]} Offer to take a message: ask their name, ${number} and why they called, then call take_message.`,
   };
 }
 
@@ -167,7 +176,14 @@ export function leaveMessage(s: CallScript, why: DeskUnavailable): Utterance {
  * voice model's `summary` of what they want, when it gave one.
  */
 export function deskBriefing(s: CallScript, situation: Situation, phone: string | undefined, summary?: string): string {
-  const from = phone ? `, calling from a number ending in ${phone.slice(-4).split('').join(' ')}` : '';
+  const ending = phone?.slice(-4).split('').join(' ');
+  // A web visitor calls from no number: the one on file for a linked patient is said as such.
+  const from =
+    situation.direction === 'web'
+      ? `, on the clinic's web page${ending ? ` (their number on file ends in ${ending})` : ''}`
+      : ending
+        ? `, calling from a number ending in ${ending}`
+        : '';
   const who = (() => {
     switch (situation.kind) {
       case 'appointment':

@@ -7,16 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { TrackSource } from '@livekit/protocol';
 import { AccessToken, type VideoGrant } from 'livekit-server-sdk';
 import type { LiveKitApi } from '../livekit/index.js';
-import { writeWebMetadata } from '../worker/metadata.js';
+import { VISITOR_TOKEN_TTL_S, writeWebMetadata } from '../worker/metadata.js';
 
-/**
- * How long the visitor's token lets it join, in s. Joining is at once (the page asks for the token
- * when the visitor starts); once in, LiveKit refreshes a connected participant's token itself, so a
- * visit may last longer than this.
- */
-export const VISITOR_TOKEN_TTL_S = 120;
-/** The job waits this long for the visitor to join before it ends the visit unheard, in ms (the token is no use after). */
-export const VISITOR_JOIN_TIMEOUT_MS = VISITOR_TOKEN_TTL_S * 1000;
+export { VISITOR_JOIN_TIMEOUT_MS, VISITOR_TOKEN_TTL_S } from '../worker/metadata.js';
+
 /**
  * A visit's room closes this long after everyone has left, in s (LiveKit `emptyTimeout`): a visitor
  * who never joins leaves no room behind.

@@ -17,9 +17,8 @@ import { machineScreen } from '../outbound/screen.js';
 import type { AppointmentStore } from '../store/index.js';
 import { frontDesk, messageBox } from '../transfer/index.js';
 import { startVoice } from '../voice/index.js';
-import { VISITOR_JOIN_TIMEOUT_MS } from '../web/visit.js';
 import type { WorkerSetup } from './handoff.js';
-import { parseJobMetadata } from './metadata.js';
+import { parseJobMetadata, VISITOR_JOIN_TIMEOUT_MS } from './metadata.js';
 
 /** What a job process keeps between jobs (made in prewarm). */
 export interface ProcessState extends WorkerSetup {

@@ -27,6 +27,15 @@ export const webJobMetadata = z.object({
   patientId: z.string().min(1).max(128).optional(),
 });
 
+/**
+ * How long a web visitor's token lets it join, in s. Joining is at once (the page asks for the token
+ * when the visitor starts); once in, LiveKit refreshes a connected participant's token itself, so a
+ * visit may last longer than this.
+ */
+export const VISITOR_TOKEN_TTL_S = 120;
+/** The job waits this long for the visitor to join before it ends the visit unheard, in ms (the token is no use after). */
+export const VISITOR_JOIN_TIMEOUT_MS = VISITOR_TOKEN_TTL_S * 1000;
+
 /** Every job metadata a dispatch may carry, told apart by `direction`. */
 export const jobMetadata = z.discriminatedUnion('direction', [outboundJobMetadata, webJobMetadata]);
 

@@ -56,6 +56,18 @@ function pageShows(page: Page, what: string, ok: (v: PageView) => boolean, timeo
   );
 }
 
+/** The call record of the visit in `room`, once `worker` has closed it. */
+const recordClosed = (worker: TestWorker, room: string) =>
+  waitFor(
+    `the record of ${room} closed`,
+    async () => {
+      const row = await worker.db.selectFrom('call_records').selectAll().where('room', '=', room).executeTakeFirst();
+      return row?.ended_at ? row : undefined;
+    },
+    15_000,
+    worker.output,
+  );
+
 /** The agent's words the page showed, in order. */
 const agentSaid = (v: PageView) => v.transcript.filter((l) => l.who === 'agent').map((l) => l.text);
 
@@ -83,17 +95,7 @@ describe('web visitors in a real browser (keypad mode)', () => {
     return b;
   }
 
-  /** The call record of the visit in `room`, once the worker has closed it. */
-  const closedRecord = (room: string) =>
-    waitFor(
-      `the record of ${room} closed`,
-      async () => {
-        const row = await worker.db.selectFrom('call_records').selectAll().where('room', '=', room).executeTakeFirst();
-        return row?.ended_at ? row : undefined;
-      },
-      15_000,
-      worker.output,
-    );
+  const closedRecord = (room: string) => recordClosed(worker, room);
 
   /** "visit started" lines the web server logged so far. */
   const visitsStarted = () => web.output().split('\n').filter((l) => l.includes('"msg":"visit started"')).length;
@@ -270,15 +272,7 @@ describe('a web visit with the Gemini Live stand-in, in Arabic (WEB_LANGUAGE ar-
     expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
     await page.click('#hangup');
     await pageShows(page, 'the hang-up', (v) => v.status === 'ended');
-    const record = await waitFor(
-      'the record closed',
-      async () => {
-        const row = await worker.db.selectFrom('call_records').selectAll().where('room', '=', joined.room!).executeTakeFirst();
-        return row?.ended_at ? row : undefined;
-      },
-      15_000,
-      worker.output,
-    );
+    const record = await recordClosed(worker, joined.room!);
     expect(record).toMatchObject({ direction: 'web', mode: 'gemini', outcome: 'confirmed', patient_id: p.patientId });
   });
 });

@@ -934,6 +934,18 @@ describe('a call driven by room events', () => {
       };
       return b;
     }
+    it('an anonymous web visitor, no desk, voice mode: the model is asked for a number to call back, as the visit has none', async () => {
+      const speaker = new FakeSpeaker('gemini');
+      const { room, call, running } = makeCall(new FakeVoice(speaker), { messages: box(), web: { visitor: 'visitor-9', joinTimeoutMs: 60_000 } });
+      room.join({ identity: 'visitor-9', kind: ParticipantKind.STANDARD, attributes: {} });
+      await inState(call, 'conversation');
+      call.receive({ type: 'key', digit: '0', from: 'visitor-9' });
+      await until(() => speaker.said.length === 2, 'the message offered');
+      expect(speaker.said[1]).toContain('ask their name, the phone number to call them back at (this call has none)');
+      await call.close('test over');
+      expect((await running).record).toMatchObject({ direction: 'web', outcome: 'operator_requested' });
+    });
+
     function desk(result: Awaited<ReturnType<FrontDesk['transfer']>>, open = true, warm = false): FrontDesk & { transfers: string[]; briefings: string[] } {
       const transfers: string[] = [];
       const briefings: string[] = [];

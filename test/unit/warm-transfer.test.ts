@@ -125,4 +125,9 @@ describe('what the desk is told', () => {
     );
     expect(deskBriefing(s, { kind: 'unknown_caller', direction: 'inbound' }, undefined)).toMatch(/A caller we do not have on file is on the line\. They asked to speak with a person\.$/);
   });
+  it('a web visitor is on the web page, not calling from a number; a linked patient\'s number on file is said as such', () => {
+    expect(deskBriefing(s, { kind: 'unknown_visitor', direction: 'web' }, undefined)).toMatch(/A caller we do not have on file is on the line, on the clinic's web page\. They asked/);
+    const linked = { kind: 'no_appointment', direction: 'web', patient: { id: 'p1', name: 'Maria Garcia', phone_e164: '+14155557788' } } as const;
+    expect(deskBriefing(s, linked as never, '+14155557788')).toContain("Maria Garcia is on the line, on the clinic's web page (their number on file ends in 7 7 8 8), with no upcoming appointment on file.");
+  });
 });
