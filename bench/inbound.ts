@@ -14,15 +14,11 @@ import { clients, provisionInbound, uniqueNumber } from '../devtools/livekit.js'
 import { type CallResult, SipCaller } from '../devtools/sipp.js';
 import { ulawToLinear } from '../devtools/rtp.js';
 import { CALLER_ID_ONLY, startWorker } from '../devtools/worker.js';
+import { summary } from './stats.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
-};
-const summary = (xs: number[]) => ({ n: xs.length, p50: Math.round(percentile(xs, 50)), p95: Math.round(percentile(xs, 95)), max: Math.round(Math.max(...xs)) });
 
 /** INVITE → first received PCMU packet louder than −45 dBFS. */
 function firstAudioMs(r: CallResult): number | undefined {

@@ -20,11 +20,10 @@ import { clients, provisionOutbound, uniqueNumber } from '../devtools/livekit.js
 import { ulawToLinear } from '../devtools/rtp.js';
 import { freePorts, SipCallee } from '../devtools/sipp.js';
 import { CALLER_ID_ONLY, startWorker } from '../devtools/worker.js';
+import { summary } from './stats.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const log = (m: string) => process.stderr.write(`bench outbound: ${m}\n`);
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
-const summary = (xs: number[]) => ({ n: xs.length, p50: Math.round(percentile(xs, 50)), p95: Math.round(percentile(xs, 95)), max: Math.round(Math.max(...xs)) });
 
 const c = clients();
 const port = (await freePorts()) + 3;

@@ -1,6 +1,6 @@
 /**
  * npm run bench — runs the benchmarks one after another on the local stack and prints one JSON
- * object: {"inbound": …, "outbound": …, "amd": …}. BENCH=inbound, outbound or amd runs one; BENCH_CALLS
+ * object: {"inbound": …, "outbound": …, "web": …, "amd": …}. BENCH=inbound, outbound, web or amd runs one; BENCH_CALLS
  * changes the number of measured calls (default 20). Progress goes to stderr.
  */
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { REPO_ROOT, ensureStack } from '../devtools/stack.js';
 
 ensureStack();
 buildWorker(); // the worker runs from dist/, as in production
-const which = (process.env.BENCH ?? 'inbound,outbound,amd').split(',');
+const which = (process.env.BENCH ?? 'inbound,outbound,web,amd').split(',');
 const results: Record<string, unknown> = {};
 for (const name of which) {
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', `${name}.ts`)], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });

@@ -12,6 +12,7 @@ import {
   buildPage,
   checkVisit,
   pageHtml,
+  publicUrl,
   signVisit,
   startVisit,
   textDirection,
@@ -76,6 +77,13 @@ describe('visit links', () => {
     const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('demo-maria').setIssuer(VISIT_LINK_ISSUER).setAudience(VISIT_LINK_AUDIENCE).setExpirationTime('1h').sign(key);
     expect(await checkVisit(SECRET, hs512)).toEqual({ ok: false, why: 'invalid' });
     for (const junk of ['', 'not-a-token', 'a.b.c', `${token}.extra`]) expect(await checkVisit(SECRET, junk)).toEqual({ ok: false, why: 'invalid' });
+  });
+
+  it('links start with WEB_PUBLIC_URL, else where the server listens (a wildcard address as this host)', () => {
+    expect(publicUrl({ WEB_PUBLIC_URL: 'https://visit.example.com/', WEB_HOST: '127.0.0.1', WEB_PORT: 8080 })).toBe('https://visit.example.com');
+    expect(publicUrl({ WEB_HOST: '127.0.0.1', WEB_PORT: 8080 })).toBe('http://127.0.0.1:8080');
+    expect(publicUrl({ WEB_HOST: '0.0.0.0', WEB_PORT: 9000 })).toBe('http://127.0.0.1:9000');
+    expect(publicUrl({ WEB_HOST: '::1', WEB_PORT: 9000 })).toBe('http://[::1]:9000');
   });
 
   it('will not sign with a short secret or for nobody; the URL carries the token in its fragment', async () => {

@@ -51,6 +51,8 @@ interface VisitState {
   /** Keys sent as DTMF, in order. */
   readonly keys: string[];
   room?: string;
+  /** When each step was done, in ms after the visitor pressed Start: the visit answered, the room joined, the assistant first heard. */
+  timings: { sessionMs?: number; joinedMs?: number; firstAudioMs?: number };
 }
 
 declare global {
@@ -83,7 +85,10 @@ const ui = {
   transcript: $('transcript'),
 };
 
-const visit: VisitState = (window.visit = { status: 'idle', state: 'idle', peakDbfs: -Infinity, heardMs: 0, transcript: [], keys: [] });
+const visit: VisitState = (window.visit = { status: 'idle', state: 'idle', peakDbfs: -Infinity, heardMs: 0, transcript: [], keys: [], timings: {} });
+/** When the visitor pressed Start (performance.now(), ms). */
+let startedAt = 0;
+const sinceStart = () => Math.round(performance.now() - startedAt);
 
 /** The visit link's token: `#v=…` in the address (a fragment never reaches the server's logs). */
 const linkToken = new URLSearchParams(location.hash.slice(1)).get('v') ?? undefined;
@@ -164,6 +169,16 @@ async function requestSession(): Promise<Session | PageError> {
 }
 
 async function start(): Promise<void> {
+  startedAt = performance.now();
+  // Talking again starts a new conversation: the last one's lines and figures go.
+  visit.timings = {};
+  visit.transcript.splice(0);
+  visit.keys.splice(0);
+  visit.peakDbfs = -Infinity;
+  visit.heardMs = 0;
+  lines.clear();
+  ui.transcript.replaceChildren();
+  ui.conversation.hidden = true;
   ui.start.disabled = true;
   ui.error.hidden = true;
   visit.error = undefined;
@@ -179,6 +194,7 @@ async function start(): Promise<void> {
   show('connecting');
   const session = await requestSession();
   if (typeof session === 'string') return fail(session);
+  visit.timings.sessionMs = sinceStart();
   visit.room = session.room;
   const r = new Room({ adaptiveStream: false, dynacast: false });
   room = r;
@@ -194,6 +210,7 @@ async function start(): Promise<void> {
     if (room === r) return fail('connection_failed');
     return;
   }
+  visit.timings.joinedMs = sinceStart();
   setStatus('joined');
   ui.start.hidden = true;
   ui.call.hidden = false;
@@ -233,7 +250,10 @@ function onTrack(track: RemoteTrack, participant: Participant): void {
     for (const s of samples) sum += s * s;
     const dbfs = 10 * Math.log10(sum / samples.length || 1e-12);
     visit.peakDbfs = Math.max(visit.peakDbfs, dbfs);
-    if (dbfs > HEARD_DBFS) visit.heardMs += METER_EVERY_MS;
+    if (dbfs > HEARD_DBFS) {
+      visit.timings.firstAudioMs ??= sinceStart();
+      visit.heardMs += METER_EVERY_MS;
+    }
     ui.meter.style.inlineSize = `${Math.max(0, Math.min(100, (dbfs + 60) * (100 / 60)))}%`;
   }, METER_EVERY_MS);
 }
