@@ -50,11 +50,17 @@ const REFUSED = {
   unavailable: 'the assistant cannot be reached right now; try again in a few minutes',
 } as const;
 
-/** The origins a LiveKit URL is reached at by livekit-client: its websocket and its HTTP(S) form. */
-function liveKitOrigins(url: string): string[] {
+/**
+ * The origins livekit-client reaches a LiveKit URL at: its websocket and its HTTP(S) form; for
+ * LiveKit Cloud (`*.livekit.cloud`, `*.livekit.run`) every host of that domain, as the client may move
+ * to a region's own host (livekit-client RegionUrlProvider: `/settings/regions`).
+ */
+export function liveKitOrigins(url: string): string[] {
   const u = new URL(url);
   const secure = u.protocol === 'wss:' || u.protocol === 'https:';
-  return [`${secure ? 'wss' : 'ws'}://${u.host}`, `${secure ? 'https' : 'http'}://${u.host}`];
+  const cloud = ['livekit.cloud', 'livekit.run'].find((d) => u.hostname.endsWith(`.${d}`));
+  const host = cloud ? `*.${cloud}` : u.host;
+  return [`${secure ? 'wss' : 'ws'}://${host}`, `${secure ? 'https' : 'http'}://${host}`];
 }
 
 /** The app: routes and headers, no socket (tests call `app.request`). */

@@ -25,6 +25,7 @@ import {
   type VisitSettings,
 } from '../../src/web/index.js';
 import { VISIT_LINK_AUDIENCE, VISIT_LINK_ISSUER } from '../../src/web/link.js';
+import { liveKitOrigins } from '../../src/web/server.js';
 
 const SECRET = 'a-visit-link-secret-of-forty-characters!';
 const OTHER = 'another-secret-of-at-least-32-characters';
@@ -231,6 +232,8 @@ describe('the web server', () => {
     expect((await app().request('/visit.js')).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(await (await app().request('/visit.css')).text()).toBe('body{}');
     expect((await app().request('/healthz')).status).toBe(200);
+    expect(liveKitOrigins('ws://127.0.0.1:7880')).toEqual(['ws://127.0.0.1:7880', 'http://127.0.0.1:7880']);
+    expect(liveKitOrigins('wss://clinic-abc.livekit.cloud')).toEqual(['wss://*.livekit.cloud', 'https://*.livekit.cloud']);
     expect((await app().request('/nothing')).status).toBe(404);
   });
 
