@@ -158,7 +158,7 @@ export interface RealtimeSpec {
  * Makes the plugin's model, its sessions' connections watched by `link` (./gemini-link.ts,
  * ./openai-link.ts). Plugins load only when used: keypad-mode job processes start faster and smaller without them.
  */
-async function realtimeModel(r: RealtimeSpec, link: ModelLink, log: Logger): Promise<llm.RealtimeModel> {
+async function realtimeModel(r: RealtimeSpec, link: ModelLink, log: Logger, agent: () => voice.Agent): Promise<llm.RealtimeModel> {
   const { apiKey, model, voice: modelVoice, baseUrl } = r.settings;
   if (r.mode === 'gemini') {
     const google = await import('@livekit/agents-plugin-google');
@@ -168,6 +168,11 @@ async function realtimeModel(r: RealtimeSpec, link: ModelLink, log: Logger): Pro
     class WatchedGemini extends google.realtime.RealtimeModel {
       override session(): GoogleSession {
         const session = socket.adopt(() => super.session()) as GoogleSession;
+        // The session starts connecting at once, with no tools; the agent's tools, set a moment later
+        // (AgentActivity → updateTools), would make the plugin drop that connection and open a second
+        // one. Given now — before its first connection is configured, a tick later — they go out with
+        // the first `setup`, and the activity's own update finds them equal: one connection per call.
+        void session.updateTools(new llm.ToolContext(agent().toolCtx.tools));
         // A function call the model makes while the agent speaks must not be dropped (./gemini-turns.ts).
         if (!keepToolTurns(session)) log.warn('the Google plugin changed: function calls made while the agent speaks may be dropped');
         return session;
@@ -201,10 +206,10 @@ async function realtimeModel(r: RealtimeSpec, link: ModelLink, log: Logger): Pro
  * @throws Error from the plugin when the model cannot be reached or refuses the key.
  */
 export async function startRealtimeSpeaker(t: SessionTarget, r: RealtimeSpec, link: ModelLink, tools: readonly unknown[] = []): Promise<SessionSpeaker> {
-  const session = new voice.AgentSession({ llm: await realtimeModel(r, link, t.log) });
+  const agent = new voice.Agent({ instructions: r.instructions, tools: underLink(tools, link) });
+  const session = new voice.AgentSession({ llm: await realtimeModel(r, link, t.log, () => agent) });
   session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
   link.watch(session);
-  const agent = new voice.Agent({ instructions: r.instructions, tools: underLink(tools, link) });
   await session.start({ agent, ...roomIo(t, true, REALTIME_OUTPUT_RATE) });
   return new SessionSpeaker(r.mode, t.log, session, t.room, ({ facts }) => session.generateReply({ instructions: facts }));
 }

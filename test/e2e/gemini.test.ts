@@ -62,6 +62,7 @@ describe('Gemini mode with a local Live API stand-in', () => {
     const p = await addPatient(worker.store, { time: { hour: 10, minute: 30 } });
     const phone = p.phone;
     const since = standIn.clientTexts().length;
+    const connectionsBefore = standIn.connections.length;
     const call = await SipCaller.dial({ to: route.number, from: phone, audioFile: speechUlaw('Hello, I am calling about my appointment.'), cued: ['1'], hangupAfterMs: 120_000 });
     // The caller has heard the greeting, presses 1, hears the model's answer and hangs up.
     await greeted('Maria', since);
@@ -76,8 +77,15 @@ describe('Gemini mode with a local Live API stand-in', () => {
     const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', phone).executeTakeFirst())!;
     expect(record).toMatchObject({ mode: 'gemini', outcome: 'confirmed' });
 
+    // One model connection for the whole call: its first setup already carried the call's tools, so
+    // the framework's update of them found nothing to change (before: a second connection every call).
+    const connections = standIn.connections.slice(connectionsBefore);
+    expect(connections).toHaveLength(1);
+    const declared = (connections[0]!.find((m) => m.setup)?.setup as { tools?: { functionDeclarations?: { name: string }[] }[] }).tools?.flatMap((t) => t.functionDeclarations ?? []).map((f) => f.name);
+    expect(declared).toEqual(expect.arrayContaining(['confirm_appointment', 'reschedule_appointment', 'list_open_slots']));
+
     // The plugin's session setup carried our model, voice, language and the caller's real facts.
-    const setup = standIn.messages().find((m) => m.setup)?.setup as {
+    const setup = connections[0]!.find((m) => m.setup)?.setup as {
       model: string;
       generationConfig: { speechConfig: { languageCode?: string; voiceConfig: { prebuiltVoiceConfig: { voiceName: string } } } };
       systemInstruction: { parts: { text: string }[] };
