@@ -1,13 +1,14 @@
 /**
  * The agent as the LiveKit agents framework loads it in each job process: prewarm takes the
  * worker's setup (./handoff.ts) and opens what every call needs (logger, store with its query path
- * warm, a warm flite, date wording loaded); entry runs one call (./job.ts).
+ * warm, a warm flite, date wording loaded, the voice model's plugin); entry runs one call (./job.ts).
  */
 import { defineAgent, type JobContext, type JobProcess } from '@livekit/agents';
 import { createLogger, registerSecretsIn } from '../logging/index.js';
 import { runFlite } from '../speech/flite.js';
 import { appointmentInWords } from '../speech/words.js';
 import { openStore } from '../store/index.js';
+import { warmVoice } from '../voice/warm.js';
 import { receiveSetup } from './handoff.js';
 import { runJob, type ProcessState } from './job.js';
 import { restoreForCall } from './priority.js';
@@ -30,9 +31,12 @@ export default defineAgent({
     const store = await openStore(config, { migrate: false, busyTimeoutMs: JOB_BUSY_TIMEOUT_MS, writeRetryMs: JOB_WRITE_RETRY_MS });
     // The first query of a process compiles Kysely's query path (≈30 ms measured): not during a call.
     await store.getAppointment('warm-up');
+    await store.lookupCallers('+12025550100'); // and the caller lookup every inbound call starts with
     await runFlite('ready').catch((err: unknown) => log.warn({ err }, 'flite did not run; keypad mode will fail'));
     // The first date formatted in a process loads luxon's Intl data (≈50 ms): not during a call's greeting.
     appointmentInWords(new Date().toISOString(), config.CLINIC_TIMEZONE);
+    // The voice model's plugin and what its first connection compiles (src/voice/warm.ts): not during a call's greeting.
+    await warmVoice(setup.voice.mode);
     proc.userData.state = { ...setup, store, log } satisfies ProcessState;
   },
   entry: async (ctx: JobContext) => {
