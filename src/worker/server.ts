@@ -8,6 +8,7 @@
  */
 import { AgentServer, initializeLogger, ServerOptions } from '@livekit/agents';
 import type { Logger } from 'pino';
+import { leaveOutTurnDetector } from './turn-detector.js';
 
 /** What {@link runWorker} needs beyond the server's own options. */
 export interface WorkerRun {
@@ -40,6 +41,8 @@ export async function runWorker(options: ConstructorParameters<typeof ServerOpti
   // The framework's own lines as JSON, through this process's standard output (where the output
   // guard of src/logging redacts them); never pretty, which would write past it.
   initializeLogger({ pretty: false, level: run.level });
+  // No mode uses the framework's local end-of-turn model: no inference process for it (./turn-detector.ts).
+  if (leaveOutTurnDetector()) run.log.info('the local end-of-turn model is left out: keypad mode listens to keys, and the voice models detect turns themselves (no inference process)');
   const server = new AgentServer(new ServerOptions({ maxRetry: RETRY_FOREVER, ...options, production: true }));
   const stopWatch = run.onStarted?.(server);
   const { log } = run;
