@@ -85,6 +85,10 @@ export async function startWorker(name: string, env: Record<string, string> = {}
       WORKER_PORT: port,
       CLINIC_NAME: 'Main Street Clinic',
       LOG_LEVEL: 'info',
+      // Two warm job processes, not the default one per call the worker takes (src/worker/load.ts): a
+      // test places a call or two at a time, and ten processes warming at every worker start would
+      // only load the host. The benchmarks pass '' (unset) to measure the default.
+      WORKER_IDLE_PROCESSES: '2',
       ...env,
     },
     // Kept in .stack/workers/<agent>/worker.log too, for reading after a failed run.

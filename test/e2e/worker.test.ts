@@ -57,6 +57,25 @@ describe('worker process', () => {
     if (other) await expect(fetch(`http://${other}:${port}/worker`)).rejects.toThrow();
   });
 
+  it('runs no end-of-turn inference process, and its job processes with a small young generation', async () => {
+    const children = () =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            return statField(Number(d), 4) === worker.process.pid;
+          } catch {
+            return false;
+          }
+        })
+        .map((d) => readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'));
+    await until(() => children().some((c) => c.some((a) => a.includes('job_proc_lazy_main'))), 30_000);
+    // Before: agents 1.9.0 ran inference_proc_lazy_main (≈280 MB) for a turn detector no mode uses.
+    expect(children().filter((c) => c.some((a) => a.includes('inference_proc')))).toEqual([]);
+    expect(worker.output()).toContain('the local end-of-turn model is left out');
+    for (const job of children().filter((c) => c.some((a) => a.includes('job_proc_lazy_main')))) expect(job).toContain('--max-semi-space-size=2');
+  });
+
   it.runIf(canRestorePriority())('warms job processes up at nice 10 and runs the call at nice 0', async () => {
     const jobProcesses = () =>
       readdirSync('/proc')

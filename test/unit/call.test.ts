@@ -133,6 +133,26 @@ describe('callLoad', () => {
   });
 });
 
+describe('warmProcesses', () => {
+  const GiB = 2 ** 30;
+  it('keeps one warm process per call the worker takes, as memory allows, and never none', async () => {
+    const { warmProcesses, WARM_PROCESS_MB } = await import('../../src/worker/load.js');
+    expect(warmProcesses(10, 24 * GiB)).toBe(10); // this 2-core, 24 GiB host: the whole capacity
+    expect(warmProcesses(100, 24 * GiB)).toBe(Math.floor((24 * GiB) / 8 / (WARM_PROCESS_MB * 2 ** 20))); // capped by an eighth of memory
+    expect(warmProcesses(10, 2 * GiB)).toBe(2); // a 2 GiB container: 256 MB for warm processes
+    expect(warmProcesses(10, 256 * 2 ** 20)).toBe(1); // too small for any: still one
+    expect(warmProcesses(1, 24 * GiB)).toBe(1);
+  });
+
+  it('sizes by the cgroup limit when the process has one below the machine\'s memory', async () => {
+    const { memoryLimit } = await import('../../src/worker/load.js');
+    const { totalmem } = await import('node:os');
+    const limit = memoryLimit();
+    expect(limit).toBeGreaterThan(0);
+    expect(limit).toBeLessThanOrEqual(totalmem());
+  });
+});
+
 describe('lostConnection', () => {
   it('a hang-up is not a lost connection; a server gone is, with the reason', () => {
     for (const r of [DisconnectReason.ROOM_DELETED, DisconnectReason.CLIENT_INITIATED, DisconnectReason.PARTICIPANT_REMOVED, DisconnectReason.ROOM_CLOSED]) {
