@@ -47,12 +47,41 @@ export interface FunctionResponse {
   readonly scheduling?: string;
 }
 
-/** 24 kHz mono PCM16 of `text`, spoken by flite (resampled by sox). */
+const spokenAudio = new Map<string, Buffer>();
+
+/**
+ * 24 kHz mono PCM16 of `text`, spoken by flite (resampled by sox), its leading silence trimmed — a
+ * real model's first audio chunk carries speech, so the time to first audio measures us, not flite's
+ * pause. Made once per text in this process: the stand-in answers without synthesizing (a
+ * synchronous flite run would hold its event loop, and the figures, for ~100 ms).
+ */
 export function speech24k(text: string): Buffer {
+  const cached = spokenAudio.get(text);
+  if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), 'gemini-'));
   execFileSync('flite', ['-voice', 'slt', '-t', text, '-o', join(dir, 'a.wav')]);
-  execFileSync('sox', [join(dir, 'a.wav'), '-r', '24000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-t', 'raw', join(dir, 'a.raw')]);
-  return readFileSync(join(dir, 'a.raw'));
+  // sox `silence 1 0.01 0.5%`: drop everything before the first 10 ms above 0.5 % of full scale.
+  execFileSync('sox', [join(dir, 'a.wav'), '-r', '24000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-t', 'raw', join(dir, 'a.raw'), 'silence', '1', '0.01', '0.5%']);
+  const pcm = readFileSync(join(dir, 'a.raw'));
+  spokenAudio.set(text, pcm);
+  return pcm;
+}
+
+/** A chunk of caller audio a stand-in received: when (`Date.now()` ms) and its level (dBFS). */
+export interface HeardChunk {
+  readonly at: number;
+  readonly dbfs: number;
+}
+
+/** The level of base64 16-bit little-endian PCM, in dBFS (−Infinity for digital silence). */
+export function pcmBase64Dbfs(data: string): number {
+  const b = Buffer.from(data, 'base64');
+  const n = Math.floor(b.length / 2);
+  if (n === 0) return -Infinity;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += b.readInt16LE(2 * i) ** 2;
+  const rms = Math.sqrt(sum / n);
+  return rms === 0 ? -Infinity : 20 * Math.log10(rms / 32768);
 }
 
 /** The stand-in server. */
@@ -65,6 +94,8 @@ export class GeminiStandIn {
   private silent = false;
   /** Resumption handles given out, in order (`sessionResumptionUpdate.newHandle`). */
   readonly handles: string[] = [];
+  /** Every chunk of caller audio received (`realtimeInput.audio` or `.mediaChunks`), in order. */
+  readonly heard: HeardChunk[] = [];
 
   private constructor(
     wss: WebSocketServer,
@@ -115,6 +146,10 @@ export class GeminiStandIn {
         return;
       }
       received.push(msg);
+      const input = msg.realtimeInput as { audio?: { data?: string }; mediaChunks?: { data?: string }[] } | undefined;
+      for (const chunk of [input?.audio, ...(input?.mediaChunks ?? [])]) {
+        if (chunk?.data) this.heard.push({ at: Date.now(), dbfs: pcmBase64Dbfs(chunk.data) });
+      }
       if (msg.setup) {
         asyncCalls = /3\.8/.test(String((msg.setup as { model?: string }).model));
         ws.send(JSON.stringify({ setupComplete: {} }));

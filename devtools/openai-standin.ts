@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { speech24k } from './gemini-standin.js';
+import { pcmBase64Dbfs, speech24k, type HeardChunk } from './gemini-standin.js';
 
 /** A client event as JSON. */
 export type ClientEvent = { type: string } & Record<string, unknown>;
@@ -21,6 +21,12 @@ export type OpenAIReplyScript = (instructions: string, turn: number) => string;
 export class OpenAIRealtimeStandIn {
   /** Every event received, in order, over all connections. */
   readonly events: ClientEvent[] = [];
+  /** Connections opened, in all. */
+  connections = 0;
+  /** Every `input_audio_buffer.append` received: when and how loud. */
+  readonly heard: HeardChunk[] = [];
+  /** Every reply spoken: its words, and when its audio was sent (all at once, `Date.now()` ms). */
+  readonly spoken: { readonly text: string; readonly at: number }[] = [];
   private turns = 0;
 
   private constructor(
@@ -48,6 +54,7 @@ export class OpenAIRealtimeStandIn {
   }
 
   private serve(ws: WebSocket): void {
+    this.connections++;
     const send = (event: Record<string, unknown>) => ws.send(JSON.stringify({ event_id: `evt_${randomUUID()}`, ...event }));
     send({ type: 'session.created', session: { id: `sess_${randomUUID()}`, object: 'realtime.session' } });
     ws.on('message', (data) => {
@@ -58,6 +65,7 @@ export class OpenAIRealtimeStandIn {
         return;
       }
       this.events.push(event);
+      if (event.type === 'input_audio_buffer.append' && typeof event.audio === 'string') this.heard.push({ at: Date.now(), dbfs: pcmBase64Dbfs(event.audio) });
       switch (event.type) {
         case 'session.update':
           send({ type: 'session.updated', session: event.session ?? {} });
@@ -85,6 +93,7 @@ export class OpenAIRealtimeStandIn {
     send({ type: 'response.output_item.added', response_id: responseId, output_index: 0, item });
     send({ type: 'response.content_part.added', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, part: { type: 'audio', transcript: '' } });
     const pcm = speech24k(text);
+    this.spoken.push({ text, at: Date.now() });
     for (let i = 0; i < pcm.length; i += 4800) {
       send({ type: 'response.output_audio.delta', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta: pcm.subarray(i, i + 4800).toString('base64') });
     }

@@ -35,6 +35,8 @@ export interface CallResult {
   readonly dtmf: readonly DtmfEvent[];
   /** RFC 2833 events the phone sent, with the capture time of each event's first packet. */
   readonly dtmfSent: readonly DtmfEvent[];
+  /** RTP packets the phone sent (its audio and its RFC 2833 events), with their capture times. */
+  readonly rtpSent: readonly RtpPacket[];
   /** SIP messages to and from the phone, in order, with their capture times. */
   readonly sip: readonly SipMessageSeen[];
   /** Folder with the scenario, SIPp's logs and the capture. */
@@ -148,6 +150,7 @@ class Phone {
     await this.stopCapture();
     const datagrams = parsePcapUdp(readFileSync(join(this.dir, 'capture.pcap')));
     const rtp = datagrams.filter((d) => d.dstPort === this.o.mediaPort).flatMap((d) => parseRtp(d) ?? []);
+    const rtpSent = datagrams.filter((d) => d.srcPort === this.o.mediaPort).flatMap((d) => parseRtp(d) ?? []);
     const audio = decodePcmu(rtp);
     const wavPath = join(this.dir, 'received.wav');
     writeFileSync(wavPath, encodeWav(audio, 8000));
@@ -163,10 +166,8 @@ class Phone {
       audio,
       wavPath,
       dtmf: decodeTelephoneEvents(rtp, 96),
-      dtmfSent: decodeTelephoneEvents(
-        datagrams.filter((d) => d.srcPort === this.o.mediaPort).flatMap((d) => parseRtp(d) ?? []),
-        96,
-      ),
+      dtmfSent: decodeTelephoneEvents(rtpSent, 96),
+      rtpSent,
       sip: sipMessages(datagrams.filter((d) => d.srcPort === this.o.sipPort || d.dstPort === this.o.sipPort)),
       dir: this.dir,
       log,
