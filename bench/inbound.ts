@@ -18,13 +18,13 @@ import { clients, provisionInbound } from '../devtools/livekit.js';
 import { SipCaller } from '../devtools/sipp.js';
 import { CALLER_ID_ONLY, startWorker } from '../devtools/worker.js';
 import { callTimes, firstAudioMs, firstLoud, sleep, treeMemory } from './measure.js';
-import { burst, byKind, jobProcesses, seedPatient } from './phone.js';
+import { burst, byKind, jobProcesses, seedPatient, untilWarm, workerEnv } from './phone.js';
 import { summary } from './stats.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 
-const worker = await startWorker('bench', { ...CALLER_ID_ONLY, WORKER_IDLE_PROCESSES: '' }); // '' = unset: the default pool
+const worker = await startWorker('bench', { ...CALLER_ID_ONLY, WORKER_IDLE_PROCESSES: '', ...workerEnv() }); // '' = unset: the default pool
 const route = await provisionInbound(clients(), { agentName: worker.agentName });
 const audio = speechUlaw('Hello, I am calling about my appointment.');
 const blocked = () => worker.output().split('\n').filter((l) => l.includes('event loop blocked')).length;
@@ -55,6 +55,7 @@ async function measuredCall() {
 }
 
 try {
+  log(`${await untilWarm(worker)} warm job processes`);
   log('warm-up call');
   await measuredCall();
   const firstAudio: number[] = [];

@@ -11,6 +11,11 @@ import type { TestWorker } from '../devtools/worker.js';
 import type { AppointmentStore } from '../src/store/index.js';
 import { callTimes, firstLoud, sleep, treeMemory, type TreeMemory } from './measure.js';
 
+/** Settings a benchmark run changes from the defaults: BENCH_WORKER_ENV, a JSON object (e.g. {"WORKER_IDLE_PROCESSES":"1"}). */
+export function workerEnv(): Record<string, string> {
+  return JSON.parse(process.env.BENCH_WORKER_ENV ?? '{}') as Record<string, string>;
+}
+
 /** A patient with an appointment tomorrow, and the number they call from. */
 export interface Seeded {
   readonly phone: string;
@@ -39,6 +44,18 @@ async function openCalls(worker: TestWorker): Promise<number> {
 
 /** Job processes in the worker's tree now. */
 export const jobProcesses = (worker: TestWorker) => treeMemory(worker.process.pid!).by_process.filter((p) => p.kind === 'job').length;
+
+/**
+ * Waits until the worker has as many warm job processes as it logged it would keep (`warmProcesses`
+ * in its start line), at most 60 s: a benchmark measures a warm worker, not its start.
+ */
+export async function untilWarm(worker: TestWorker): Promise<number> {
+  const want = Number(/"warmProcesses":(\d+)/.exec(worker.output())?.[1] ?? 1);
+  const deadline = Date.now() + 60_000;
+  while (jobProcesses(worker) < want && Date.now() < deadline) await sleep(200);
+  await sleep(1000);
+  return want;
+}
 
 /** What a burst measured. */
 export interface Burst {

@@ -23,7 +23,7 @@ import { clients, provisionInbound } from '../devtools/livekit.js';
 import { OpenAIRealtimeStandIn } from '../devtools/openai-standin.js';
 import { SipCaller, type CallResult } from '../devtools/sipp.js';
 import { CALLER_ID_ONLY, startWorker } from '../devtools/worker.js';
-import { burst, byKind, seedPatient, type Seeded } from './phone.js';
+import { burst, byKind, seedPatient, untilWarm, workerEnv, type Seeded } from './phone.js';
 import { callTimes, firstAudioMs, firstLoud, sleep, treeMemory } from './measure.js';
 import { summary } from './stats.js';
 
@@ -54,7 +54,7 @@ const env: Record<string, string> =
   mode === 'gemini'
     ? { VOICE_MODEL: 'gemini', GOOGLE_API_KEY: 'bench-key-not-a-secret', GOOGLE_GEMINI_BASE_URL: gemini!.baseUrl }
     : { VOICE_MODEL: 'openai', OPENAI_API_KEY: 'bench-key-not-a-secret', OPENAI_BASE_URL: openai!.baseUrl };
-const worker = await startWorker(`bench-${mode}`, { ...CALLER_ID_ONLY, WORKER_IDLE_PROCESSES: '', ...env }); // '' = unset: the default pool
+const worker = await startWorker(`bench-${mode}`, { ...CALLER_ID_ONLY, WORKER_IDLE_PROCESSES: '', ...env, ...workerEnv() }); // '' = unset: the default pool
 const route = await provisionInbound(clients(), { agentName: worker.agentName });
 const audio = callerAudio();
 const blocked = () => worker.output().split('\n').filter((l) => l.includes('event loop blocked')).length;
@@ -102,6 +102,7 @@ async function measuredCall(): Promise<Measured> {
 }
 
 try {
+  log(`${await untilWarm(worker)} warm job processes`);
   log('warm-up call');
   await measuredCall();
   const all: Measured[] = [];
