@@ -84,6 +84,9 @@ export function pcmBase64Dbfs(data: string): number {
   return rms === 0 ? -Infinity : 20 * Math.log10(rms / 32768);
 }
 
+/** How far apart a reply's 100 ms audio chunks are sent, in ms: four times faster than they play. */
+export const CHUNK_EVERY_MS = 25;
+
 /** The stand-in server. */
 export class GeminiStandIn {
   /** Every message received, per connection, in order. */
@@ -187,11 +190,11 @@ export class GeminiStandIn {
     const calls = toolCalls?.length ? { toolCall: { functionCalls: toolCalls.map((c) => ({ id: `call-${++this.calls}`, name: c.name, args: c.args ?? {} })) } } : undefined;
     if (calls) this.toolCalls.push({ async, names: toolCalls!.map((c) => c.name) });
     // Nothing to say and nothing to call: the turn ends empty, as the Live API ends a turn it has no answer for.
-    if (!say && !calls) ws.send(JSON.stringify({ serverContent: { turnComplete: true } }));
-    if (async && calls) ws.send(JSON.stringify(calls));
+    if (!say && !calls) this.send(ws, { serverContent: { turnComplete: true } });
+    if (async && calls) this.send(ws, calls);
     if (say) this.speak(ws, say);
-    else if (async && calls) ws.send(JSON.stringify({ serverContent: { turnComplete: true } }));
-    if (!async && calls) ws.send(JSON.stringify(calls));
+    else if (async && calls) this.send(ws, { serverContent: { turnComplete: true } });
+    if (!async && calls) this.send(ws, calls);
   }
 
 
@@ -237,19 +240,40 @@ export class GeminiStandIn {
     for (const c of this.wss.clients) c.close(code);
   }
 
-  /** Sends one spoken reply: audio chunks of 100 ms, the transcription, generationComplete, turnComplete. */
+  /**
+   * Sends one spoken reply: audio chunks of 100 ms, {@link CHUNK_EVERY_MS} apart (a real model streams
+   * its audio as it makes it, faster than it plays, not all at once), then the transcription,
+   * generationComplete, turnComplete. What is sent after it on this connection waits for it.
+   */
   speak(ws: WebSocket, text: string): void {
     const pcm = speech24k(text);
-    this.spoken.push({ text, at: Date.now(), durationMs: (pcm.length / 48_000) * 1000 });
     const chunk = 4800; // 100 ms at 24 kHz, 16-bit
     for (let i = 0; i < pcm.length; i += chunk) {
       const data = pcm.subarray(i, Math.min(pcm.length, i + chunk)).toString('base64');
-      ws.send(JSON.stringify({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data } }] } } }));
+      this.send(ws, { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data } }] } } }, i === 0 ? 0 : CHUNK_EVERY_MS, () => {
+        if (i === 0) this.spoken.push({ text, at: Date.now(), durationMs: (pcm.length / 48_000) * 1000 });
+      });
     }
-    ws.send(JSON.stringify({ serverContent: { outputTranscription: { text } } }));
-    ws.send(JSON.stringify({ serverContent: { generationComplete: true } }));
-    ws.send(JSON.stringify({ serverContent: { turnComplete: true }, usageMetadata: { totalTokenCount: 1 } }));
-    this.offerHandle(ws);
+    this.send(ws, { serverContent: { outputTranscription: { text } } });
+    this.send(ws, { serverContent: { generationComplete: true } });
+    this.send(ws, { serverContent: { turnComplete: true }, usageMetadata: { totalTokenCount: 1 } }, 0, () => this.offerHandle(ws));
+  }
+
+  /** Each connection's messages still to send, in order. */
+  private readonly outgoing = new WeakMap<WebSocket, Promise<void>>();
+
+  /** Sends `msg` on `ws` after everything queued before it, `waitMs` after the one before; `sent` runs once it is. */
+  private send(ws: WebSocket, msg: object, waitMs = 0, sent?: () => void): void {
+    const before = this.outgoing.get(ws) ?? Promise.resolve();
+    this.outgoing.set(
+      ws,
+      before.then(async () => {
+        if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(JSON.stringify(msg));
+        sent?.();
+      }),
+    );
   }
 
   /** Closes every connection with `code` (1011 simulates a server failure), then the server. */

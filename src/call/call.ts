@@ -409,6 +409,10 @@ export class Call {
     try {
       for (const step of [this.open, this.startVoice, this.dial, this.screen, this.greet]) {
         if (this.closing) return;
+        // Each step in a turn of the event loop of its own: a call's start is ~150 ms of work in small
+        // pieces (record, session, model connection, greeting), which back to back would hold the
+        // audio and the framework's timers for all of it (its "event loop blocked" warning).
+        await new Promise<void>((resolve) => setImmediate(resolve));
         await step.call(this);
       }
     } catch (err) {

@@ -101,12 +101,15 @@ const RELEASE_EVERY_MS = 100;
 /**
  * Room input and output of a session. `outputRate` is the rate the voice produces (flite 16 kHz,
  * Gemini 24 kHz): publishing at that rate spares a resampler on the first words (≈250 ms measured).
+ * `inputRate` is the rate the model takes (Gemini 16 kHz): the caller's audio is decoded at that rate
+ * by the room's audio stream, and the plugin's own resampler, with its buffering, is not needed.
  */
-const roomIo = (t: SessionTarget, audioIn: boolean, outputRate: number) => ({
+const roomIo = (t: SessionTarget, audioIn: boolean, outputRate: number, inputRate?: number) => ({
   room: t.room,
   inputOptions: {
     participantIdentity: t.participantIdentity,
     audioEnabled: audioIn,
+    ...(inputRate ? { audioSampleRate: inputRate } : {}),
     textEnabled: false,
     // The call ends itself (src/call/call.ts): every disconnect reason, not just some, must close the record.
     closeOnDisconnect: false,
@@ -144,6 +147,12 @@ export async function startKeypadSpeaker(t: SessionTarget, prepare: readonly str
  * reference, "Audio formats"), OpenAI Realtime its `pcm16` format, also 24 kHz.
  */
 const REALTIME_OUTPUT_RATE = 24000;
+
+/**
+ * What each realtime model takes from the caller, in Hz: Gemini Live 16 kHz 16-bit PCM (Live API
+ * reference, "Audio formats"; the plugin resamples anything else to it), OpenAI Realtime 24 kHz.
+ */
+const REALTIME_INPUT_RATE = { gemini: 16000, openai: 24000 } as const;
 
 /** A realtime model for one call: which one, its settings, and the call's instructions and spoken language. */
 export interface RealtimeSpec {
@@ -210,7 +219,8 @@ export async function startRealtimeSpeaker(t: SessionTarget, r: RealtimeSpec, li
   const session = new voice.AgentSession({ llm: await realtimeModel(r, link, t.log, () => agent) });
   session.on(voice.AgentSessionEventTypes.Close, (ev) => t.log.info({ reason: ev.reason }, 'voice session closed'));
   link.watch(session);
-  await session.start({ agent, ...roomIo(t, true, REALTIME_OUTPUT_RATE) });
+  await new Promise<void>((resolve) => setImmediate(resolve)); // the session's start in a turn of its own (see Call.steps)
+  await session.start({ agent, ...roomIo(t, true, REALTIME_OUTPUT_RATE, REALTIME_INPUT_RATE[r.mode]) });
   return new SessionSpeaker(r.mode, t.log, session, t.room, ({ facts }) => session.generateReply({ instructions: facts }));
 }
 
