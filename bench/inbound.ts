@@ -17,8 +17,8 @@ import { speechUlaw } from '../devtools/audio.js';
 import { clients, provisionInbound } from '../devtools/livekit.js';
 import { SipCaller } from '../devtools/sipp.js';
 import { CALLER_ID_ONLY, startWorker } from '../devtools/worker.js';
-import { callTimes, firstAudioMs, firstLoud, sleep, treeMemory } from './measure.js';
-import { burst, byKind, jobProcesses, seedPatient, untilWarm, workerEnv } from './phone.js';
+import { callTimes, firstAudioMs, firstLoud, sleep, treeMemory, printResult } from './measure.js';
+import { burst, memorySummary, jobProcesses, seedPatient, untilWarm, workerEnv } from './phone.js';
 import { summary } from './stats.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
@@ -83,25 +83,19 @@ try {
     calls_10: await burst(worker, route.number, 10, log),
   };
 
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        benchmark: 'inbound',
-        mode: 'keypad',
-        calls: CALLS,
-        failed,
-        invite_to_first_audio_ms: summary(firstAudio),
-        answer_to_first_audio_ms: summary(answerToAudio),
-        dtmf_to_db_ms: summary(dtmfToDb),
-        event_loop_blocked: blockedDuringCalls,
-        burst: bursts,
-        memory: { idle: { rss_mb: idle.rss_mb, pss_mb: idle.pss_mb, processes: idle.processes, by_kind: byKind(idle) } },
-        targets: { invite_to_first_audio_p95_ms: 550, dtmf_to_db_p95_ms: 150, burst_5_ms: 2000, burst_10_ms: 5000, idle_pss_mb: 400, per_call_pss_mb: 90 },
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  printResult({
+    benchmark: 'inbound',
+    mode: 'keypad',
+    calls: CALLS,
+    failed,
+    invite_to_first_audio_ms: summary(firstAudio),
+    answer_to_first_audio_ms: summary(answerToAudio),
+    dtmf_to_db_ms: summary(dtmfToDb),
+    event_loop_blocked: blockedDuringCalls,
+    burst: bursts,
+    memory: { idle: memorySummary(idle) },
+    targets: { invite_to_first_audio_p95_ms: 550, dtmf_to_db_p95_ms: 150, burst_5_ms: 2000, burst_10_ms: 5000, idle_pss_mb: 400, per_call_pss_mb: 90 },
+  });
 } finally {
   await route.remove();
   await worker.stop();

@@ -98,3 +98,8 @@ export function treeMemory(root: number): TreeMemory {
 
 /** Waits `ms`. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Prints a benchmark's result on stdout, as bench/run.ts reads it: one JSON object. */
+export function printResult(result: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}

@@ -72,6 +72,11 @@ export interface Burst {
   readonly pss_per_call_mb: number;
 }
 
+/** A tree's totals, with its processes summed by kind: what the benchmarks print. */
+export function memorySummary(m: TreeMemory): Burst['memory'] {
+  return { rss_mb: m.rss_mb, pss_mb: m.pss_mb, processes: m.processes, by_kind: byKind(m) };
+}
+
 /** Sums a tree's processes by kind. */
 export function byKind(m: TreeMemory): Record<string, { n: number; pss_mb: number }> {
   const out: Record<string, { n: number; pss_mb: number }> = {};
@@ -107,7 +112,7 @@ export async function burst(worker: TestWorker, number: string, n: number, log: 
     heard: heard.length,
     last_heard_after_ms: heard.length === n ? heard[heard.length - 1]! : NaN,
     heard_after_ms: heard,
-    memory: { rss_mb: sample.rss_mb, pss_mb: sample.pss_mb, processes: sample.processes, by_kind: byKind(sample) },
+    memory: memorySummary(sample),
     pss_per_call_mb: Math.round((sample.pss_mb - idle.pss_mb) / n),
   };
   log(`burst of ${n}: ${heard.length} heard, the last after ${out.last_heard_after_ms} ms; PSS ${sample.pss_mb} MB in ${sample.processes} processes, ${out.pss_per_call_mb} MB a call`);

@@ -7,7 +7,7 @@
  */
 import { clients, provisionInbound } from '../devtools/livekit.js';
 import { CALLER_ID_ONLY, startWorker } from '../devtools/worker.js';
-import { sleep, treeMemory } from './measure.js';
+import { printResult, sleep, treeMemory } from './measure.js';
 import { burst, jobProcesses } from './phone.js';
 
 const sizes = (process.env.BENCH_POOL ?? '1,2,3,5,8,10').split(',').map(Number);
@@ -30,4 +30,4 @@ for (const size of sizes) {
     await worker.stop();
   }
 }
-process.stdout.write(`${JSON.stringify({ benchmark: 'pool', mode: 'keypad', curve }, null, 2)}\n`);
+printResult({ benchmark: 'pool', mode: 'keypad', curve });

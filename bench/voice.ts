@@ -23,8 +23,8 @@ import { clients, provisionInbound } from '../devtools/livekit.js';
 import { OpenAIRealtimeStandIn } from '../devtools/openai-standin.js';
 import { SipCaller, type CallResult } from '../devtools/sipp.js';
 import { CALLER_ID_ONLY, startWorker } from '../devtools/worker.js';
-import { burst, byKind, seedPatient, untilWarm, workerEnv, type Seeded } from './phone.js';
-import { callTimes, firstAudioMs, firstLoud, sleep, treeMemory } from './measure.js';
+import { burst, memorySummary, seedPatient, untilWarm, workerEnv, type Seeded } from './phone.js';
+import { callTimes, firstAudioMs, firstLoud, sleep, treeMemory, printResult } from './measure.js';
 import { summary } from './stats.js';
 
 const mode = process.argv[2] === 'openai' ? 'openai' : 'gemini';
@@ -116,27 +116,21 @@ try {
   const values = (k: keyof Measured) => all.map((m) => m[k]).filter((v): v is number => typeof v === 'number');
   const idle = treeMemory(worker.process.pid!);
   const bursts = { calls_1: await burst(worker, route.number, 1, log), calls_5: await burst(worker, route.number, 5, log), calls_10: await burst(worker, route.number, 10, log) };
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        benchmark: 'inbound',
-        mode,
-        calls: CALLS,
-        failed: all.filter((m) => !m.ok).length,
-        invite_to_first_audio_ms: summary(values('firstAudio')),
-        answer_to_first_audio_ms: summary(values('answerToAudio')),
-        model_in_ms: summary(values('modelIn')),
-        model_out_ms: summary(values('modelOut')),
-        websockets_per_call: summary(values('websockets')),
-        event_loop_blocked: blockedDuringCalls,
-        burst: bursts,
-        memory: { idle: { rss_mb: idle.rss_mb, pss_mb: idle.pss_mb, processes: idle.processes, by_kind: byKind(idle) } },
-        targets: { invite_to_first_audio_p95_ms: 650, model_each_way_p95_ms: 120, burst_5_ms: 2000, burst_10_ms: 5000, idle_pss_mb: 400, per_call_pss_mb: 90 },
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  printResult({
+    benchmark: 'inbound',
+    mode,
+    calls: CALLS,
+    failed: all.filter((m) => !m.ok).length,
+    invite_to_first_audio_ms: summary(values('firstAudio')),
+    answer_to_first_audio_ms: summary(values('answerToAudio')),
+    model_in_ms: summary(values('modelIn')),
+    model_out_ms: summary(values('modelOut')),
+    websockets_per_call: summary(values('websockets')),
+    event_loop_blocked: blockedDuringCalls,
+    burst: bursts,
+    memory: { idle: memorySummary(idle) },
+    targets: { invite_to_first_audio_p95_ms: 650, model_each_way_p95_ms: 120, burst_5_ms: 2000, burst_10_ms: 5000, idle_pss_mb: 400, per_call_pss_mb: 90 },
+  });
 } finally {
   await route.remove();
   await worker.stop();

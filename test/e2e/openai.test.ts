@@ -43,6 +43,7 @@ describe('OpenAI Realtime with a local stand-in', () => {
   it('greets with the model\'s voice, with our voice, instructions and tools; a press is saved and told to the model', async () => {
     const p = await addPatient(worker.store, { time: { hour: 11, minute: 45 } });
     const since = standIn.responseInstructions().length;
+    const connectionsBefore = standIn.connections;
     const call = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: speechUlaw('Hello, I am calling about my appointment.'), cued: ['1'], hangupAfterMs: 120_000 });
     // The greeting played out, then the press; the model's answer played out, then the hang-up.
     await said('Greet Maria', GREETING, since);
@@ -55,6 +56,7 @@ describe('OpenAI Realtime with a local stand-in', () => {
     expect((await worker.store.getAppointment(p.appointmentId))?.status).toBe('confirmed');
     const record = (await worker.db.selectFrom('call_records').selectAll().where('phone_e164', '=', p.phone).executeTakeFirst())!;
     expect(record).toMatchObject({ mode: 'openai', outcome: 'confirmed' });
+    expect(standIn.connections - connectionsBefore).toBe(1); // one model connection for the whole call
 
     // The plugin configured the session with our voice, the prompt file, the caller's facts and our tools.
     const sessions = standIn.events.filter((e) => e.type === 'session.update').map((e) => JSON.stringify(e.session));
@@ -78,6 +80,7 @@ describe('OpenAI Realtime with a local stand-in', () => {
   it('the model\'s websocket closes mid-call: keypad mode takes over (notice heard, press saved), the record says why', async () => {
     const p = await addPatient(worker.store, { name: 'Nina Patel' });
     const since = standIn.responseInstructions().length;
+    const connectionsBefore = standIn.connections;
     const call = await SipCaller.dial({ to: route.number, from: p.phone, audioFile: speechUlaw('Hello, I am calling about my appointment.'), cued: ['1'], hangupAfterMs: 120_000 });
     await said('Greet Nina', GREETING, since);
     // This call's takeover, not an earlier try's (the worker is shared): the press must come after it.
