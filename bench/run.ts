@@ -1,8 +1,9 @@
 /**
  * npm run bench — runs the benchmarks one after another on the local stack and prints one JSON
  * object: {"inbound": …, "gemini": …, "openai": …, "outbound": …, "web": …, "amd": …}. BENCH=inbound,
- * gemini, openai, outbound, web or amd runs one (or a comma-separated list); BENCH_CALLS
- * changes the number of measured calls (default 20). Progress goes to stderr.
+ * gemini, openai, pool, outbound, web or amd runs one (or a comma-separated list; pool — the warm
+ * process curve, ~15 min — only when named); BENCH_CALLS changes the number of measured calls
+ * (default 20), BENCH_WORKER_ENV (JSON) a worker setting. Progress goes to stderr.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
