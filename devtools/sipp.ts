@@ -20,6 +20,7 @@ import {
 } from './rtp.js';
 import { callerScenario, calleeScenario, CUE, DTMF_TONE_MS, type CalleeAnswer, type DtmfPress, type ReferAnswer } from './sipp-scenarios.js';
 import { ensureStack, STACK_DIR } from './stack.js';
+import { WAIT_SCALE } from './wait.js';
 
 /** What one call looked like from the test phone. */
 export interface CallResult {
@@ -184,6 +185,22 @@ class Phone {
   }
 
   /**
+   * Resolves once the capture holds the 200 OK that answered the INVITE (either way: this phone's or
+   * the far end's). @throws Error when none came within 20 s × {@link WAIT_SCALE}.
+   */
+  async answered(): Promise<void> {
+    const deadline = Date.now() + 20_000 * WAIT_SCALE;
+    const ok = () =>
+      parsePcapUdp(readFileSync(join(this.dir, 'capture.pcap')))
+        .map((d) => d.data.toString('latin1'))
+        .some((t) => t.startsWith('SIP/2.0 200') && /^CSeq:\s*\d+\s+INVITE/im.test(t));
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`the call was not answered within ${20 * WAIT_SCALE} s (no 200 OK to the INVITE in ${this.dir})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
    * Sends SIPp a cue: a `request` (see {@link CUE}) inside its call, from a socket of ours, which
    * SIPp answers with 200 OK and acts on. The call's Call-ID is read from the capture so far.
    * @throws Error when the capture holds no INVITE yet (the call has not started).
@@ -255,7 +272,11 @@ abstract class TestPhone {
    * each and as long again between digits). Leave them time to play before the next press: a
    * `play_dtmf` still playing is cut short by the next.
    */
-  press(): Promise<void> {
+  async press(): Promise<void> {
+    // A cue while the call still rings is a message SIPp's scenario does not expect there: it aborts
+    // the call. The agent may greet (and a test press) a moment before livekit-sip's 200 OK, which it
+    // sends only once it has subscribed to the agent's track.
+    await this.phone.answered();
     return this.phone.cue(CUE.press);
   }
 
